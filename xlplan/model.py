@@ -1,0 +1,516 @@
+"""The typed planbok: contract tables with each value tied to its cell.
+
+:func:`build_planbok` turns raw tables (from a file or an xlwings Book) into a
+:class:`Planbok` and the findings that typing produces (missing columns, text
+in amount cells, ...). It never raises for bad data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from xlplan import contract as c
+from xlplan.findings import Finding, finding
+from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, col_letters
+from xlplan.numbers import format_sv, from_excel, parse_sv
+
+_HEADER_YEAR = re.compile(r"^(.*\S)\s+(\d{4})$")
+_TOTAL_LABEL = re.compile(r"^(summa|totalt?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One cell of a contract column, typed by the column's kind."""
+
+    cell: RawCell
+    amount: Decimal | None = None  # AMOUNT/NUMBER columns: the number, None if blank or unusable
+    valid: bool = True  # False: the cell holds something that is not a number (already a finding)
+
+    @property
+    def ref(self) -> str:
+        return self.cell.ref
+
+    @property
+    def text(self) -> str:
+        """Text content, trimmed; numbers as written."""
+        if self.cell.kind is CellKind.TEXT:
+            return (self.cell.value or "").strip()
+        if self.cell.kind is CellKind.NUMBER and self.cell.value is not None:
+            return format(from_excel(self.cell.value), "f")
+        return ""
+
+    @property
+    def blank(self) -> bool:
+        return self.cell.kind is CellKind.BLANK or (
+            self.cell.kind is CellKind.TEXT and not (self.cell.value or "").strip()
+        )
+
+    @property
+    def number(self) -> Decimal:
+        """The amount, blank as 0 (callers check ``valid`` first)."""
+        return self.amount if self.amount is not None else Decimal(0)
+
+    @property
+    def excluded_from_subtotal(self) -> bool:
+        """Excel's SUBTOTAL skips cells that are themselves SUBTOTAL results."""
+        return bool(self.cell.formula) and "SUBTOTAL" in (self.cell.formula or "").upper()
+
+
+_BLANK = Value(RawCell(0, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    row: int  # Excel row number
+    values: dict[str, Value]
+    hidden: bool = False
+
+    def __getitem__(self, key: str) -> Value:
+        return self.values.get(key, _BLANK)
+
+    def text(self, key: str) -> str:
+        return self[key].text
+
+    def label(self) -> str:
+        for v in self.values.values():
+            if v.cell.kind is CellKind.TEXT and v.text:
+                return v.text
+        return f"rad {self.row}"
+
+
+@dataclass(frozen=True, slots=True)
+class TableData:
+    spec: c.Table
+    sheet: str
+    header_ref: str
+    columns: dict[str, int]  # contract key -> Excel column number
+    headers: dict[str, str]  # contract key -> header text as written
+    rows: tuple[Row, ...]  # data rows that hold anything
+    totals: Row | None
+    extras: dict[str, tuple[int, tuple[RawCell, ...]]]  # extra column header -> (col, body cells)
+    hidden_rows: tuple[int, ...]
+    raw: RawTable
+
+    def has(self, key: str) -> bool:
+        return key in self.columns
+
+    def header(self, key: str) -> str:
+        return self.headers.get(key, self.spec.column(key).header)
+
+    def column_ref(self, key: str) -> str:
+        return f"{col_letters(self.columns[key])}{self.raw.first_row}"
+
+
+@dataclass(frozen=True, slots=True)
+class InfoField:
+    value: Value
+    sheet: str
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    namnd: str | None = None
+    namndnamn: str = ""
+    budgetar: int | None = None
+    diarienummer: str = ""
+    enhet: str = "mkr"
+    investeringsram: Decimal | None = None
+    gap: Decimal | None = None
+    rapportmanad: str | None = None
+    kontaktperson: str = ""
+    epost: str = ""
+    status: str = ""
+    mallversion: str = ""
+    fields: dict[str, InfoField] = field(default_factory=dict)
+
+    def where(self, name: str) -> tuple[str | None, str | None]:
+        f = self.fields.get(c.norm(name))
+        return (f.sheet, f.value.ref) if f else (None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Planbok:
+    source: str
+    info: Info
+    tables: dict[str, TableData]  # by contract table name
+    sheet_order: tuple[str, ...] = ()
+
+    def table(self, spec: c.Table) -> TableData | None:
+        return self.tables.get(spec.name)
+
+    def unit(self, spec: c.Table) -> str:
+        return "tkr" if spec.amounts_in_tkr else self.info.enhet
+
+    def fmt(self, spec: c.Table, amount: Decimal) -> str:
+        return format_sv(amount, min_decimals=0 if self.unit(spec) == "tkr" else 1)
+
+
+def build_planbok(raw: RawWorkbook) -> tuple[Planbok, list[Finding]]:
+    findings: list[Finding] = []
+    by_spec: dict[str, RawTable] = {}
+    for name, table in raw.tables.items():
+        spec = c.table_by_name(name)
+        if spec is not None and spec.name not in by_spec:
+            by_spec[spec.name] = table
+
+    info_raw = by_spec.get(c.INFO.name)
+    if info_raw is None:
+        findings.append(finding("tabell-saknas", None, None, table=c.INFO.name))
+        info = Info()
+    else:
+        info = _read_info(info_raw, findings)
+
+    tables: dict[str, TableData] = {}
+    for spec in c.TABLES:
+        if spec is c.INFO:
+            continue
+        table = by_spec.get(spec.name)
+        if table is None:
+            if spec.required:
+                findings.append(finding("tabell-saknas", None, None, table=spec.name))
+            continue
+        tables[spec.name] = _read_table(spec, table, info, findings)
+    return Planbok(raw.name, info, tables, raw.sheet_names), findings
+
+
+# -- tables ---------------------------------------------------------------------------
+
+
+def _header_texts(raw: RawTable) -> list[tuple[int, str, str]]:
+    """(column number, header text, header cell ref) for every table column."""
+    out = []
+    for i, col in enumerate(range(raw.first_col, raw.last_col + 1)):
+        text = ""
+        if raw.headers:
+            cell = raw.headers[i]
+            text = (cell.value or "") if cell.kind in (CellKind.TEXT, CellKind.NUMBER) else ""
+        if not text.strip() and i < len(raw.column_names):
+            text = raw.column_names[i]
+        out.append((col, text.strip(), f"{col_letters(col)}{raw.first_row}"))
+    return out
+
+
+def _map_columns(
+    spec: c.Table, raw: RawTable, year: int | None, findings: list[Finding]
+) -> tuple[dict[str, int], dict[str, str], dict[str, int]]:
+    fixed = {c.norm(col.header): col for col in spec.columns if col.year_offset is None}
+    by_prefix: dict[str, list[c.Column]] = {}
+    for col in spec.columns:
+        if col.year_offset is not None:
+            by_prefix.setdefault(c.norm(col.prefix), []).append(col)
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    extras: dict[str, int] = {}
+    for col_no, text, ref in _header_texts(raw):
+        n = c.norm(text)
+        target: c.Column | None = fixed.get(n)
+        if target is None:
+            m = _HEADER_YEAR.match(n)
+            candidates = by_prefix.get(m.group(1)) if m else None
+            if m and candidates:
+                if year is None:
+                    continue  # reported once as a missing Budgetår
+                found_year = int(m.group(2))
+                target = next(
+                    (col for col in candidates if year + (col.year_offset or 0) == found_year), None
+                )
+                if target is None:
+                    findings.append(finding(
+                        "fel-ar-i-rubrik", raw.sheet, ref, header=text, year=year,
+                        expected_headers=", ".join(col.header_for(year) for col in candidates),
+                    ))
+                    continue
+        if target is None:
+            if text:
+                extras[text] = col_no
+                findings.append(finding("extra-kolumn", raw.sheet, ref, header=text))
+            continue
+        if target.key in columns:
+            findings.append(finding("dubbel-kolumn", raw.sheet, ref, header=text, table=spec.name))
+            continue
+        columns[target.key] = col_no
+        headers[target.key] = text
+    for col in spec.columns:
+        if col.key not in columns and not (col.year_offset is not None and year is None):
+            findings.append(finding(
+                "kolumn-saknas", raw.sheet, raw.header_ref, table=spec.name,
+                header=col.header_for(year),
+            ))
+    return columns, headers, extras
+
+
+def _read_table(
+    spec: c.Table, raw: RawTable, info: Info, findings: list[Finding]
+) -> TableData:
+    columns, headers, extra_cols = _map_columns(spec, raw, info.budgetar, findings)
+    if raw.sheet_hidden:
+        findings.append(finding("dolt-blad", raw.sheet, raw.header_ref, table=spec.name,
+                                sheet=raw.sheet))
+    body = list(raw.body)
+    totals_cells = raw.totals
+    if spec.totals and totals_cells is None and body:
+        label = _row_label(body[-1])
+        if _TOTAL_LABEL.match(label):
+            totals_cells = body.pop()
+            findings.append(finding("summarad-som-datarad", raw.sheet, totals_cells[0].ref,
+                                    table=spec.name, label=label))
+    if spec.totals and totals_cells is None:
+        findings.append(finding("totalrad-saknas", raw.sheet, raw.header_ref, table=spec.name))
+
+    offset = raw.first_col
+    rows: list[Row] = []
+    for cells in body:
+        if all(_is_empty(cell) for cell in cells):
+            continue
+        values = {key: _typed(spec, key, cells[col - offset], raw.sheet, findings)
+                  for key, col in columns.items()}
+        rows.append(Row(cells[0].row, values, cells[0].row in raw.hidden_rows))
+    totals: Row | None = None
+    if spec.totals and totals_cells is not None:
+        values = {key: _typed(spec, key, totals_cells[col - offset], raw.sheet, findings)
+                  for key, col in columns.items()
+                  if spec.column(key).kind is c.Kind.AMOUNT}
+        totals = Row(totals_cells[0].row, values)
+    if not rows and spec.totals:
+        findings.append(finding("tom-tabell", raw.sheet, raw.header_ref, table=spec.name))
+
+    hidden = tuple(sorted(r.row for r in rows if r.hidden))
+    if hidden:
+        findings.append(finding("dolda-rader", raw.sheet, raw.header_ref, table=spec.name,
+                                rows=", ".join(str(r) for r in hidden)))
+    amount_cols = {columns[k] for k in spec.amount_keys if k in columns}
+    for r1, c1, r2, c2 in raw.merged:
+        if (c2 > c1 or r2 > r1) and any(c1 <= col <= c2 for col in amount_cols):
+            findings.append(finding(
+                "sammanslagna-celler", raw.sheet, f"{col_letters(c1)}{r1}", table=spec.name,
+                range=f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}",
+            ))
+    extras = {h: (col, tuple(cells[col - offset] for cells in body)) for h, col in extra_cols.items()}
+    return TableData(spec, raw.sheet, raw.header_ref, columns, headers, tuple(rows), totals,
+                     extras, hidden, raw)
+
+
+def _row_label(cells: tuple[RawCell, ...]) -> str:
+    for cell in cells:
+        if cell.kind is CellKind.TEXT and (cell.value or "").strip():
+            return (cell.value or "").strip()
+    return ""
+
+
+def _is_empty(cell: RawCell) -> bool:
+    if cell.kind is CellKind.BLANK:
+        return True
+    if cell.kind is CellKind.TEXT:
+        return not (cell.value or "").strip()
+    # a template formula showing 0 is not user data
+    return cell.has_formula and cell.kind is CellKind.NUMBER and from_excel(cell.value or "0") == 0
+
+
+def _typed(spec: c.Table, key: str, cell: RawCell, sheet: str, findings: list[Finding]) -> Value:
+    col = spec.column(key)
+    if col.kind not in (c.Kind.AMOUNT, c.Kind.NUMBER):
+        return Value(cell)
+    return read_number(cell, col.header, sheet, findings)
+
+
+def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding]) -> Value:
+    """Type one cell as a number, recording what is wrong with it."""
+    kind = cell.kind
+    if kind is CellKind.NUMBER:
+        return Value(cell, from_excel(cell.value or "0"))
+    if kind is CellKind.BLANK:
+        if cell.has_formula:
+            findings.append(finding("formel-utan-varde", sheet, cell.ref, column=column))
+            return Value(cell, None, valid=False)
+        return Value(cell)
+    if kind is CellKind.TEXT:
+        text = (cell.value or "").strip()
+        if not text:
+            return Value(cell)
+        parsed = parse_sv(text)
+        if parsed is not None:
+            findings.append(finding("tal-som-text", sheet, cell.ref, column=column, text=text,
+                                    value=format_sv(parsed)))
+            return Value(cell, parsed)
+        if text.startswith("#"):
+            findings.append(finding("felvarde", sheet, cell.ref, column=column, text=text))
+        else:
+            findings.append(finding("ej-tal", sheet, cell.ref, column=column,
+                                    what=f"texten \"{_short(text)}\""))
+        return Value(cell, None, valid=False)
+    if kind is CellKind.ERROR:
+        findings.append(finding("felvarde", sheet, cell.ref, column=column, text=cell.value or "#?"))
+        return Value(cell, None, valid=False)
+    what = "ett sanningsvärde (SANT/FALSKT)" if kind is CellKind.BOOL else "ett datum"
+    findings.append(finding("ej-tal", sheet, cell.ref, column=column, what=what))
+    return Value(cell, None, valid=False)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+# -- Info -----------------------------------------------------------------------------------
+
+
+def _read_info(raw: RawTable, findings: list[Finding]) -> Info:
+    texts = _header_texts(raw)
+    col_falt = next((col for col, t, _ in texts if c.norm(t) == c.norm("Fält")), raw.first_col)
+    col_varde = next((col for col, t, _ in texts if c.norm(t) == c.norm("Värde")),
+                     raw.first_col + 1)
+    for col, name in ((col_falt, "Fält"), (col_varde, "Värde")):
+        if not any(cc == col and c.norm(t) == c.norm(name) for cc, t, _ in texts):
+            findings.append(finding("kolumn-saknas", raw.sheet, raw.header_ref, table="Info",
+                                    header=name))
+    fields: dict[str, InfoField] = {}
+    offset = raw.first_col
+    for cells in raw.body:
+        if col_varde - offset >= len(cells):
+            break
+        name = _row_label((cells[col_falt - offset],))
+        if name:
+            fields.setdefault(c.norm(name), InfoField(Value(cells[col_varde - offset]), raw.sheet))
+    return _interpret_info(fields, findings)
+
+
+def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> Info:
+    def get(name: str) -> InfoField | None:
+        return fields.get(c.norm(name))
+
+    def text(name: str) -> str:
+        f = get(name)
+        return f.value.text if f else ""
+
+    def bad(code: str, name: str, hint: str, value: str | None = None) -> None:
+        f = get(name)
+        sheet, ref = (f.sheet, f.value.ref) if f else (None, None)
+        if code == "info-saknas":
+            findings.append(finding(code, sheet, ref, field=name, hint=hint))
+        else:
+            findings.append(finding(code, sheet, ref, field=name, hint=hint,
+                                    value=_short(value if value is not None else text(name))))
+
+    namnd: str | None = None
+    raw_namnd = text("Nämnd")
+    if not raw_namnd:
+        bad("info-saknas", "Nämnd", "Skriv nämndens kod, t.ex. HSN.")
+    else:
+        candidate = raw_namnd.upper()
+        if c.NAMND_CODE.match(candidate):
+            namnd = candidate
+        else:
+            bad("ogiltigt-info-varde", "Nämnd", "Ange nämndens kod med versaler, t.ex. HSN eller RS.")
+
+    budgetar: int | None = None
+    ar_field = get("Budgetår")
+    if ar_field is None or ar_field.value.blank:
+        bad("info-saknas", "Budgetår", "Skriv budgetåret med fyra siffror, t.ex. 2025.")
+    else:
+        budgetar = _year(ar_field.value)
+        if budgetar is None:
+            bad("ogiltigt-info-varde", "Budgetår", "Skriv budgetåret med fyra siffror, t.ex. 2025.")
+
+    enhet = "mkr"
+    if text("Belopp i"):
+        matched = c.match_choice(text("Belopp i"), c.ENHETER)
+        if matched is None:
+            bad("ogiltigt-info-varde", "Belopp i", "Skriv mkr eller tkr. Beloppen läses som mkr.")
+        else:
+            enhet = matched
+
+    def amount(name: str) -> Decimal | None:
+        f = get(name)
+        if f is None or f.value.blank:
+            return None
+        local: list[Finding] = []
+        v = read_number(f.value.cell, name, f.sheet, local)
+        if not v.valid:
+            bad("ogiltigt-info-varde", name, "Skriv ett tal.")
+            return None
+        findings.extend(local)
+        return v.amount
+
+    ram = amount("Investeringsram")
+    if ram is not None and ram < 0:
+        bad("ogiltigt-info-varde", "Investeringsram", "Investeringsramen skrivs som ett positivt tal.")
+        ram = None
+    gap = amount("Ekonomiskt gap")
+    if gap is not None and gap < 0:
+        bad("info-varning", "Ekonomiskt gap",
+            "Gapet skrivs som ett positivt tal; det läses som " + format_sv(-gap) + ".")
+        gap = -gap
+
+    rm = get("Rapportmånad")
+    manad = _month(rm)
+    if rm is not None and not rm.value.blank and manad is None:
+        bad("ogiltigt-info-varde", "Rapportmånad", "Skriv månaden som ÅÅÅÅ-MM, t.ex. 2025-03.")
+
+    diarie = text("Diarienummer")
+    if diarie and not c.DIARIENUMMER.match(diarie.upper()):
+        bad("info-varning", "Diarienummer", "Mönstret är KOD/NUMMER/ÅR, t.ex. HSN/1528/2024.")
+    epost = text("E-post")
+    if epost and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", epost):
+        bad("info-varning", "E-post", "Det ser inte ut som en e-postadress.")
+    status = text("Status")
+    if status:
+        matched_status = c.match_choice(status, c.STATUSAR)
+        if matched_status is None:
+            bad("info-varning", "Status", "Skriv Utkast eller Klar.")
+        status = matched_status or status
+    version = text("Mallversion")
+    if version and version.removesuffix(".0") != str(c.CONTRACT_VERSION):
+        f = get("Mallversion")
+        findings.append(finding("okand-mallversion", f.sheet if f else None,
+                                f.value.ref if f else None, value=_short(version),
+                                wanted=str(c.CONTRACT_VERSION)))
+    return Info(
+        namnd=namnd,
+        namndnamn=text("Nämndnamn"),
+        budgetar=budgetar,
+        diarienummer=diarie,
+        enhet=enhet,
+        investeringsram=ram,
+        gap=gap,
+        rapportmanad=manad,
+        kontaktperson=text("Kontaktperson"),
+        epost=epost,
+        status=status,
+        mallversion=version,
+        fields=fields,
+    )
+
+
+def _year(value: Value) -> int | None:
+    cell = value.cell
+    if cell.kind is CellKind.NUMBER:
+        d = from_excel(cell.value or "0")
+        n = int(d) if d == d.to_integral_value() else None
+    elif cell.kind is CellKind.TEXT:
+        t = value.text
+        n = int(t) if re.fullmatch(r"\d{4}", t) else None
+    else:
+        n = None
+    return n if n is not None and 1900 <= n <= 2200 else None
+
+
+def _month(f: InfoField | None) -> str | None:
+    if f is None or f.value.blank:
+        return None
+    cell = f.value.cell
+    if cell.kind in (CellKind.DATE, CellKind.NUMBER) and cell.value:
+        try:  # Excel turns "2025-03" into a date: serial days since 1899-12-30
+            d = date(1899, 12, 30) + timedelta(days=int(float(cell.value)))
+        except (ValueError, OverflowError):
+            d = None
+        if cell.kind is CellKind.DATE and d is None and re.match(r"^\d{4}-\d{2}", cell.value):
+            return cell.value[:7]
+        return f"{d.year:04d}-{d.month:02d}" if d else None
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-\d{1,2})?", f.value.text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return None
+

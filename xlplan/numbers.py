@@ -1,0 +1,123 @@
+"""Swedish number text and exact Decimal arithmetic.
+
+Excel stores IEEE doubles and shows at most 15 significant digits, so a cached
+value like ``17.700000000000003`` means 17,7. Every number read from a workbook
+goes through :func:`from_excel` which keeps 15 significant digits; after that
+all arithmetic is exact ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+
+EXCEL_DIGITS = 15
+_EXCEL_CONTEXT = Context(prec=EXCEL_DIGITS, rounding=ROUND_HALF_UP)
+
+MINUS = "\u2212"
+_SPACES = " \u00a0\u202f\u2009"
+_SV_NUMBER = re.compile(
+    r"^(?P<sign>[-+\u2212\u2013]?)\s*"
+    r"(?P<int>\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+|\d+)"
+    r"(?:[.,](?P<frac>\d+))?$"
+)
+
+
+def from_excel(value: float | int | str) -> Decimal:
+    """Turn a number as Excel stores it into a Decimal with Excel's 15-digit precision."""
+    try:
+        d = Decimal(value) if isinstance(value, str) else Decimal(repr(value))
+    except InvalidOperation as exc:  # pragma: no cover - callers pass numbers
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    if len(d.as_tuple().digits) > EXCEL_DIGITS:
+        d = _EXCEL_CONTEXT.plus(d)
+    return _plain(d)
+
+
+def _plain(d: Decimal) -> Decimal:
+    """Normalise without switching to exponent form for whole numbers (1E+3 -> 1000)."""
+    n = d.normalize()
+    exponent = n.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        n = n.quantize(Decimal(1))
+    return n
+
+
+def parse_sv(text: str) -> Decimal | None:
+    """Read a number typed the Swedish way (``1 754,2``, ``−4,2``); None if it is not one."""
+    s = text.strip()
+    m = _SV_NUMBER.match(s)
+    if m is None:
+        return None
+    digits = m.group("int")
+    for space in _SPACES:
+        digits = digits.replace(space, "")
+    frac = m.group("frac")
+    literal = digits + ("." + frac if frac else "")
+    value = Decimal(literal)
+    if m.group("sign") in ("-", MINUS, "\u2013"):
+        value = -value
+    return _plain(value) if value else Decimal(0)
+
+
+def decimals_of(d: Decimal) -> int:
+    """How many decimals a value carries (17.70 -> 1, 1000 -> 0)."""
+    exponent = _plain(d).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def round_half_up(d: Decimal, decimals: int) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) -> str:
+    """Format Swedish style: ``−1 754,2``. With ``decimals`` the value is rounded
+    half up to that many; otherwise it is shown exactly, with at least ``min_decimals``."""
+    if decimals is not None:
+        d = round_half_up(d, decimals)
+        places = decimals
+    else:
+        places = max(decimals_of(d), min_decimals)
+        d = d.quantize(Decimal(1).scaleb(-places)) if places else d.quantize(Decimal(1))
+    negative = d < 0
+    text = f"{abs(d):.{places}f}"
+    whole, _, frac = text.partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    out = " ".join(groups)
+    if frac:
+        out += "," + frac
+    return (MINUS + out) if negative and d != 0 else out
+
+
+def same_amount(a: Decimal, b: Decimal, magnitude: Decimal) -> bool:
+    """Exact comparison within what Excel can hold.
+
+    Excel computes in doubles and keeps 15 significant digits, so a sum whose
+    terms add up to ``magnitude`` (the sum of their absolute values) can differ
+    from the exact Decimal sum by a few units in the 15th digit. Anything
+    larger is a real difference.
+    """
+    if a == b:
+        return True
+    scale = max(abs(a), abs(b), magnitude)
+    tolerance = scale.scaleb(-(EXCEL_DIGITS - 2)) if scale else Decimal(0)
+    return abs(a - b) <= tolerance
+
+
+def rounding_tolerance(*values: Decimal) -> Decimal:
+    """Half a unit of the coarsest precision among ``values`` (17 -> 0,5; 17,7 -> 0,05)."""
+    coarsest = min(decimals_of(v) for v in values)
+    return Decimal(5).scaleb(-(coarsest + 1))
+
+
+def to_json(d: Decimal | None) -> str | None:
+    """Amounts go to JSON as exact decimal strings ("-1758.5")."""
+    if d is None:
+        return None
+    return format(_plain(d), "f")

@@ -1,0 +1,172 @@
+"""Checks shared by every table: totals rows, template formulas, closed value sets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from xlplan import contract as c
+from xlplan.findings import Finding, finding
+from xlplan.model import Planbok, Row, TableData
+from xlplan.numbers import decimals_of, format_sv, rounding_tolerance, same_amount
+
+
+def column_sum(table: TableData, key: str) -> tuple[Decimal, Decimal] | None:
+    """Sum and sum of absolute values of a column's rows, as Excel's SUBTOTAL(109) would
+    see them if no row were hidden; None when a cell is unusable (already a finding)."""
+    total = Decimal(0)
+    magnitude = Decimal(0)
+    for row in table.rows:
+        v = row[key]
+        if not v.valid:
+            return None
+        if v.excluded_from_subtotal:
+            continue
+        total += v.number
+        magnitude += abs(v.number)
+    return total, magnitude
+
+
+def diagnose(
+    diff: Decimal,
+    parts: Iterable[tuple[str, Decimal]],
+    fmt: str = "rad",
+    hidden: tuple[str, Decimal] | None = None,
+) -> str:
+    """Explain a difference (shown − expected) the way a controller would look for it."""
+    if diff == 0:
+        return ""
+    if hidden is not None and hidden[1] != 0 and hidden[1] == -diff:
+        return f" Skillnaden är lika stor som de dolda raderna {hidden[0]}: SUBTOTAL räknar inte med dolda rader."
+    items = [(name, amount) for name, amount in parts if amount != 0]
+    for name, amount in items:
+        if amount == -diff:
+            return f" Skillnaden är lika stor som {fmt} {name} – saknas den i summan?"
+    for name, amount in items:
+        if amount == diff:
+            return f" Skillnaden är lika stor som {fmt} {name} – räknas den två gånger?"
+    for name, amount in items:
+        if 2 * amount == -diff or 2 * amount == diff:
+            return f" Skillnaden är dubbla {fmt} {name} – har den fel tecken i summan?"
+    places = max([decimals_of(diff)] + [decimals_of(a) for _, a in items])
+    units = abs(diff).scaleb(places)
+    if units == units.to_integral_value() and int(units) % 9 == 0:
+        return " Skillnaden är delbar med 9 – har två siffror bytt plats?"
+    return ""
+
+
+def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
+    """Every totals-row amount equals the sum of its column's rows, exactly."""
+    if table.totals is None:
+        return
+    for key in table.spec.amount_keys:
+        if key not in table.columns:
+            continue
+        total_value = table.totals[key]
+        if not total_value.valid or total_value.blank:
+            continue
+        summed = column_sum(table, key)
+        if summed is None:
+            continue
+        expected, magnitude = summed
+        actual = total_value.number
+        if same_amount(actual, expected, magnitude):
+            continue
+        diff = actual - expected
+        hidden_rows = [r for r in table.rows if r.hidden]
+        hidden = (
+            (", ".join(str(r.row) for r in hidden_rows), sum((r[key].number for r in hidden_rows),
+                                                            Decimal(0)))
+            if hidden_rows else None
+        )
+        hint = diagnose(diff, ((str(r.row), r[key].number) for r in table.rows), "rad", hidden)
+        yield finding(
+            "summeringsfel", table.sheet, total_value.ref, expected=expected, actual=actual,
+            **_amounts(planbok, table, expected, actual, diff), hint=hint,
+        )
+
+
+def _amounts(planbok: Planbok, table: TableData, expected: Decimal, actual: Decimal,
+             diff: Decimal) -> dict[str, str]:
+    return {
+        "shown": planbok.fmt(table.spec, actual),
+        "wanted": planbok.fmt(table.spec, expected),
+        "diff": planbok.fmt(table.spec, abs(diff)),
+    }
+
+
+def check_formulas_kept(table: TableData) -> Iterator[Finding]:
+    """Where the template holds a formula and the file a typed number: one warning per column."""
+    targets: list[tuple[str, list[Row]]] = []
+    for col in table.spec.columns:
+        if col.formula and col.key in table.columns:
+            targets.append((col.key, list(table.rows)))
+    if table.totals is not None:
+        for key in table.spec.amount_keys:
+            if key in table.columns:
+                targets.append((key + "\x00totals", [table.totals]))
+    for target, rows in targets:
+        key, _, where = target.partition("\x00")
+        typed = [r[key] for r in rows
+                 if not r[key].cell.has_formula and not r[key].blank and r[key].valid]
+        if not typed:
+            continue
+        cells = ", ".join(v.ref for v in typed[:5]) + (" …" if len(typed) > 5 else "")
+        column = table.header(key) + (" (summaraden)" if where else "")
+        yield finding("formel-overskriven", table.sheet, typed[0].ref, column=column,
+                      count=len(typed), cells=cells)
+
+
+def check_choices(table: TableData) -> Iterator[Finding]:
+    for col in table.spec.columns:
+        if col.kind is not c.Kind.CHOICE or col.key not in table.columns:
+            continue
+        for row in table.rows:
+            v = row[col.key]
+            if v.blank or c.match_choice(v.text, col.choices) is not None:
+                continue
+            yield finding("ogiltigt-varde", table.sheet, v.ref, column=table.header(col.key),
+                          value=v.text[:60], allowed=", ".join(col.choices))
+
+
+def has_amounts(table: TableData, row: Row) -> bool:
+    return any(row[k].amount for k in table.spec.amount_keys if k in table.columns)
+
+
+def require_text(table: TableData, key: str) -> Iterator[Finding]:
+    """A row with amounts needs its label (Område, Objekt, ...)."""
+    if key not in table.columns:
+        return
+    for row in table.rows:
+        if row[key].blank and has_amounts(table, row):
+            yield finding("saknat-varde", table.sheet, row[key].ref, row=row.row,
+                          column=table.header(key))
+
+
+def compare_across(
+    planbok: Planbok,
+    table: TableData,
+    what: str,
+    cell: str,
+    actual: Decimal,
+    expected: Decimal,
+    error_code: str,
+) -> Iterator[Finding]:
+    """Across tables, a difference within the rounding the figures' precision implies is a
+    warning; anything larger is an error."""
+    if actual == expected:
+        return
+    diff = abs(actual - expected)
+    tolerance = rounding_tolerance(actual, expected)
+    code = "avrundningsdifferens" if diff <= tolerance else error_code
+    yield finding(
+        code, table.sheet, cell, expected=expected, actual=actual, what=what,
+        **_amounts(planbok, table, expected, actual, actual - expected),
+    )
+
+
+def run_generic(planbok: Planbok) -> Iterator[Finding]:
+    for table in planbok.tables.values():
+        yield from check_totals(planbok, table)
+        yield from check_formulas_kept(table)
+        yield from check_choices(table)
