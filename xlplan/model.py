@@ -265,12 +265,13 @@ def _read_table(
     for cells in body:
         if all(_is_empty(cell) for cell in cells):
             continue
-        values = {key: _typed(spec, key, cells[col - offset], raw.sheet, findings)
+        values = {key: _typed(spec, key, headers[key], cells[col - offset], raw.sheet, findings)
                   for key, col in columns.items()}
         rows.append(Row(cells[0].row, values, cells[0].row in raw.hidden_rows))
     totals: Row | None = None
     if spec.totals and totals_cells is not None:
-        values = {key: _typed(spec, key, totals_cells[col - offset], raw.sheet, findings)
+        values = {key: _typed(spec, key, headers[key], totals_cells[col - offset], raw.sheet,
+                              findings)
                   for key, col in columns.items()
                   if spec.column(key).kind is c.Kind.AMOUNT}
         totals = Row(totals_cells[0].row, values)
@@ -309,11 +310,11 @@ def _is_empty(cell: RawCell) -> bool:
     return cell.has_formula and cell.kind is CellKind.NUMBER and from_excel(cell.value or "0") == 0
 
 
-def _typed(spec: c.Table, key: str, cell: RawCell, sheet: str, findings: list[Finding]) -> Value:
-    col = spec.column(key)
-    if col.kind not in (c.Kind.AMOUNT, c.Kind.NUMBER):
+def _typed(spec: c.Table, key: str, header: str, cell: RawCell, sheet: str,
+           findings: list[Finding]) -> Value:
+    if spec.column(key).kind not in (c.Kind.AMOUNT, c.Kind.NUMBER):
         return Value(cell)
-    return read_number(cell, col.header, sheet, findings)
+    return read_number(cell, header, sheet, findings)
 
 
 def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding]) -> Value:

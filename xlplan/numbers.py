@@ -15,6 +15,7 @@ EXCEL_DIGITS = 15
 _EXCEL_CONTEXT = Context(prec=EXCEL_DIGITS, rounding=ROUND_HALF_UP)
 
 MINUS = "\u2212"
+NBSP = "\u00a0"  # thousands separator: numbers never wrap mid-figure
 _SPACES = " \u00a0\u202f\u2009"
 _SV_NUMBER = re.compile(
     r"^(?P<sign>[-+\u2212\u2013]?)\s*"
@@ -73,7 +74,7 @@ def round_half_up(d: Decimal, decimals: int) -> Decimal:
 
 
 def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) -> str:
-    """Format Swedish style: ``−1 754,2``. With ``decimals`` the value is rounded
+    """Format Swedish style: ``−1 754,2`` (no-break space, U+2212 minus). With ``decimals`` the value is rounded
     half up to that many; otherwise it is shown exactly, with at least ``min_decimals``."""
     if decimals is not None:
         d = round_half_up(d, decimals)
@@ -89,7 +90,7 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
-    out = " ".join(groups)
+    out = NBSP.join(groups)
     if frac:
         out += "," + frac
     return (MINUS + out) if negative and d != 0 else out

@@ -1,0 +1,126 @@
+"""The command line: a thin face over the library (typer). Heavy imports stay lazy so
+``xlplan --help`` is instant."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from xlplan.validate import Report
+
+app = typer.Typer(
+    name="xlplan",
+    help="Validera, beräkna och konsolidera planböcker (Excel) för regionens nämnder.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text eller json")]
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)")],
+    format: FormatOption = Format.text,
+) -> None:
+    """Kontrollera planböcker: summor, netton, regler. Exit 0 inga fel, 1 fel, 2 oläsbar fil."""
+    from xlplan.errors import XlplanError
+    from xlplan.validate import validate as run
+
+    exit_code = 0
+    for path in files:
+        try:
+            report = run(path)
+        except XlplanError as exc:
+            _err(exc.message)
+            exit_code = 2
+            continue
+        _print_report(report, format)
+        if report.errors and exit_code == 0:
+            exit_code = 1
+    raise typer.Exit(exit_code)
+
+
+@app.command()
+def new(
+    file: Annotated[Path, typer.Argument(help="Den nya planboken (.xlsx)")],
+    namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")],
+    ar: Annotated[int, typer.Option("--ar", help="Budgetår, t.ex. 2027")],
+    namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
+) -> None:
+    """Skapa en ny, tom planbok från mallen (skriver aldrig över en befintlig fil)."""
+    from xlplan.contract import NAMND_CODE
+    from xlplan.template import new_planbok
+
+    code = namnd.strip().upper()
+    if not NAMND_CODE.match(code):
+        _err(f"Nämndkoden \"{namnd}\" ska vara bokstäver, t.ex. HSN.")
+        raise typer.Exit(2)
+    if not 2000 <= ar <= 2100:
+        _err(f"Budgetåret {ar} är inte rimligt.")
+        raise typer.Exit(2)
+    new_planbok(file, code, ar, namn)
+    typer.echo(f"Skrev {file} (planbok {code} {ar}).")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Mapp för demofilerna")] = Path("demo"),
+    format: FormatOption = Format.text,
+) -> None:
+    """Skriv några fiktiva planböcker (en med avsiktliga fel), kontrollera dem och visa rapporten."""
+    from xlplan.demo import write_demo
+    from xlplan.validate import validate as run
+
+    paths = write_demo(out)
+    if format is Format.text:
+        typer.echo(f"Skrev {len(paths)} fiktiva planböcker i {out}/.\n")
+    for path in paths:
+        _print_report(run(path), format)
+    if format is Format.text:
+        typer.echo(f"Prova själv: xlplan validate {paths[1]}")
+
+
+def _print_report(report: Report, format: Format) -> None:
+    if format is Format.json:
+        import json
+
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    from xlplan.render import report_text
+
+    report_text(report)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def main() -> None:
+    """Entry point: every error reaches the user as one Swedish sentence, never a traceback."""
+    from xlplan.errors import XlplanError
+
+    try:
+        app()  # standalone: typer prints usage errors itself and exits with their code
+    except XlplanError as exc:
+        _err(exc.message)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("XLPLAN_DEBUG"):
+            raise
+        _err(f"Ett oväntat fel inträffade ({type(exc).__name__}). Kör igen med XLPLAN_DEBUG=1 "
+             "och skicka utskriften till förvaltningen.")
+        sys.exit(2)

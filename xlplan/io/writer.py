@@ -1,0 +1,51 @@
+"""Atomic output: write to a temp file beside the target, then rename into place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from xlplan.errors import OutputError
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temp path in ``target``'s folder; on success it replaces ``target``.
+
+    On any failure the temp file is removed and ``target`` is left as it was.
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"Mappen {folder} finns inte.")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=folder)
+    except PermissionError:
+        raise OutputError(f"Mappen {folder} är skrivskyddad; {target.name} skrevs inte.") from None
+    except OSError as exc:
+        raise OutputError(f"Kan inte skriva i mappen {folder} ({exc.strerror}).") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.replace(tmp, target)
+        except PermissionError:
+            raise OutputError(
+                f"{target.name} kan inte ersättas: filen är skrivskyddad eller öppen i ett annat "
+                "program. Stäng den och försök igen."
+            ) from None
+        except OSError as exc:
+            raise OutputError(f"{target.name} kunde inte skrivas ({exc.strerror}).") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)

@@ -1,0 +1,314 @@
+"""Write planböcker from the contract with xlsxwriter: blank templates, demo and test books.
+
+Formulas get their cached values computed here (exactly, in Decimal), so a
+generated book validates without being opened in Excel first. Text is always
+written with ``write_string``: nothing from data can become a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xlplan import contract as c
+from xlplan.io.raw import col_letters
+from xlplan.io.writer import atomic_path
+
+Cell = str | int | Decimal | None
+RowData = Mapping[str, Cell]
+
+FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+HEADER_ROW = 3  # zero-based row of table headers (Excel row 4); title in A1, unit in A2
+
+_FORMULAS: dict[tuple[str, str], str] = {
+    ("Budgetram", "nettobudget"):
+        "SUM(Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]])",
+    ("Prognos", "avvikelse"): "Prognos[[#This Row],[Helårsprognos]]-Prognos[[#This Row],[Budget]]",
+}
+
+
+@dataclass
+class PlanbokData:
+    """What goes into a generated planbok. Amounts are Decimal; formulas are computed."""
+
+    namnd: str
+    budgetar: int
+    info: dict[str, Cell] = field(default_factory=dict)  # Info › Fält -> value (overrides)
+    tables: dict[str, Sequence[RowData]] = field(default_factory=dict)
+    # deliberate slips for demos and tests: (table, row index or -1 for totals, key) -> value
+    typed: dict[tuple[str, int, str], Decimal] = field(default_factory=dict)
+    include: tuple[str, ...] = ()  # optional tables to include even when empty
+
+
+def blank(namnd: str, budgetar: int, namndnamn: str = "") -> PlanbokData:
+    data = PlanbokData(namnd, budgetar, info={"Nämndnamn": namndnamn})
+    data.tables["Nettoram"] = [{"budgettyp": t} for t in c.BUDGETTYPER]
+    data.include = ("Nettoram", "Ramforandringar", "Atgardsplan", "Investeringar", "Prognos")
+    if namnd == "RS":
+        data.tables["Finansiering"] = [{"post": p} for p in c.FINANSIERINGSPOSTER]
+        data.include += ("Finansiering",)
+    return data
+
+
+def info_values(data: PlanbokData) -> dict[str, Cell]:
+    values: dict[str, Cell] = {
+        "Nämnd": data.namnd,
+        "Budgetår": data.budgetar,
+        "Belopp i": "mkr",
+        "Status": "Utkast",
+        "Mallversion": c.CONTRACT_VERSION,
+    }
+    values.update(data.info)
+    return values
+
+
+def computed(spec: c.Table, key: str, row: RowData) -> Decimal:
+    """The value a template formula computes for ``row``."""
+    def amount(k: str) -> Decimal:
+        v = row.get(k)
+        return v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, int) else Decimal(0)
+
+    if spec is c.BUDGETRAM and key == "nettobudget":
+        return sum((amount(k) for k in c.NET_PARTS), Decimal(0))
+    if spec is c.PROGNOS and key == "avvikelse":
+        return amount("prognos") - amount("budget")
+    raise KeyError((spec.name, key))
+
+
+def write_planbok(path: Path, data: PlanbokData, *, vba_project: Path | None = None,
+                  buttons: Sequence[tuple[str, str, str]] = ()) -> None:
+    """Write ``data`` as a planbok at ``path`` (atomically). ``buttons`` are
+    (macro, caption, description) placed on a Start sheet of an .xlsm."""
+    import xlsxwriter
+
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                       "strings_to_numbers": False},
+        )
+        wb.set_properties({"title": f"Planbok {data.namnd} {data.budgetar}".strip(),
+                           "created": FIXED_TIME, "author": "xlplan"})
+        wb.set_calc_mode("auto")
+        fmt = _Formats(wb)
+        if vba_project is not None:
+            wb.add_vba_project(str(vba_project))
+            _start_sheet(wb, fmt, data, buttons)
+        _instructions(wb, fmt, data)
+        _info_sheet(wb, fmt, data)
+        for spec in c.TABLES:
+            if spec is c.INFO:
+                continue
+            rows = list(data.tables.get(spec.name, ()))
+            if spec.required or rows or spec.name in data.include:
+                _table_sheet(wb, fmt, data, spec, rows)
+        wb.close()
+
+
+class _Formats:
+    def __init__(self, wb: Any) -> None:
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.note = wb.add_format({"italic": True, "font_color": "#595959"})
+        self.text = wb.add_format({"text_wrap": False})
+        self.mkr = wb.add_format({"num_format": "#,##0.0"})
+        self.tkr = wb.add_format({"num_format": "#,##0"})
+        self.year = wb.add_format({"num_format": "0"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"bold": True})
+
+
+def _start_sheet(wb: Any, fmt: _Formats, data: PlanbokData,
+                 buttons: Sequence[tuple[str, str, str]]) -> None:
+    ws = wb.add_worksheet("Start")
+    ws.write_string(0, 0, f"Planbok {data.namnd} {data.budgetar}", fmt.title)
+    ws.write_string(1, 0, "Tryck på en knapp. Resultatet visas på bladen Kontroll och "
+                          "Sammanfattning.", fmt.note)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 70)
+    for i, (macro, caption, description) in enumerate(buttons):
+        row = 3 + i * 3
+        ws.insert_button(row, 0, {"macro": macro, "caption": caption, "width": 160, "height": 36})
+        ws.write_string(row, 1, description, fmt.wrap)
+
+
+def _instructions(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
+    ws = wb.add_worksheet("Instruktioner")
+    ws.set_column(0, 0, 110)
+    lines = [
+        (f"Planbok {data.namnd} {data.budgetar}".strip(), fmt.title),
+        ("Så fyller du i planboken", fmt.bold),
+        ("1. Fyll i bladet Info: nämnd, budgetår, diarienummer, investeringsram och "
+         "ekonomiskt gap.", None),
+        ("2. Skriv en rad per område i Budgetram. Intäkter positiva, kostnader negativa. "
+         "Nettobudget räknas ut av formeln.", None),
+        ("3. Åtgärdsplan: effekten för varje år mäts mot basårets ram – åren läggs inte ihop.",
+         None),
+        ("   Åtgärder får inte vältra över kostnader på andra. Sänker en åtgärd kvaliteten "
+         "ska den vara riskbedömd.", None),
+        ("4. Investeringar i tkr. Budgetansvar är den nämnd som har budget och avskrivning "
+         "(medicinteknik och IT ligger ofta hos RS).", None),
+        ("5. Skriv inte över formlerna i Nettobudget, Avvikelse och summaraderna.", None),
+        ("6. Lägg till rader inne i tabellerna (Tab i sista raden), inte under dem.", None),
+        ("", None),
+        ("Kontrollera: kör xlplan validate FIL eller tryck Validera på bladet Start.", None),
+        (f"Mallversion {c.CONTRACT_VERSION}. Belopp i mkr med en decimal om inte Info › "
+         "Belopp i säger tkr.", fmt.note),
+    ]
+    for i, (text, f) in enumerate(lines):
+        if text:
+            ws.write_string(i, 0, text, f) if f is not None else ws.write_string(i, 0, text)
+
+
+def _info_sheet(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
+    ws = wb.add_worksheet(c.INFO.sheet)
+    ws.write_string(0, 0, c.INFO.title, fmt.title)
+    values = info_values(data)
+    first = 2
+    n = len(c.INFO_FIELDS)
+    ws.add_table(first, 0, first + n, 1, {
+        "name": c.INFO.name,
+        "style": "Table Style Light 9",
+        "columns": [{"header": col.header} for col in c.INFO.columns],
+    })
+    for i, (name, hint) in enumerate(c.INFO_FIELDS):
+        r = first + 1 + i
+        ws.write_string(r, 0, name)
+        _write(ws, r, 1, values.get(name), fmt.text, fmt)
+        ws.write_string(r, 2, hint, fmt.note)
+    lookup = {name: first + 1 + i for i, (name, _) in enumerate(c.INFO_FIELDS)}
+    ws.data_validation(lookup["Belopp i"], 1, lookup["Belopp i"], 1,
+                       {"validate": "list", "source": list(c.ENHETER)})
+    ws.data_validation(lookup["Status"], 1, lookup["Status"], 1,
+                       {"validate": "list", "source": list(c.STATUSAR)})
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 34)
+    ws.set_column(2, 2, 60)
+    ws.freeze_panes(first + 1, 0)
+
+
+def _write(ws: Any, r: int, col: int, value: Cell, text_fmt: Any, fmt: _Formats,
+           num_fmt: Any = None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        ws.write_string(r, col, str(value), text_fmt)
+    elif isinstance(value, int):
+        ws.write_number(r, col, value, num_fmt or fmt.year)
+    elif isinstance(value, Decimal):
+        ws.write_number(r, col, _excel_number(value), num_fmt)
+    else:
+        ws.write_string(r, col, value, text_fmt)
+
+
+def _excel_number(value: Decimal) -> float:
+    """Excel cells hold IEEE doubles; this is the one place a Decimal becomes one."""
+    return float(value)
+
+
+def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
+                 rows: list[RowData]) -> None:
+    ws = wb.add_worksheet(spec.sheet)
+    unit = "tkr" if spec.amounts_in_tkr else str(info_values(data).get("Belopp i") or "mkr")
+    num = fmt.tkr if unit == "tkr" else fmt.mkr
+    ws.write_string(0, 0, f"{spec.title} – {data.namnd} {data.budgetar}".strip(), fmt.title)
+    ws.write_string(1, 0, f"Belopp i {unit}.", fmt.note)
+    body = rows or [{}]
+    first = HEADER_ROW
+    last = first + len(body) + 1  # header + rows + totals
+    columns: list[dict[str, Any]] = []
+    for i, col in enumerate(spec.columns):
+        entry: dict[str, Any] = {"header": col.header_for(data.budgetar)}
+        if col.kind is c.Kind.AMOUNT:
+            entry["format"] = num
+            total = _column_total(spec, col.key, body)
+            entry["total_function"] = "sum"
+            entry["total_value"] = _excel_number(data.typed.get((spec.name, -1, col.key), total))
+        elif i == 0:
+            entry["total_string"] = "Summa"
+        if col.kind is c.Kind.NUMBER:
+            entry["format"] = fmt.year
+        if (spec.name, col.key) in _FORMULAS:
+            entry["formula"] = "=" + _FORMULAS[(spec.name, col.key)]
+        columns.append(entry)
+    ws.add_table(first, 0, last, len(spec.columns) - 1, {
+        "name": spec.name, "style": "Table Style Medium 2", "total_row": True, "columns": columns,
+    })
+    for r, row in enumerate(body):
+        excel_row = first + 1 + r
+        for ci, col in enumerate(spec.columns):
+            slip = data.typed.get((spec.name, r, col.key))
+            if (spec.name, col.key) in _FORMULAS:
+                if slip is not None:
+                    ws.write_number(excel_row, ci, _excel_number(slip), num)
+                else:
+                    ws.write_formula(excel_row, ci, "=" + _FORMULAS[(spec.name, col.key)], num,
+                                     _excel_number(computed(spec, col.key, row)))
+                continue
+            value = row.get(col.key)
+            _write(ws, excel_row, ci, value, fmt.text, fmt,
+                   num if col.kind is c.Kind.AMOUNT else fmt.year)
+    # Excel stores totals formulas qualified (Table[Column]); LibreOffice misreads the
+    # unqualified form xlsxwriter writes, so the totals cells are written here.
+    for ci, col in enumerate(spec.columns):
+        if col.kind is not c.Kind.AMOUNT:
+            continue
+        slip = data.typed.get((spec.name, -1, col.key))
+        if slip is not None:
+            ws.write_number(last, ci, _excel_number(slip), num)
+        else:
+            header = _escape_header(col.header_for(data.budgetar))
+            ws.write_formula(last, ci, f"=SUBTOTAL(109,{spec.name}[{header}])", num,
+                             _excel_number(_column_total(spec, col.key, body)))
+    for ci, col in enumerate(spec.columns):
+        ws.set_column(ci, ci, col.width)
+        if col.kind is c.Kind.CHOICE:
+            ws.data_validation(first + 1, ci, last - 1, ci,
+                               {"validate": "list", "source": list(col.choices),
+                                "error_message": "Välj ett värde ur listan: "
+                                                 + ", ".join(col.choices)})
+    ws.freeze_panes(first + 1, 1)
+
+
+def _escape_header(header: str) -> str:
+    """Structured-reference escaping: ' [ ] # get a leading apostrophe."""
+    return "".join("'" + ch if ch in "'[]#" else ch for ch in header)
+
+
+def _column_total(spec: c.Table, key: str, rows: Sequence[RowData]) -> Decimal:
+    total = Decimal(0)
+    for row in rows:
+        if (spec.name, key) in _FORMULAS:
+            total += computed(spec, key, row)
+        else:
+            v = row.get(key)
+            if isinstance(v, Decimal | int) and not isinstance(v, bool):
+                total += Decimal(v)
+    return total
+
+
+def column_letter(spec: c.Table, key: str) -> str:
+    """Where a column lands in a generated sheet (tests and demos point at cells with it)."""
+    return col_letters(1 + [col.key for col in spec.columns].index(key))
+
+
+def excel_row(index: int) -> int:
+    """Excel row number of data row ``index`` (0-based) in a generated table."""
+    return HEADER_ROW + 2 + index
+
+
+def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "") -> None:
+    """``xlplan new``: a fresh planbok; never overwrites an existing file."""
+    from xlplan.errors import OutputError
+
+    if path.exists():
+        raise OutputError(f"Filen {path} finns redan. Välj ett annat namn; xlplan skriver inte över.")
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"Filnamnet {path.name} ska sluta på .xlsx.")
+    write_planbok(path, blank(namnd, budgetar, namndnamn))
+
+
+def rows_from(records: Sequence[Mapping[str, Any]]) -> list[RowData]:
+    return [dict(r) for r in records]
