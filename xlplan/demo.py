@@ -11,16 +11,16 @@ from __future__ import annotations
 from decimal import Decimal as D
 from pathlib import Path
 
-from xlplan.template import PlanbokData, write_planbok
+from xlplan.template import Cell, PlanbokData, write_planbok
 
 YEAR = 2027
 T, F = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
-def _br(omrade: str, typ: str, *amounts: str) -> dict[str, object]:
+def _br(omrade: str, typ: str, *amounts: str) -> dict[str, Cell]:
     keys = ("externa_intakter", "interna_intakter", "personalkostnader", "lakemedel",
             "ovriga_externa_kostnader", "avskrivningar", "interna_kostnader")
-    row: dict[str, object] = {"omrade": omrade, "budgettyp": typ}
+    row: dict[str, Cell] = {"omrade": omrade, "budgettyp": typ}
     row.update({k: D(a) for k, a in zip(keys, amounts, strict=True) if a})
     return row
 

@@ -31,7 +31,7 @@ class Entry:
     template: str  # message template, str.format fields
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: note (info)
 
 CATALOGUE: dict[str, Entry] = {
     # --- the contract: tables, headers, Info ---------------------------------
@@ -52,7 +52,7 @@ CATALOGUE: dict[str, Entry] = {
         "Rubriken \"{header}\" passar inte budgetåret {year}. Väntat: {expected_headers}.",
     ),
     "extra-kolumn": Entry(
-        I, "En kolumn utanför kontraktet; den läses inte.",
+        N, "En kolumn utanför kontraktet; den läses inte.",
         "Kolumnen \"{header}\" ingår inte i mallen och läses inte.",
     ),
     "info-saknas": Entry(
@@ -73,18 +73,18 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "dolt-blad": Entry(
         W, "En kontraktstabell ligger på ett dolt blad.",
-        "Tabellen {table} ligger på bladet \"{sheet}\" som är dolt. Den läses, men visa bladet så att alla ser vad som räknas.",
+        "Tabellen {table} ligger på bladet \"{sheet_name}\" som är dolt. Den läses, men visa bladet så att alla ser vad som räknas.",
     ),
     "tom-tabell": Entry(
-        I, "Tabellen har inga ifyllda rader.",
+        N, "Tabellen har inga ifyllda rader.",
         "Tabellen {table} har inga ifyllda rader.",
     ),
     "totalrad-saknas": Entry(
-        I, "Tabellen saknar summarad; det finns ingen summa att kontrollera.",
+        N, "Tabellen saknar summarad; det finns ingen summa att kontrollera.",
         "Tabellen {table} har ingen summarad; summorna kontrolleras inte.",
     ),
     "summarad-som-datarad": Entry(
-        I, "Sista raden är en summarad men tabellen har ingen Excel-summarad; den läses som summarad.",
+        N, "Sista raden är en summarad men tabellen har ingen Excel-summarad; den läses som summarad.",
         "Sista raden i {table} ({label}) läses som tabellens summarad. Slå gärna på Excels summarad i stället.",
     ),
     # --- cells ----------------------------------------------------------------
@@ -135,7 +135,7 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "formel-overskriven": Entry(
         W, "Där mallen har en formel står ett inskrivet tal.",
-        "{column}: {count} cell(er) ({cells}) har inskrivna tal där mallen har en formel. Talen kontrolleras, men formeln räknar inte längre om.",
+        "{column}: {count} cell(er) ({cells}) har inskrivna tal där mallen har en formel. Talen kontrolleras, men räknas inte längre om automatiskt.",
     ),
     "avrundningsdifferens": Entry(
         W, "Två tabeller skiljer sig inom det avrundningen förklarar.",
@@ -280,6 +280,12 @@ def finding(
     fields.setdefault("cell", cell)
     message = entry.template.format(**fields)
     return Finding(entry.severity, code, sheet, cell, message, expected, actual)
+
+
+def or_list(items: list[str] | tuple[str, ...]) -> str:
+    """Swedish enumeration: ``a, b eller c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " eller " + items[-1]
 
 
 def counts(findings: list[Finding]) -> tuple[int, int]:

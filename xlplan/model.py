@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from xlplan import contract as c
-from xlplan.findings import Finding, finding
+from xlplan.findings import Finding, finding, or_list
 from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, col_letters
 from xlplan.numbers import format_sv, from_excel, parse_sv
 
-_HEADER_YEAR = re.compile(r"^(.*\S)\s+(\d{4})$")
+_HEADER_YEAR = re.compile(r"^(.*\S)\s+([0-9]{4})$")
 _TOTAL_LABEL = re.compile(r"^(summa|totalt?)\b", re.IGNORECASE)
 
 
@@ -167,12 +167,12 @@ def build_planbok(raw: RawWorkbook) -> tuple[Planbok, list[Finding]]:
     for spec in c.TABLES:
         if spec is c.INFO:
             continue
-        table = by_spec.get(spec.name)
-        if table is None:
+        found = by_spec.get(spec.name)
+        if found is None:
             if spec.required:
                 findings.append(finding("tabell-saknas", None, None, table=spec.name))
             continue
-        tables[spec.name] = _read_table(spec, table, info, findings)
+        tables[spec.name] = _read_table(spec, found, info, findings)
     return Planbok(raw.name, info, tables, raw.sheet_names), findings
 
 
@@ -220,7 +220,7 @@ def _map_columns(
                 if target is None:
                     findings.append(finding(
                         "fel-ar-i-rubrik", raw.sheet, ref, header=text, year=year,
-                        expected_headers=", ".join(col.header_for(year) for col in candidates),
+                        expected_headers=or_list([col.header_for(year) for col in candidates]),
                     ))
                     continue
         if target is None:
@@ -248,7 +248,7 @@ def _read_table(
     columns, headers, extra_cols = _map_columns(spec, raw, info.budgetar, findings)
     if raw.sheet_hidden:
         findings.append(finding("dolt-blad", raw.sheet, raw.header_ref, table=spec.name,
-                                sheet=raw.sheet))
+                                sheet_name=raw.sheet))
     body = list(raw.body)
     totals_cells = raw.totals
     if spec.totals and totals_cells is None and body:

@@ -1,7 +1,8 @@
 """Swedish number text and exact Decimal arithmetic.
 
 Excel stores IEEE doubles and shows at most 15 significant digits, so a cached
-value like ``17.700000000000003`` means 17,7. Every number read from a workbook
+value like ``17.700000000000003`` means 17,7, and ``-40.5999999999999`` (a
+double's noise) means −40,6. Every number read from a workbook
 goes through :func:`from_excel` which keeps 15 significant digits; after that
 all arithmetic is exact ``Decimal``.
 """
@@ -13,14 +14,16 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 EXCEL_DIGITS = 15
 _EXCEL_CONTEXT = Context(prec=EXCEL_DIGITS, rounding=ROUND_HALF_UP)
+NOISE_DIGITS = 13
+_NOISE_CONTEXT = Context(prec=NOISE_DIGITS, rounding=ROUND_HALF_UP)
 
 MINUS = "\u2212"
 NBSP = "\u00a0"  # thousands separator: numbers never wrap mid-figure
 _SPACES = " \u00a0\u202f\u2009"
 _SV_NUMBER = re.compile(
     r"^(?P<sign>[-+\u2212\u2013]?)\s*"
-    r"(?P<int>\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+|\d+)"
-    r"(?:[.,](?P<frac>\d+))?$"
+    r"(?P<int>[0-9]{1,3}(?:[ \u00a0\u202f\u2009][0-9]{3})+|[0-9]+)"
+    r"(?:[.,](?P<frac>[0-9]+))?$"
 )
 
 
@@ -34,6 +37,13 @@ def from_excel(value: float | int | str) -> Decimal:
         raise ValueError(f"not a finite number: {value!r}")
     if len(d.as_tuple().digits) > EXCEL_DIGITS:
         d = _EXCEL_CONTEXT.plus(d)
+    if len(d.as_tuple().digits) > NOISE_DIGITS:
+        # Binary floating point leaves noise in the last digits (-40.5999999999999 for
+        # -2372.0 - -2331.4). When the value rounded to 13 digits has at most 11, the
+        # tail was noise: the change is below 1e-12 of the value, far below one öre.
+        snapped = _plain(_NOISE_CONTEXT.plus(d))
+        if len(snapped.as_tuple().digits) <= NOISE_DIGITS - 2:
+            return snapped
     return _plain(d)
 
 
@@ -74,8 +84,10 @@ def round_half_up(d: Decimal, decimals: int) -> Decimal:
 
 
 def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) -> str:
-    """Format Swedish style: ``−1 754,2`` (no-break space, U+2212 minus). With ``decimals`` the value is rounded
-    half up to that many; otherwise it is shown exactly, with at least ``min_decimals``."""
+    """Format Swedish style: ``−1 754,2`` (no-break space, U+2212 minus).
+
+    With ``decimals`` the value is rounded half up to that many; otherwise it is shown
+    exactly, with at least ``min_decimals``."""
     if decimals is not None:
         d = round_half_up(d, decimals)
         places = decimals
@@ -85,7 +97,7 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
     negative = d < 0
     text = f"{abs(d):.{places}f}"
     whole, _, frac = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -192,6 +192,8 @@ def _info_sheet(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
 def _write(ws: Any, r: int, col: int, value: Cell, text_fmt: Any, fmt: _Formats,
            num_fmt: Any = None) -> None:
     if value is None:
+        if num_fmt is not None:
+            ws.write_blank(r, col, None, num_fmt)
         return
     if isinstance(value, bool):
         ws.write_string(r, col, str(value), text_fmt)
@@ -263,7 +265,8 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
             ws.write_formula(last, ci, f"=SUBTOTAL(109,{spec.name}[{header}])", num,
                              _excel_number(_column_total(spec, col.key, body)))
     for ci, col in enumerate(spec.columns):
-        ws.set_column(ci, ci, col.width)
+        col_format = num if col.kind is c.Kind.AMOUNT else None
+        ws.set_column(ci, ci, col.width, col_format)
         if col.kind is c.Kind.CHOICE:
             ws.data_validation(first + 1, ci, last - 1, ci,
                                {"validate": "list", "source": list(col.choices),
@@ -312,3 +315,21 @@ def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "") -> N
 
 def rows_from(records: Sequence[Mapping[str, Any]]) -> list[RowData]:
     return [dict(r) for r in records]
+
+
+TEMPLATE_YEAR = 2027
+
+
+def template_files() -> dict[str, PlanbokData]:
+    """The committed blank templates in workbooks/, by file name."""
+    return {"planbok-mall.xlsx": blank("", TEMPLATE_YEAR)}
+
+
+def build_templates(folder: Path) -> list[Path]:
+    """(Re)generate workbooks/; a test proves the committed files equal this output."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, data in template_files().items():
+        write_planbok(folder / name, data)
+        out.append(folder / name)
+    return out

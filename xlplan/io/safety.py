@@ -33,7 +33,10 @@ class Limits:
     ratio: int = MAX_RATIO
 
 
-def open_container(path: Path, limits: Limits = Limits()) -> zipfile.ZipFile:
+DEFAULT_LIMITS = Limits()
+
+
+def open_container(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
     """Open ``path`` as an .xlsx/.xlsm zip after checking what it is and how big it unpacks.
 
     Raises :class:`UnreadableWorkbook` (or :class:`UnsafeWorkbook`) with a Swedish message.
@@ -121,7 +124,7 @@ def _describe_ole2(path: Path) -> str:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(entry) for entry in ole.listdir()}
-    except Exception:  # noqa: BLE001 - any failure means a broken OLE2 file
+    except Exception:
         return f"Filen {name} är en skadad äldre Office-fil och kan inte läsas."
     if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
         return (

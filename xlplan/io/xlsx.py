@@ -32,7 +32,7 @@ from xlplan.io.raw import (
     col_number,
     parse_range,
 )
-from xlplan.io.safety import Limits, open_container
+from xlplan.io.safety import DEFAULT_LIMITS, Limits, open_container
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -44,7 +44,7 @@ _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), 45, 46, 47, *
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
 
-def read_workbook(path: Path, limits: Limits = Limits()) -> RawWorkbook:
+def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
     """Read every Excel table in the workbook at ``path``."""
     with open_container(path, limits) as zf:
         try:

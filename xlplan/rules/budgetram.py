@@ -9,36 +9,49 @@ from xlplan import contract as c
 from xlplan.findings import Finding, finding
 from xlplan.model import Planbok, Row, TableData
 from xlplan.numbers import same_amount
-from xlplan.rules.common import compare_across, diagnose, require_text
+from xlplan.rules.common import compare_across, diagnose, require_text, totals_disagree
 
 
 def check_net(planbok: Planbok) -> Iterator[Finding]:
-    """Nettobudget equals the sum of the row's seven amounts (totals row too)."""
+    """Nettobudget equals the sum of the row's seven amounts.
+
+    The totals row is checked too, but only where the row nets and the column totals do
+    not already explain a difference there (a sum of sums adds nothing to those findings);
+    it matters when an unusable cell keeps a column total from being checked.
+    """
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget"):
         return
     parts = [k for k in c.NET_PARTS if table.has(k)]
-    rows: list[tuple[Row, bool]] = [(r, False) for r in table.rows]
-    if table.totals is not None:
-        rows.append((table.totals, True))
-    for row, is_totals in rows:
-        net = row["nettobudget"]
-        values = [row[k] for k in parts]
-        if not net.valid or not all(v.valid for v in values):
-            continue
-        if is_totals and (net.blank or any(v.blank for v in values)):
-            continue  # a totals row without every total: nothing to compare
-        expected = sum((v.number for v in values), Decimal(0))
-        magnitude = sum((abs(v.number) for v in values), Decimal(0))
-        if same_amount(net.number, expected, magnitude):
-            continue
-        diff = net.number - expected
-        hint = diagnose(diff, ((table.header(k), row[k].number) for k in parts), "kolumnen")
-        yield finding(
-            "nettofel", table.sheet, net.ref, expected=expected, actual=net.number,
-            shown=planbok.fmt(c.BUDGETRAM, net.number), wanted=planbok.fmt(c.BUDGETRAM, expected),
-            diff=planbok.fmt(c.BUDGETRAM, abs(diff)), hint=hint,
-        )
+    row_findings = [f for row in table.rows if (f := _net_finding(planbok, table, row, parts))]
+    yield from row_findings
+    totals = table.totals
+    if totals is None or row_findings:
+        return
+    if any(totals[k].blank for k in [*parts, "nettobudget"]):
+        return  # a totals row without every total: nothing to compare
+    if any(totals_disagree(table, k) for k in [*parts, "nettobudget"]):
+        return  # already a summeringsfel
+    if (f := _net_finding(planbok, table, totals, parts)) is not None:
+        yield f
+
+
+def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str]) -> Finding | None:
+    net = row["nettobudget"]
+    values = [row[k] for k in parts]
+    if not net.valid or not all(v.valid for v in values):
+        return None
+    expected = sum((v.number for v in values), Decimal(0))
+    magnitude = sum((abs(v.number) for v in values), Decimal(0))
+    if same_amount(net.number, expected, magnitude):
+        return None
+    diff = net.number - expected
+    hint = diagnose(diff, ((table.header(k), row[k].number) for k in parts), "kolumnen")
+    return finding(
+        "nettofel", table.sheet, net.ref, expected=expected, actual=net.number,
+        shown=planbok.fmt(c.BUDGETRAM, net.number), wanted=planbok.fmt(c.BUDGETRAM, expected),
+        diff=planbok.fmt(c.BUDGETRAM, abs(diff)), hint=hint,
+    )
 
 
 def check_signs(planbok: Planbok) -> Iterator[Finding]:
@@ -143,7 +156,10 @@ def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
     if abs(diff) <= tolerance:
         return
     year = planbok.info.budgetar
-    fmt = lambda d: planbok.fmt(c.NETTORAM, d)  # noqa: E731
+
+    def fmt(d: Decimal) -> str:
+        return planbok.fmt(c.NETTORAM, d)
+
     yield finding(
         "oforklarad-ramforandring", ram.sheet, ram.header_ref, expected=explained,
         actual=change[2], change=fmt(change[2]), explained=fmt(explained), diff=fmt(diff),

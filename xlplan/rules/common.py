@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from xlplan import contract as c
-from xlplan.findings import Finding, finding
-from xlplan.model import Planbok, Row, TableData
-from xlplan.numbers import decimals_of, format_sv, rounding_tolerance, same_amount
+from xlplan.findings import Finding, finding, or_list
+from xlplan.model import Planbok, Row, TableData, Value
+from xlplan.numbers import decimals_of, rounding_tolerance, same_amount
 
 
 def column_sum(table: TableData, key: str) -> tuple[Decimal, Decimal] | None:
@@ -27,6 +27,17 @@ def column_sum(table: TableData, key: str) -> tuple[Decimal, Decimal] | None:
     return total, magnitude
 
 
+def totals_disagree(table: TableData, key: str) -> bool:
+    """True when the totals cell of ``key`` is known to differ from its column's sum."""
+    if table.totals is None or key not in table.columns:
+        return False
+    cell = table.totals[key]
+    summed = column_sum(table, key)
+    if summed is None or not cell.valid or cell.blank:
+        return False
+    return not same_amount(cell.number, summed[0], summed[1])
+
+
 def diagnose(
     diff: Decimal,
     parts: Iterable[tuple[str, Decimal]],
@@ -37,7 +48,8 @@ def diagnose(
     if diff == 0:
         return ""
     if hidden is not None and hidden[1] != 0 and hidden[1] == -diff:
-        return f" Skillnaden är lika stor som de dolda raderna {hidden[0]}: SUBTOTAL räknar inte med dolda rader."
+        return (f" Skillnaden är lika stor som de dolda raderna {hidden[0]}: "
+                "SUBTOTAL räknar inte med dolda rader.")
     items = [(name, amount) for name, amount in parts if amount != 0]
     for name, amount in items:
         if amount == -diff:
@@ -96,23 +108,21 @@ def _amounts(planbok: Planbok, table: TableData, expected: Decimal, actual: Deci
 
 
 def check_formulas_kept(table: TableData) -> Iterator[Finding]:
-    """Where the template holds a formula and the file a typed number: one warning per column."""
-    targets: list[tuple[str, list[Row]]] = []
-    for col in table.spec.columns:
-        if col.formula and col.key in table.columns:
-            targets.append((col.key, list(table.rows)))
+    """Where the template holds a formula and the file a typed number: one warning per
+    formula column, and one for the whole totals row."""
+    groups: list[tuple[str, list[Value]]] = [
+        (table.header(col.key), [r[col.key] for r in table.rows])
+        for col in table.spec.columns if col.formula and col.key in table.columns
+    ]
     if table.totals is not None:
-        for key in table.spec.amount_keys:
-            if key in table.columns:
-                targets.append((key + "\x00totals", [table.totals]))
-    for target, rows in targets:
-        key, _, where = target.partition("\x00")
-        typed = [r[key] for r in rows
-                 if not r[key].cell.has_formula and not r[key].blank and r[key].valid]
+        totals = table.totals
+        groups.append((f"Summaraden i {table.spec.name}",
+                       [totals[k] for k in table.spec.amount_keys if k in table.columns]))
+    for column, values in groups:
+        typed = [v for v in values if not v.cell.has_formula and not v.blank and v.valid]
         if not typed:
             continue
         cells = ", ".join(v.ref for v in typed[:5]) + (" …" if len(typed) > 5 else "")
-        column = table.header(key) + (" (summaraden)" if where else "")
         yield finding("formel-overskriven", table.sheet, typed[0].ref, column=column,
                       count=len(typed), cells=cells)
 
@@ -126,7 +136,7 @@ def check_choices(table: TableData) -> Iterator[Finding]:
             if v.blank or c.match_choice(v.text, col.choices) is not None:
                 continue
             yield finding("ogiltigt-varde", table.sheet, v.ref, column=table.header(col.key),
-                          value=v.text[:60], allowed=", ".join(col.choices))
+                          value=v.text[:60], allowed=or_list(col.choices))
 
 
 def has_amounts(table: TableData, row: Row) -> bool:

@@ -1,0 +1,135 @@
+"""The CLI as users run it: a real process, real files, exit codes and JSON per the contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import sha256
+from tests.plan import full_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def xlplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xlplan", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
+    path = full_plan(tmp_path)
+    result = xlplan("validate", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) == {"file", "findings", "summary"}
+    assert out["summary"] == {"errors": 0, "warnings": len(out["findings"])}
+    for f in out["findings"]:
+        assert set(f) == {"severity", "code", "sheet", "cell", "message", "expected", "actual"}
+        assert re.fullmatch(r"[A-Z]{1,3}[0-9]+", f["cell"])
+
+
+def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None:
+    from tests.plan import budgetram
+
+    t = budgetram()
+    t.totals = list(t.totals or [])
+    t.totals[2] = 175.5  # Externa intäkter: rows give 175.4
+    path = full_plan(tmp_path, Budgetram=t)
+    before = sha256(path)
+    result = xlplan("validate", str(path), "-f", "json")
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    errors = [f for f in out["findings"] if f["severity"] == "error"]
+    assert [(f["code"], f["sheet"], f["cell"], f["expected"], f["actual"]) for f in errors] == [
+        ("summeringsfel", "Budgetram", "D8", "175.4", "175.5")]
+    assert out["summary"]["errors"] == 1
+    assert sha256(path) == before
+
+
+def test_validate_text_report_groups_by_sheet(tmp_path: Path) -> None:
+    from tests.plan import budgetram
+
+    t = budgetram()
+    t.totals = list(t.totals or [])
+    t.totals[2] = 175.5
+    result = xlplan("validate", str(full_plan(tmp_path, Budgetram=t)))
+    assert result.returncode == 1
+    assert "1 fel" in result.stdout and "Blad: Budgetram" in result.stdout
+    assert "summeringsfel" in result.stdout
+
+
+def test_unreadable_file_exit_2_one_swedish_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "trasig.xlsx"
+    bad.write_bytes(b"inte en arbetsbok")
+    result = xlplan("validate", str(bad), "--format", "json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "inte en Excel-arbetsbok" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_several_files_give_one_json_object_per_line(tmp_path: Path) -> None:
+    a = full_plan(tmp_path, "a.xlsx")
+    b = full_plan(tmp_path, "b.xlsx")
+    result = xlplan("validate", str(a), str(b), "-f", "json")
+    lines = result.stdout.strip().splitlines()
+    assert [json.loads(line)["file"] for line in lines] == [str(a), str(b)]
+
+
+def test_new_then_validate_and_refuse_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "hsn.xlsx"
+    assert xlplan("new", "--namnd", "hsn", "--ar", "2027", str(path)).returncode == 0
+    assert xlplan("validate", str(path)).returncode == 0
+    before = sha256(path)
+    again = xlplan("new", "--namnd", "HSN", "--ar", "2027", str(path))
+    assert again.returncode == 2 and "finns redan" in again.stderr
+    assert sha256(path) == before
+
+
+def test_demo_writes_books_and_reports(tmp_path: Path) -> None:
+    result = xlplan("demo", "--out", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "planbok-RS-2027.xlsx: inga fel" in result.stdout
+    assert "planbok-HSN-2027.xlsx:" in result.stdout
+    reports = [json.loads(line) for line in
+               xlplan("demo", "--out", str(tmp_path / "d2"), "-f", "json").stdout.splitlines()]
+    hsn = next(r for r in reports if r["file"].endswith("HSN-2027.xlsx"))
+    # the slips planted in xlplan/demo.py, each at its cell: J7 Kirurgi's net with digits
+    # swapped (and so the net column's total J10 and the Nettoram C5), D10 a total without
+    # the 0,6 row, F8 cost shifting, H9 not risk-assessed, J9 a target typed as an effect,
+    # G8 investments 18 500 tkr over the 15 000 tkr frame
+    assert sorted((f["code"], f["cell"]) for f in hsn["findings"]
+                  if f["severity"] == "error") == sorted([
+        ("nettofel", "J7"), ("summeringsfel", "J10"), ("nettoram-avvikelse", "C5"),
+        ("summeringsfel", "D10"), ("overvaltring", "F8"), ("ej-riskbedomd", "H9"),
+        ("ej-tal", "J9"), ("over-investeringsram", "G8")])
+    assert [r["summary"]["errors"] for r in reports if "HSN" not in r["file"]] == [0, 0]
+    assert sorted(p.name for p in (tmp_path / "demo").glob("*.xlsx")) == [
+        "planbok-HSN-2027.xlsx", "planbok-RS-2027.xlsx", "planbok-RUN-2027.xlsx"]
+
+
+def test_usage_error_is_not_a_traceback() -> None:
+    result = xlplan("validate")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    from xlplan.cli import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [cmd.name or (cmd.callback.__name__ if cmd.callback else "")
+             for cmd in app.registered_commands]
+    assert names
+    for name in names:
+        assert re.search(rf"^\s*xlplan {name}\b", readme, re.MULTILINE), f"xlplan {name} saknas"
+
+
+def test_every_finding_code_is_in_the_readme() -> None:
+    from xlplan.findings import CATALOGUE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code in CATALOGUE:
+        assert f"`{code}`" in readme, f"koden {code} saknas i README"

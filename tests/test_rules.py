@@ -1,0 +1,308 @@
+"""One passing and one failing case per rule, each failing at a known cell."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.books import (
+    BUDGETRAM_HEADER,
+    INVESTERING_HEADER,
+    PROGNOS_HEADER,
+    T,
+    atgard_header,
+    info,
+    nettoram_header,
+    ramforandring_header,
+    write_book,
+)
+from xlplan import validate
+from xlplan.findings import Finding
+from xlplan.validate import Report
+
+TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
+
+
+def run(tmp: Path, *tables: T, **info_fields: Any) -> Report:
+    return validate(write_book(tmp / "b.xlsx", info("HSN", 2025, **info_fields), *tables))
+
+
+def found(report: Report, code: str) -> list[Finding]:
+    return [f for f in report.findings if f.code == code]
+
+
+def cells(report: Report, code: str) -> list[str | None]:
+    return [f.cell for f in found(report, code)]
+
+
+def one_row_budget(row: list[Any], totals: list[Any] | None = None) -> T:
+    return T("Budgetram", BUDGETRAM_HEADER, [row], totals=totals, at="A1", title=None)
+
+
+# --- totals ------------------------------------------------------------------------------
+
+
+def test_totals_exact_despite_float_noise(tmp: Path) -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in a double: Excel's own total must not be flagged
+    t = T("Prognos", PROGNOS_HEADER, [["A", 0.1, 0, 0.1, 0], ["B", 0.2, 0, 0.2, 0]],
+          totals=["Summa", 0.1 + 0.2, 0, 0.30000000000000004, 0])
+    assert found(run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]), t),
+                 "summeringsfel") == []
+
+
+def test_totals_off_by_one_krona_in_tkr_is_an_error(tmp: Path) -> None:
+    t = T("Investeringar", INVESTERING_HEADER,
+          [["A", "Objekt 1", "Nyinvestering", "IT", "HSN", None, 1234, 5],
+           ["B", "Objekt 2", "Reinvestering", "IT", "HSN", None, 2000, 5]],
+          totals=["Summa", None, None, None, None, None, 3235, None], at="A1", title=None)
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]), t, Investeringsram=10000)
+    assert cells(r, "summeringsfel") == ["G4"]
+    assert found(r, "summeringsfel")[0].expected == Decimal(3234)
+
+
+def test_diagnosis_counted_twice_and_sign(tmp: Path) -> None:
+    rows = [["A", 10.0, 0, 10.0, 0], ["B", -4.0, 0, -4.0, 0], ["C", 7.5, 0, 7.5, 0]]
+    # true Budget total 13.5; 21.5 = 10 + 4 + 7.5 counts B with the wrong sign (diff 8 = 2 × 4)
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]),
+            T("Prognos", PROGNOS_HEADER, rows, totals=["Summa", 21.5, 0, 13.5, 0]))
+    assert "fel tecken" in found(r, "summeringsfel")[0].message
+    # 17.5 = 10 + 7.5 leaves B out
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]),
+            T("Prognos", PROGNOS_HEADER, rows, totals=["Summa", 17.5, 0, 13.5, 0]))
+    assert "rad 5 – saknas den i summan" in found(r, "summeringsfel")[0].message
+    # 21.0 counts C twice
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]),
+            T("Prognos", PROGNOS_HEADER, rows, totals=["Summa", 21.0, 0, 13.5, 0]))
+    assert "två gånger" in found(r, "summeringsfel")[0].message
+
+
+def test_hidden_rows_left_out_by_subtotal_are_named(tmp: Path) -> None:
+    rows = [["A", 10.0, 0, 10.0, 0], ["B", 5.0, 0, 5.0, 0], ["C", 1.0, 0, 1.0, 0]]
+    # B (row 5) is hidden; Excel's SUBTOTAL(109) shows 11 where the data sum is 16
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]),
+            T("Prognos", PROGNOS_HEADER, rows, totals=["Summa", 11.0, 0, 16.0, 0], hidden=[1],
+              at="B3"))
+    assert cells(r, "dolda-rader") == ["B3"]
+    assert "5" in found(r, "dolda-rader")[0].message
+    f = found(r, "summeringsfel")
+    assert [x.cell for x in f] == ["C7"]
+    assert "dolda raderna 5" in f[0].message
+
+
+def test_table_without_totals_row_is_valid(tmp: Path) -> None:
+    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]))
+    assert r.errors == 0
+    assert cells(r, "totalrad-saknas") == ["A1"]
+
+
+def test_last_row_labelled_summa_is_read_as_totals(tmp: Path) -> None:
+    t = T("Budgetram", BUDGETRAM_HEADER, [["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1],
+                                          ["Summa", None, 2, 0, 0, 0, 0, 0, 0, 2]],
+          at="A1", title=None)
+    r = run(tmp, t)
+    assert cells(r, "summarad-som-datarad") == ["A3"]
+    assert cells(r, "summeringsfel") == ["C3", "J3"]
+
+
+# --- Budgetram ------------------------------------------------------------------------------
+
+
+def test_net_ok_and_net_wrong_with_missing_column_diagnosis(tmp: Path) -> None:
+    ok = run(tmp, one_row_budget(["X", TJ, 10, 2, -5, 0, -3, -1, 0, 3]))
+    assert found(ok, "nettofel") == []
+    # Nettobudget 4 where the parts sum to 3: the −1 Avskrivningar is left out
+    bad = run(tmp, one_row_budget(["X", TJ, 10, 2, -5, 0, -3, -1, 0, 4]))
+    f = found(bad, "nettofel")
+    assert [x.cell for x in f] == ["J2"]
+    assert (f[0].expected, f[0].actual) == (Decimal(3), Decimal(4))
+    assert "Avskrivningar" in f[0].message
+
+
+def test_sign_flipped_gives_warning_not_error(tmp: Path) -> None:
+    r = run(tmp, one_row_budget(["X", TJ, -10, 0, 5, 0, 0, 0, 0, -5]))
+    assert cells(r, "teckenfel") == ["C2", "E2"]
+    assert r.errors == 0
+
+
+def test_budgettyp_values(tmp: Path) -> None:
+    r = run(tmp, one_row_budget(["X", "Tjänstemanna", 1, 0, 0, 0, 0, 0, 0, 1]))
+    assert cells(r, "ogiltigt-varde") == ["B2"]
+    r = run(tmp, one_row_budget(["X", "  tjänstemannabudget ", 1, 0, 0, 0, 0, 0, 0, 1]))
+    assert cells(r, "ogiltigt-varde") == []
+
+
+def test_nettoram_against_budgetram_with_rounding(tmp: Path) -> None:
+    budget = T("Budgetram", BUDGETRAM_HEADER, [["X", TJ, 10.04, 0, 0, 0, 0, 0, 0, 10.04],
+                                               ["P", FT, 0, 0, -1, 0, 0, 0, 0, -1]],
+               at="A1", title=None)
+
+    def ram(tj: float) -> T:
+        return T("Nettoram", nettoram_header(2025), [[TJ, 9, tj, 0, 0], [FT, -1, -1, 0, 0]],
+                 at="A10", title=None)
+
+    assert cells(run(tmp, budget, ram(10.04)), "nettoram-avvikelse") == []
+    r = run(tmp, budget, ram(10.0))  # 10,0 rounds 10,04: within half a tenth
+    assert cells(r, "avrundningsdifferens") == ["C11"] and r.errors == 0
+    r = run(tmp, budget, ram(10.2))
+    assert cells(r, "nettoram-avvikelse") == ["C11"]
+
+
+def test_frame_change_explained_or_not(tmp: Path) -> None:
+    budget = one_row_budget(["X", TJ, 0, 0, -110, 0, 0, 0, 0, -110])
+    ram = T("Nettoram", nettoram_header(2025), [[TJ, -100, -110, 0, 0]], at="A10", title=None)
+
+    def changes(amount: float) -> T:
+        return T("Ramforandringar", ramforandring_header(2025),
+                 [["Uppräkning", "Index", None, None, None, amount, None, None]],
+                 at="A20", title=None)
+
+    assert found(run(tmp, budget, ram, changes(-10)), "oforklarad-ramforandring") == []
+    r = run(tmp, budget, ram, changes(-6))
+    f = found(r, "oforklarad-ramforandring")
+    assert [x.cell for x in f] == ["A10"] and "4,0" in f[0].message
+
+
+# --- Åtgärdsplan -------------------------------------------------------------------------------
+
+
+def atgard(*rows: list[Any], extra: list[str] | None = None) -> T:
+    return T("Atgardsplan", atgard_header(2025) + (extra or []), list(rows), at="A1", title=None)
+
+
+def test_shifting_and_risk(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    ok = run(tmp, base, atgard(["P", "A", "K", None, None, "Nej", "Ja", "Ja", 1, 1, 1]))
+    assert ok.errors == 0
+    r = run(tmp, base, atgard(["P", "A", "K", None, None, "Ja", "Nej", None, 1, 1, 1],
+                              ["P", "B", "K", None, None, "Nej", "Ja", "Nej", 1, 1, 1]))
+    assert cells(r, "overvaltring") == ["F2"]
+    assert cells(r, "ej-riskbedomd") == ["H3"]
+
+
+def test_negative_effect_and_years_added_together(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    r = run(tmp, base, atgard(["P", "A", "K", None, None, "Nej", "Nej", None, -2, 3, 4, 5],
+                              ["P", "B", "K", None, None, "Nej", "Nej", None, 1, 1, None, 2],
+                              extra=["Totalt 3 år"]))
+    assert cells(r, "negativ-effekt") == ["I2"]
+    assert cells(r, "effekter-summerade") == ["L1"]
+    assert cells(r, "extra-kolumn") == ["L1"]
+
+
+# --- Investeringar ------------------------------------------------------------------------------
+
+
+def invest(*rows: list[Any]) -> T:
+    return T("Investeringar", INVESTERING_HEADER, list(rows), at="A1", title=None)
+
+
+def test_investment_frame_counts_only_own_budget_in_the_budget_year(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    rows = [["A", "Eget", "Nyinvestering", "IT", "HSN", None, 600, 5],
+            ["A", "Hos RS", "Nyinvestering", "Medicinteknik", "RS", None, 900, 5],
+            ["A", "Nästa år", "Nyinvestering", "IT", None, 2026, 900, 5],
+            ["A", "Utan ansvar", "Reinvestering", "Övrigt", None, 2025, 300, 5]]
+    # own in 2025: 600 + 300 = 900
+    assert found(run(tmp, base, invest(*rows), Investeringsram=900), "over-investeringsram") == []
+    r = run(tmp, base, invest(*rows), Investeringsram=899)
+    f = found(r, "over-investeringsram")
+    assert (f[0].expected, f[0].actual) == (Decimal(899), Decimal(900))
+
+
+def test_investment_values(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    r = run(tmp, base, invest(["A", "O", "Ny", "Bilar", "hsn", 25, 100, 0],
+                              ["A", "P", "Nyinvestering", "IT", "Region HSN", None, 100, None]),
+            Investeringsram=1000)
+    assert cells(r, "ogiltigt-varde") == ["C2", "D2", "E3"]
+    assert cells(r, "ogiltigt-ar") == ["F2"]
+    assert cells(r, "ogiltig-avskrivningstid") == ["H2"]
+    assert cells(r, "avskrivningstid-saknas") == ["H3"]
+
+
+# --- Ramförändringar ----------------------------------------------------------------------------
+
+
+def transfers(*rows: list[Any]) -> T:
+    return T("Ramforandringar", ramforandring_header(2025), list(rows), at="A1", title=None)
+
+
+def test_transfer_rules(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    ok = run(tmp, base, transfers(["Omdisponering", "Till RS", "RS/482/2024", "HSN", "RS",
+                                   -4.5, -4.5, -4.5]))
+    assert ok.errors == 0
+    assert [f.code for f in ok.findings if f.code.startswith(("omdisp", "ogiltigt"))] == []
+    r = run(tmp, base, transfers(
+        ["Omdisponering", "Utan dnr", None, "HSN", "RS", -1, None, None],
+        ["Omdisponering", "Fel nämnd", "RS/1/2024", "RUN", "RS", -1, None, None],
+        ["Omdisponering", "Fel tecken", "RS/2/2024", "RS", "HSN", -1, None, None],
+        ["Uppräkning", "Udda dnr", "dnr 12", None, None, -1, None, None],
+    ))
+    assert cells(r, "omdisponering-ofullstandig") == ["C2"]
+    assert cells(r, "omdisponering-fel-namnd") == ["D3"]
+    assert cells(r, "omdisponering-tecken") == ["F4"]
+    assert cells(r, "ogiltigt-diarienummer") == ["C5"]
+
+
+# --- Prognos ------------------------------------------------------------------------------------
+
+
+def test_deviation(tmp: Path) -> None:
+    base = one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1])
+    ok = run(tmp, base, T("Prognos", PROGNOS_HEADER, [["A", -100, -20, -104.5, -4.5]]))
+    assert found(ok, "avvikelsefel") == []
+    r = run(tmp, base, T("Prognos", PROGNOS_HEADER, [["A", -100, -20, -104.5, 4.5]], at="A1",
+                         title=None))
+    assert cells(r, "avvikelsefel") == ["E2"]
+    assert found(r, "avvikelsefel")[0].expected == Decimal("-4.5")
+
+
+# --- cells ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("1 754,2", "tal-som-text"), ("\u22124,2", "tal-som-text"), ("1\u00a0754.2", "tal-som-text"),
+     ("Mål 95 % 20 mkr", "ej-tal"), (True, "ej-tal"), ("#REF!", "felvarde"),
+     ("#DIV/0!", "felvarde"), ("=C2+D2", "formel-utan-varde")],
+)
+def test_amount_cells(tmp: Path, value: Any, code: str) -> None:
+    r = run(tmp, one_row_budget(["X", TJ, value, 0, 0, 0, 0, 0, 0, 1]))
+    assert cells(r, code) == ["C2"]
+
+
+def test_swedish_number_text_is_used(tmp: Path) -> None:
+    r = run(tmp, one_row_budget(["X", TJ, "1 754,2", 0, 0, 0, 0, 0, 0, 1754.2]))
+    assert found(r, "nettofel") == [] and r.errors == 0
+
+
+def test_date_in_amount_cell(tmp: Path) -> None:
+    import datetime as dt
+
+    r = run(tmp, one_row_budget(["X", TJ, dt.date(2025, 1, 1), 0, 0, 0, 0, 0, 0, 1]))
+    assert cells(r, "ej-tal") == ["C2"] and "datum" in found(r, "ej-tal")[0].message
+
+
+def test_totals_row_net_checked_when_a_column_cannot_be(tmp: Path) -> None:
+    # a #REF! in a row keeps the Externa intäkter total from being checked; the totals row
+    # itself still has to add up: the net column total 6 = 5 + 1 is right, but the totals
+    # row's parts give 12 + 0 − 5 = 7
+    t = T("Budgetram", BUDGETRAM_HEADER,
+          [["X", TJ, "#REF!", 0, -5, 0, 0, 0, 0, 5], ["Y", TJ, 1, 0, 0, 0, 0, 0, 0, 1]],
+          totals=["Summa", None, 12, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
+    r = run(tmp, t)
+    assert cells(r, "felvarde") == ["C2"]
+    assert cells(r, "nettofel") == ["J4"]
+
+
+def test_one_wrong_total_is_one_error(tmp: Path) -> None:
+    t = T("Budgetram", BUDGETRAM_HEADER,
+          [["X", TJ, 10, 0, -5, 0, 0, 0, 0, 5], ["Y", TJ, 1, 0, 0, 0, 0, 0, 0, 1]],
+          totals=["Summa", None, 12, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
+    r = run(tmp, t)
+    assert [(f.code, f.cell) for f in r.findings if f.severity.value == "error"] == [
+        ("summeringsfel", "C4")]
