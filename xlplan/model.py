@@ -8,6 +8,7 @@ in amount cells, ...). It never raises for bad data.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -400,7 +401,7 @@ def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> In
     if not raw_namnd:
         bad("info-saknas", "Nämnd", "Skriv nämndens kod, t.ex. HSN.")
     else:
-        candidate = raw_namnd.upper()
+        candidate = unicodedata.normalize("NFKC", raw_namnd).strip().upper()
         if c.NAMND_CODE.match(candidate):
             namnd = candidate
         else:

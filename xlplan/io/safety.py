@@ -100,7 +100,7 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
         if info.file_size > limits.member_bytes:
             raise UnsafeWorkbook(
                 f"Filen {name} packar upp till orimligt stora delar ({info.filename}: "
-                f"{info.file_size // (1024 * 1024)} MB). Den läses inte."
+                f"{info.file_size // (1024 * 1024)} MB); det ser ut som en zip-bomb. Den läses inte."
             )
         packed = max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR and info.file_size / packed > limits.ratio:

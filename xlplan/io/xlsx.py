@@ -273,9 +273,17 @@ class _SheetData:
 def _rich_text(el: Element) -> str:
     """Text of an <si> or <is>: its <t>, or the <t> of every run; phonetic runs left out."""
     t = el.find(NS + "t")
-    if t is not None:
-        return t.text or ""
-    return "".join((r.findtext(NS + "t") or "") for r in el.iterfind(NS + "r"))
+    text = (t.text or "") if t is not None else "".join(
+        (r.findtext(NS + "t") or "") for r in el.iterfind(NS + "r"))
+    return _unescape(text) if "_x" in text else text
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """OOXML writes characters XML cannot hold (control characters) as ``_xHHHH_``."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _cell(
@@ -299,8 +307,10 @@ def _cell(
         return RawCell(row, col, CellKind.TEXT, text, formula)
     if v is None or (v == "" and t != "str"):
         return RawCell(row, col, CellKind.BLANK, None, formula)
-    if t in ("s", "str"):  # "s": an index into sharedStrings, resolved by the caller
+    if t == "s":  # an index into sharedStrings, resolved by the caller
         return RawCell(row, col, CellKind.TEXT, v, formula)
+    if t == "str":
+        return RawCell(row, col, CellKind.TEXT, _unescape(v) if "_x" in v else v, formula)
     if t == "b":
         return RawCell(row, col, CellKind.BOOL, v, formula)
     if t == "e":
