@@ -55,6 +55,34 @@ def validate(
 
 
 @app.command()
+def summary(
+    file: Annotated[Path, typer.Argument(help="Planboken (.xlsx/.xlsm)")],
+    format: FormatOption = Format.text,
+    foregaende: Annotated[
+        Path | None, typer.Option("--foregaende", help="Föregående års planbok (kostnadsutveckling)")
+    ] = None,
+) -> None:
+    """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
+    from xlplan.compute import summarize
+    from xlplan.settings import load_settings
+    from xlplan.validate import validate as run
+
+    settings = load_settings()
+    report = run(file)
+    previous = run(foregaende).planbok if foregaende is not None else None
+    result = summarize(report.planbok, settings, errors=report.errors, previous=previous)
+    if format is Format.json:
+        import json
+
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        from xlplan.sammanfattning import rows_text, summary_rows
+
+        typer.echo(rows_text(summary_rows(result)))
+    raise typer.Exit(1 if report.errors else 0)
+
+
+@app.command()
 def new(
     file: Annotated[Path, typer.Argument(help="Den nya planboken (.xlsx)")],
     namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")],

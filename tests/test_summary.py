@@ -1,0 +1,150 @@
+"""Sammanfattning figures against hand-worked numbers (the plan in tests/plan.py)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+from tests.books import BUDGETRAM_HEADER, T, info, write_book
+from tests.plan import full_plan
+from tests.test_cli import xlplan
+from xlplan import validate
+from xlplan.compute import depreciation_schedule, summarize
+from xlplan.settings import Settings
+
+
+def summary_of(path: Path, **settings: object) -> dict[str, object]:
+    report = validate(path)
+    return summarize(report.planbok, Settings(**settings)).to_json()  # type: ignore[arg-type]
+
+
+def test_budget_and_frame(tmp_path: Path) -> None:
+    s = summary_of(full_plan(tmp_path))
+    assert s["budgetram"]["netto"] == {  # type: ignore[index]
+        "Tjänstemannabudget": "-4085.6",  # −2331.4 − 1754.2
+        "Förtroendemannabudget": "-3.1",
+        "Totalt": "-4088.7",
+    }
+    slag = s["budgetram"]["per_slag"]  # type: ignore[index]
+    assert slag["Personalkostnader"] == "-2193.7"  # −1150.2 − 1040.6 − 2.9
+    assert s["budgetram"]["kostnader"] == "-4370.5"  # type: ignore[index]
+    # −2193.7 − 851.0 − 791.7 − 55.5 − 478.6
+    assert s["budgetram"]["intakter"] == "281.8"  # type: ignore[index]  # 175.4 + 106.4
+    frame = s["nettoram"]
+    assert frame == {  # type: ignore[comparison-overlap]
+        "budgetram_foregaende_ar": "-3993.1", "budgetram": "-4088.7", "forandring": "-95.6",
+        "forandring_andel": str(D("-95.6") / D("3993.1")),
+        "forklarad_av_ramforandringar": "-95.6",  # −100.1 − 4.5 + 9.0
+        "oforklarad": "0",
+    }
+
+
+def test_measures_each_year_on_its_own_with_a_blank_year(tmp_path: Path) -> None:
+    a = summary_of(full_plan(tmp_path))["atgardsplan"]
+    # 2025: 120 + 40 + 25; 2026: 180 + (blank) + 25; 2027: 200 + 60 + 25 — never summed
+    assert a["effekt"] == {"2025": "185", "2026": "205", "2027": "285"}  # type: ignore[index]
+    assert a["gap"] == "520"  # type: ignore[index]
+    assert a["tackningsgrad"] == {  # type: ignore[index]
+        "2025": str(D(185) / D(520)), "2026": str(D(205) / D(520)), "2027": str(D(285) / D(520))}
+    assert a["kvarvarande_gap"] == {"2025": "335", "2026": "315", "2027": "235"}  # type: ignore[index]
+    assert (a["kvalitetssankande"], a["kvalitetssankande_riskbedomda"],  # type: ignore[index]
+            a["overvaltring"]) == (1, 1, 0)  # type: ignore[index]
+    assert "675" not in json.dumps(a)  # 185 + 205 + 285 would be the forbidden cross-year sum
+
+
+def test_investments_split_across_budget_holders_and_their_running_cost(tmp_path: Path) -> None:
+    i = summary_of(full_plan(tmp_path), internranta=D("0.015"))["investeringar"]
+    assert i["summa_tkr"] == "27000"  # type: ignore[index]
+    assert i["per_budgetansvar_tkr"] == {"HSN": "18500", "RS": "8500"}  # type: ignore[index]
+    assert i["per_kategori_tkr"] == {  # type: ignore[index]
+        "Övrigt": "9000", "Medicinteknik": "8500", "Fastighet": "9500"}
+    assert i["per_typ_tkr"] == {"Reinvestering": "9000", "Nyinvestering": "18000"}  # type: ignore[index]
+    assert (i["egen_budget_budgetar_tkr"], i["utrymme_tkr"]) == ("18500", "1500")  # type: ignore[index]
+    assert i["hos_annan_namnd"] == [  # type: ignore[index]
+        {"objekt": "Röntgen", "budgetansvar": "RS", "belopp_tkr": "8500"}]
+    # HSN holds 9000 over 10 years (900 a year) and 9500 over 20 (475): 1375 a year.
+    # Interest 1.5 % on the book value at the start of each year:
+    # 2025: 18 500 → 277.5; 2026: 8100 + 9025 = 17 125 → 256.875; 2027: 7200 + 8550 → 236.25
+    assert i["driftkostnad_tkr"] == {  # type: ignore[index]
+        "2025": {"avskrivning": "1375", "internranta": "277.5", "summa": "1652.5"},
+        "2026": {"avskrivning": "1375", "internranta": "256.875", "summa": "1631.875"},
+        "2027": {"avskrivning": "1375", "internranta": "236.25", "summa": "1611.25"},
+    }
+
+
+def test_depreciation_schedule_conventions() -> None:
+    years = [2025, 2026, 2027]
+    same = depreciation_schedule(D(9000), D(7), 2025, years, D("0.02"), "samma_ar")
+    # 9000 / 7 = 1285.714285… → 1285.714 tkr (whole kronor); interest 2 % of 9000 = 180,
+    # then of 9000 − 1285.714285… = 7714.2857… → 154.286
+    assert same[2025] == (D("1285.714"), D("180.000"))
+    assert same[2026] == (D("1285.714"), D("154.286"))
+    nxt = depreciation_schedule(D(9000), D(7), 2025, years, D("0.02"), "nasta_ar")
+    assert nxt[2025] == (D(0), D(0)) and nxt[2026] == (D("1285.714"), D("180.000"))
+    short = depreciation_schedule(D(1000), D(2), 2025, years, D(0), "samma_ar")
+    assert [short[y][0] for y in years] == [D(500), D(500), D(0)]
+
+
+def test_forecast(tmp_path: Path) -> None:
+    p = summary_of(full_plan(tmp_path))["prognos"]
+    assert p["rapportmanad"] == "2025-03"  # type: ignore[index]
+    assert p["totalt"] == {"budget": "-4085.6", "utfall": "-1061.1",  # type: ignore[index]
+                           "prognos": "-4153.5", "avvikelse": "-67.9"}
+
+
+def test_cost_development_against_the_previous_year(tmp_path: Path) -> None:
+    prev = write_book(tmp_path / "prev.xlsx", info("HSN", 2024),
+                      T("Budgetram", BUDGETRAM_HEADER,
+                        [["Allt", "Tjänstemannabudget", 306.9, 0, -4300.0, 0, 0, 0, 0, -3993.1]]))
+    report = validate(full_plan(tmp_path))
+    s = summarize(report.planbok, Settings(), previous=validate(prev).planbok).to_json()
+    k = s["kostnadsutveckling"]
+    # gross cost 4370.5 against 4300.0; net cost 4088.7 against 3993.1
+    assert k["bruttokostnadsutveckling"] == str(D("70.5") / D("4300.0"))
+    assert k["nettokostnadsutveckling"] == str(D("95.6") / D("3993.1"))
+    assert k["brutto_inom_mal"] is False and k["mal_brutto"] == "-0.005"
+
+
+def test_sections_without_data_are_null(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "min.xlsx", info("KTN", 2025),
+                      T("Budgetram", BUDGETRAM_HEADER,
+                        [["A", "Tjänstemannabudget", 1, 0, -3, 0, 0, 0, 0, -2]]))
+    s = summary_of(path)
+    assert s["atgardsplan"] is None and s["investeringar"] is None and s["prognos"] is None
+    assert s["budgetram"]["netto"]["Totalt"] == "-2"  # type: ignore[index]
+
+
+def test_summary_cli_json_has_the_contract_keys(tmp_path: Path) -> None:
+    result = xlplan("summary", str(full_plan(tmp_path)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)
+    assert {"namnd", "budgetar", "enhet", "budgetram", "atgardsplan", "investeringar"} <= set(s)
+    assert (s["namnd"], s["budgetar"], s["enhet"]) == ("HSN", 2025, "mkr")
+    assert set(s["investeringar"]) >= {"summa_tkr", "per_budgetansvar_tkr", "per_kategori_tkr",
+                                       "per_typ_tkr"}
+    text = xlplan("summary", str(full_plan(tmp_path, "b.xlsx")))
+    assert "Täckningsgrad" in text.stdout and "35,6 %" in text.stdout  # 185 / 520
+
+
+def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from xlplan.errors import ConfigError
+    from xlplan.settings import load_settings
+
+    mp = monkeypatch
+    assert isinstance(mp, pytest.MonkeyPatch)
+    (tmp_path / "s.toml").write_text('internranta = "0.025"\navskrivning_start = "nasta_ar"\n')
+    mp.setenv("XLPLAN_INSTALLNINGAR", str(tmp_path / "s.toml"))
+    s = load_settings()
+    assert (s.internranta, s.avskrivning_start) == (D("0.025"), "nasta_ar")
+    mp.setenv("XLPLAN_INTERNRANTA", "0.03")
+    assert load_settings().internranta == D("0.03")
+    mp.setenv("XLPLAN_AVSKRIVNING_START", "ibland")
+    try:
+        load_settings()
+    except ConfigError as exc:
+        assert "avskrivning_start" in str(exc)
+    else:
+        raise AssertionError("a bad setting must be refused")

@@ -1,0 +1,412 @@
+"""The Sammanfattning: what a plan means, computed exactly from a typed planbok.
+
+Pure functions; nothing here reads files. Unusable cells (already validation errors)
+count as missing, and a summary built from a plan with errors says so.
+Åtgärdsplan effects are per year, each measured against the base year: no figure here
+adds the years together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from xlplan import contract as c
+from xlplan.model import Planbok, Row, TableData
+from xlplan.numbers import to_json
+from xlplan.rules.budgetram import explained_change, frame_change, net_per_type
+from xlplan.rules.investeringar import budget_holder, investment_year
+from xlplan.settings import Settings
+
+ZERO = Decimal(0)
+TKR_PLACES = Decimal("0.001")  # whole kronor in tkr
+
+KIND_KEYS: dict[str, str] = {
+    "externa_intakter": "Externa intäkter",
+    "interna_intakter": "Interna intäkter",
+    "personalkostnader": "Personalkostnader",
+    "lakemedel": "Läkemedel",
+    "ovriga_externa_kostnader": "Övriga externa kostnader",
+    "avskrivningar": "Avskrivningar",
+    "interna_kostnader": "Interna kostnader",
+}
+
+
+@dataclass
+class Budget:
+    netto: dict[str, Decimal]  # per budget type and "Totalt"
+    per_omrade: list[tuple[str, str, Decimal]]  # (område, budgettyp, netto)
+    per_slag: dict[str, Decimal]  # column totals by kind
+    intakter: Decimal
+    kostnader: Decimal  # negative
+
+
+@dataclass
+class Frame:
+    ram_fg: Decimal
+    ram: Decimal
+    forandring: Decimal
+    forandring_procent: Decimal | None
+    forklarad: Decimal | None  # Ramförändringar for Y
+    oforklarad: Decimal | None
+
+
+@dataclass
+class CostDevelopment:
+    nettokostnad: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
+    bruttokostnad: Decimal | None
+    mal_netto: Decimal
+    mal_brutto: Decimal
+    kalla: str  # where the previous year came from
+
+    def within(self, value: Decimal | None, target: Decimal) -> bool | None:
+        return None if value is None else value <= target
+
+
+@dataclass
+class Measures:
+    years: list[int]
+    effekt: dict[int, Decimal]
+    per_typ: dict[str, dict[int, Decimal]]
+    gap: Decimal | None
+    tackningsgrad: dict[int, Decimal] | None
+    kvarvarande_gap: dict[int, Decimal] | None
+    antal: int
+    kvalitetssankande: int
+    kvalitetssankande_riskbedomda: int
+    overvaltring: int
+
+
+@dataclass
+class Investments:
+    summa_tkr: Decimal
+    per_budgetansvar_tkr: dict[str, Decimal]
+    per_kategori_tkr: dict[str, Decimal]
+    per_typ_tkr: dict[str, Decimal]
+    egen_budget_ar_tkr: Decimal  # what this nämnd holds, in the budget year
+    investeringsram_tkr: Decimal | None
+    utrymme_tkr: Decimal | None
+    begard_av_andra: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
+    driftkostnad_tkr: dict[int, dict[str, Decimal]]  # year -> avskrivning, internranta, summa
+    internranta: Decimal
+    avskrivning_start: str
+
+
+@dataclass
+class Forecast:
+    rapportmanad: str | None
+    rows: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]  # område, budget, utfall, prognos, avvikelse
+    totalt: tuple[Decimal, Decimal, Decimal, Decimal]
+
+
+@dataclass
+class Summary:
+    namnd: str | None
+    namndnamn: str
+    budgetar: int | None
+    enhet: str
+    valideringsfel: int
+    budgetram: Budget | None
+    nettoram: Frame | None
+    kostnadsutveckling: CostDevelopment | None
+    atgardsplan: Measures | None
+    investeringar: Investments | None
+    prognos: Forecast | None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return summary_json(self)
+
+
+# --- Budgetram ------------------------------------------------------------------------------
+
+
+def _usable(row: Row, key: str) -> Decimal:
+    v = row[key]
+    return v.number if v.valid else ZERO
+
+
+def budget_summary(planbok: Planbok) -> Budget | None:
+    table = planbok.table(c.BUDGETRAM)
+    if table is None:
+        return None
+    per_type = net_per_type(table) or _net_per_type_lenient(table)
+    netto = {**per_type, "Totalt": sum(per_type.values(), ZERO)}
+    per_omrade = [(r.text("omrade"), c.match_choice(r.text("budgettyp"), c.BUDGETTYPER)
+                   or c.TJANSTEMANNABUDGET, _usable(r, "nettobudget")) for r in table.rows]
+    per_slag = {name: sum((_usable(r, key) for r in table.rows), ZERO)
+                for key, name in KIND_KEYS.items() if table.has(key)}
+    intakter = sum((per_slag.get(KIND_KEYS[k], ZERO) for k in c.INCOME_KEYS), ZERO)
+    kostnader = sum((per_slag.get(KIND_KEYS[k], ZERO) for k in c.COST_KEYS), ZERO)
+    return Budget(netto, per_omrade, per_slag, intakter, kostnader)
+
+
+def _net_per_type_lenient(table: TableData) -> dict[str, Decimal]:
+    out = dict.fromkeys(c.BUDGETTYPER, ZERO)
+    for row in table.rows:
+        kind = c.match_choice(row.text("budgettyp"), c.BUDGETTYPER) or c.TJANSTEMANNABUDGET
+        out[kind] += _usable(row, "nettobudget")
+    return out
+
+
+def frame_summary(planbok: Planbok) -> Frame | None:
+    change = frame_change(planbok)
+    if change is None:
+        return None
+    prev, this, diff = change
+    percent = (diff / abs(prev)) if prev else None
+    explained = explained_change(planbok)
+    return Frame(prev, this, diff, percent, explained,
+                 None if explained is None else diff - explained)
+
+
+def cost_development(planbok: Planbok, settings: Settings,
+                     previous: Planbok | None = None) -> CostDevelopment | None:
+    """Change against the previous year, costs as positive magnitudes.
+
+    nettokostnadsutveckling = (net cost Y − net cost Y−1) / net cost Y−1, with net cost =
+    −net budget, from Nettoram's two frames or from the previous year's planbok.
+    bruttokostnadsutveckling = (gross cost Y − gross cost Y−1) / gross cost Y−1, gross cost =
+    −(the five cost columns of Budgetram); it needs the previous year's planbok.
+    """
+    this = budget_summary(planbok)
+    if this is None:
+        return None
+    netto: Decimal | None = None
+    brutto: Decimal | None = None
+    source = ""
+    before = budget_summary(previous) if previous is not None else None
+    if before is not None:
+        source = f"föregående års planbok ({previous.source if previous else ''})"
+        if before.netto["Totalt"]:
+            netto = (-this.netto["Totalt"] - -before.netto["Totalt"]) / abs(before.netto["Totalt"])
+        if before.kostnader:
+            brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
+    else:
+        frame = frame_summary(planbok)
+        if frame is not None and frame.ram_fg:
+            source = "Nettoram (budgetram föregående år)"
+            netto = (-frame.ram - -frame.ram_fg) / abs(frame.ram_fg)
+    if netto is None and brutto is None:
+        return None
+    return CostDevelopment(netto, brutto, settings.mal_nettokostnadsutveckling,
+                           settings.mal_bruttokostnadsutveckling, source)
+
+
+# --- Åtgärdsplan ------------------------------------------------------------------------------
+
+EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
+
+
+def measures_summary(planbok: Planbok) -> Measures | None:
+    table = planbok.table(c.ATGARDSPLAN)
+    year = planbok.info.budgetar
+    if table is None or not table.rows or year is None:
+        return None
+    years = [year, year + 1, year + 2]
+    effekt = dict.fromkeys(years, ZERO)
+    per_typ: dict[str, dict[int, Decimal]] = defaultdict(lambda: dict.fromkeys(years, ZERO))
+    quality = assessed = shifting = 0
+    for row in table.rows:
+        kind = row.text("typ") or "Övrigt"
+        for y, key in zip(years, EFFECT_KEYS, strict=True):
+            amount = _usable(row, key)  # a blank year is no effect that year
+            effekt[y] += amount
+            per_typ[kind][y] += amount
+        if c.match_choice(row.text("kvalitetssankning"), ("Ja",)):
+            quality += 1
+            assessed += 1 if c.match_choice(row.text("riskbedomd"), ("Ja",)) else 0
+        shifting += 1 if c.match_choice(row.text("overvaltring"), ("Ja",)) else 0
+    gap = planbok.info.gap
+    coverage = {y: effekt[y] / gap for y in years} if gap else None
+    remaining = {y: gap - effekt[y] for y in years} if gap is not None else None
+    return Measures(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
+                    quality, assessed, shifting)
+
+
+# --- Investeringar ---------------------------------------------------------------------------
+
+
+def depreciation_schedule(amount: Decimal, life: Decimal, invested: int, years: list[int],
+                          rate: Decimal, start: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """(avskrivning, internränta) per year, in the amount's unit.
+
+    Straight line: amount / life a year for ``life`` years from the start year (the
+    investment year, or the year after with ``nasta_ar``). Internal interest: ``rate`` × the
+    book value at the beginning of each year from the start year on.
+    """
+    first = invested + (1 if start == "nasta_ar" else 0)
+    yearly = amount / life
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for y in years:
+        done = y - first  # full years depreciated before y
+        if done < 0 or done >= life:
+            out[y] = (ZERO, ZERO)
+            continue
+        book = amount - yearly * done
+        out[y] = (_tkr(yearly), _tkr(rate * book))
+    return out
+
+
+def _tkr(d: Decimal) -> Decimal:
+    return d.quantize(TKR_PLACES, rounding=ROUND_HALF_UP)
+
+
+def investments_summary(planbok: Planbok, settings: Settings) -> Investments | None:
+    table = planbok.table(c.INVESTERINGAR)
+    info = planbok.info
+    if table is None or not table.rows:
+        return None
+    total = ZERO
+    holders: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    categories: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    kinds: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    own_this_year = ZERO
+    elsewhere: list[tuple[str, str, Decimal]] = []
+    years = [info.budgetar + i for i in range(3)] if info.budgetar else []
+    running: dict[int, dict[str, Decimal]] = {
+        y: {"avskrivning": ZERO, "internranta": ZERO, "summa": ZERO} for y in years}
+    for row in table.rows:
+        amount = _usable(row, "belopp")
+        total += amount
+        holder = budget_holder(row, info.namnd) or "?"
+        holders[holder] += amount
+        categories[c.match_choice(row.text("kategori"), c.KATEGORIER) or "Ej angiven"] += amount
+        kinds[c.match_choice(row.text("typ"), c.INVESTERINGSTYPER) or "Ej angiven"] += amount
+        year = investment_year(row, info.budgetar)
+        if holder == info.namnd:
+            if year == info.budgetar:
+                own_this_year += amount
+            life = row["avskrivningstid"].amount if row["avskrivningstid"].valid else None
+            if years and year is not None and life and life > 0:
+                schedule = depreciation_schedule(amount, life, year, years, settings.internranta,
+                                                 settings.avskrivning_start)
+                for y, (dep, interest) in schedule.items():
+                    running[y]["avskrivning"] += dep
+                    running[y]["internranta"] += interest
+                    running[y]["summa"] += dep + interest
+        else:
+            elsewhere.append((row.text("objekt"), holder, amount))
+    ram = info.investeringsram
+    return Investments(
+        total, dict(holders), dict(categories), dict(kinds), own_this_year, ram,
+        None if ram is None else ram - own_this_year, elsewhere, running,
+        settings.internranta, settings.avskrivning_start,
+    )
+
+
+# --- Prognos -------------------------------------------------------------------------------
+
+
+def forecast_summary(planbok: Planbok) -> Forecast | None:
+    table = planbok.table(c.PROGNOS)
+    if table is None or not table.rows:
+        return None
+    rows = []
+    for r in table.rows:
+        budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
+        rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
+    totals = tuple(sum((row[i] for row in rows), ZERO) for i in range(1, 5))
+    return Forecast(planbok.info.rapportmanad, rows, (totals[0], totals[1], totals[2], totals[3]))
+
+
+def summarize(planbok: Planbok, settings: Settings, *, errors: int = 0,
+              previous: Planbok | None = None) -> Summary:
+    """Every figure of the Sammanfattning. ``errors``: the plan's validation errors."""
+    notes = []
+    if errors:
+        notes.append(f"Planboken har {errors} valideringsfel; siffrorna bygger på de celler "
+                     "som gick att läsa.")
+    return Summary(
+        namnd=planbok.info.namnd,
+        namndnamn=planbok.info.namndnamn,
+        budgetar=planbok.info.budgetar,
+        enhet=planbok.info.enhet,
+        valideringsfel=errors,
+        budgetram=budget_summary(planbok),
+        nettoram=frame_summary(planbok),
+        kostnadsutveckling=cost_development(planbok, settings, previous),
+        atgardsplan=measures_summary(planbok),
+        investeringar=investments_summary(planbok, settings),
+        prognos=forecast_summary(planbok),
+        notes=notes,
+    )
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _j(d: Decimal | None) -> str | None:
+    return to_json(d)
+
+
+def _jmap(m: dict[Any, Decimal] | None) -> dict[str, str | None] | None:
+    return None if m is None else {str(k): _j(v) for k, v in m.items()}
+
+
+def summary_json(s: Summary) -> dict[str, Any]:
+    b, f, k, a, i, p = (s.budgetram, s.nettoram, s.kostnadsutveckling, s.atgardsplan,
+                        s.investeringar, s.prognos)
+    return {
+        "namnd": s.namnd,
+        "namndnamn": s.namndnamn,
+        "budgetar": s.budgetar,
+        "enhet": s.enhet,
+        "valideringsfel": s.valideringsfel,
+        "budgetram": None if b is None else {
+            "netto": _jmap(b.netto),
+            "per_omrade": [{"omrade": o, "budgettyp": t, "netto": _j(n)}
+                           for o, t, n in b.per_omrade],
+            "per_slag": _jmap(b.per_slag),
+            "intakter": _j(b.intakter),
+            "kostnader": _j(b.kostnader),
+        },
+        "nettoram": None if f is None else {
+            "budgetram_foregaende_ar": _j(f.ram_fg), "budgetram": _j(f.ram),
+            "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_procent),
+            "forklarad_av_ramforandringar": _j(f.forklarad), "oforklarad": _j(f.oforklarad),
+        },
+        "kostnadsutveckling": None if k is None else {
+            "nettokostnadsutveckling": _j(k.nettokostnad),
+            "bruttokostnadsutveckling": _j(k.bruttokostnad),
+            "mal_netto": _j(k.mal_netto), "mal_brutto": _j(k.mal_brutto),
+            "netto_inom_mal": k.within(k.nettokostnad, k.mal_netto),
+            "brutto_inom_mal": k.within(k.bruttokostnad, k.mal_brutto),
+            "kalla": k.kalla,
+        },
+        "atgardsplan": None if a is None else {
+            "effekt": _jmap(a.effekt),
+            "gap": _j(a.gap),
+            "tackningsgrad": _jmap(a.tackningsgrad),
+            "kvarvarande_gap": _jmap(a.kvarvarande_gap),
+            "per_typ": {t: _jmap(v) for t, v in a.per_typ.items()},
+            "antal_atgarder": a.antal,
+            "kvalitetssankande": a.kvalitetssankande,
+            "kvalitetssankande_riskbedomda": a.kvalitetssankande_riskbedomda,
+            "overvaltring": a.overvaltring,
+        },
+        "investeringar": None if i is None else {
+            "summa_tkr": _j(i.summa_tkr),
+            "per_budgetansvar_tkr": _jmap(i.per_budgetansvar_tkr),
+            "per_kategori_tkr": _jmap(i.per_kategori_tkr),
+            "per_typ_tkr": _jmap(i.per_typ_tkr),
+            "egen_budget_budgetar_tkr": _j(i.egen_budget_ar_tkr),
+            "investeringsram_tkr": _j(i.investeringsram_tkr),
+            "utrymme_tkr": _j(i.utrymme_tkr),
+            "hos_annan_namnd": [{"objekt": o, "budgetansvar": h, "belopp_tkr": _j(v)}
+                                for o, h, v in i.begard_av_andra],
+            "driftkostnad_tkr": {str(y): _jmap(v) for y, v in i.driftkostnad_tkr.items()},
+            "internranta": _j(i.internranta),
+            "avskrivning_start": i.avskrivning_start,
+        },
+        "prognos": None if p is None else {
+            "rapportmanad": p.rapportmanad,
+            "per_omrade": [{"omrade": o, "budget": _j(bu), "utfall": _j(u), "prognos": _j(pr),
+                            "avvikelse": _j(av)} for o, bu, u, pr, av in p.rows],
+            "totalt": {"budget": _j(p.totalt[0]), "utfall": _j(p.totalt[1]),
+                       "prognos": _j(p.totalt[2]), "avvikelse": _j(p.totalt[3])},
+        },
+        "anteckningar": s.notes,
+    }

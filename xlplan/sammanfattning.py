@@ -1,0 +1,152 @@
+"""The Sammanfattning as rows: one layout for the terminal, a sheet in Excel and a file.
+
+A row is a list of cells; a cell is text, an :class:`Amount`, a :class:`Share` or None.
+The Excel "Beräkna" button writes these rows to a sheet; ``xlplan summary`` prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlplan.compute import Summary
+from xlplan.numbers import format_sv
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: Decimal
+    unit: str  # "mkr" or "tkr"
+
+    def text(self) -> str:
+        return format_sv(self.value, 1 if self.unit == "mkr" else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    value: Decimal  # a fraction: 0.0123 = 1,2 %
+
+    def text(self) -> str:
+        return format_sv(self.value * 100, 1) + " %"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    text: str
+
+
+SheetCell = str | Amount | Share | Heading | None
+SheetRow = list[SheetCell]
+
+
+def summary_rows(s: Summary) -> list[SheetRow]:
+    unit = s.enhet
+    rows: list[SheetRow] = [
+        [Heading(f"Sammanfattning {s.namnd or ''} {s.budgetar or ''}".strip())],
+        [s.namndnamn or None],
+        [f"Belopp i {unit} om inget annat anges."],
+    ]
+    rows.extend([n] for n in s.notes)
+
+    def amount(v: Decimal | None, u: str = unit) -> Amount | None:
+        return None if v is None else Amount(v, u)
+
+    b = s.budgetram
+    if b is not None:
+        rows += [[], [Heading("Budgetram")], ["Budgettyp", "Netto"]]
+        rows += [[k, amount(v)] for k, v in b.netto.items()]
+        rows += [[], ["Område", "Budgettyp", "Netto"]]
+        rows += [[o, t, amount(n)] for o, t, n in b.per_omrade]
+        rows += [[], ["Slag", "Belopp"]]
+        rows += [[k, amount(v)] for k, v in b.per_slag.items()]
+        rows += [["Summa intäkter", amount(b.intakter)], ["Summa kostnader", amount(b.kostnader)]]
+    f = s.nettoram
+    if f is not None:
+        year = s.budgetar
+        rows += [[], [Heading("Nettoram")],
+                 [f"Budgetram {year - 1 if year else 'föregående år'}", amount(f.ram_fg)],
+                 [f"Budgetram {year or ''}".strip(), amount(f.ram)],
+                 ["Förändring", amount(f.forandring),
+                  Share(f.forandring_procent) if f.forandring_procent is not None else None]]
+        if f.forklarad is not None:
+            rows += [["Förklaras av Ramförändringar", amount(f.forklarad)],
+                     ["Oförklarat", amount(f.oforklarad)]]
+    k = s.kostnadsutveckling
+    if k is not None:
+        rows += [[], [Heading("Kostnadsutveckling")], ["Mått", "Utfall", "Mål (högst)", "Inom mål"]]
+        for label, value, target in (("Nettokostnadsutveckling", k.nettokostnad, k.mal_netto),
+                                     ("Bruttokostnadsutveckling", k.bruttokostnad, k.mal_brutto)):
+            if value is not None:
+                rows.append([label, Share(value), Share(target),
+                             "Ja" if k.within(value, target) else "Nej"])
+        rows.append([f"Källa: {k.kalla}"])
+    a = s.atgardsplan
+    if a is not None:
+        rows += [[], [Heading("Åtgärdsplan")],
+                 ["Varje år mäts mot basårets ram; åren läggs inte ihop."],
+                 ["", *[str(y) for y in a.years]],
+                 ["Effekt", *[amount(a.effekt[y]) for y in a.years]]]
+        if a.gap is not None:
+            rows.append(["Ekonomiskt gap", *[amount(a.gap) for _ in a.years]])
+        if a.tackningsgrad is not None:
+            rows.append(["Täckningsgrad", *[Share(a.tackningsgrad[y]) for y in a.years]])
+        if a.kvarvarande_gap is not None:
+            rows.append(["Kvarvarande gap", *[amount(a.kvarvarande_gap[y]) for y in a.years]])
+        for kind, per_year in a.per_typ.items():
+            rows.append([f"  {kind}", *[amount(per_year[y]) for y in a.years]])
+        rows += [["Antal åtgärder", str(a.antal)],
+                 ["Sänker kvaliteten", str(a.kvalitetssankande),
+                  f"varav riskbedömda {a.kvalitetssankande_riskbedomda}"],
+                 ["Övervältring", str(a.overvaltring)]]
+    i = s.investeringar
+    if i is not None:
+        rows += [[], [Heading("Investeringar (tkr)")], ["Summa", amount(i.summa_tkr, "tkr")]]
+        rows += [[f"Budgetansvar {h}", amount(v, "tkr")] for h, v in i.per_budgetansvar_tkr.items()]
+        rows += [[f"Kategori {h}", amount(v, "tkr")] for h, v in i.per_kategori_tkr.items()]
+        rows += [[h, amount(v, "tkr")] for h, v in i.per_typ_tkr.items()]
+        rows.append([f"Egen budget {s.budgetar or ''}".strip(), amount(i.egen_budget_ar_tkr, "tkr")])
+        if i.investeringsram_tkr is not None:
+            rows += [["Investeringsram", amount(i.investeringsram_tkr, "tkr")],
+                     ["Utrymme kvar", amount(i.utrymme_tkr, "tkr")]]
+        for objekt, holder, value in i.begard_av_andra:
+            rows.append([f"Hos {holder}: {objekt}", amount(value, "tkr")])
+        if i.driftkostnad_tkr:
+            rows += [[], ["Driftkostnad (tkr)", *[str(y) for y in i.driftkostnad_tkr]]]
+            for key, label in (("avskrivning", "Avskrivning"), ("internranta", "Internränta"),
+                               ("summa", "Summa")):
+                rows.append([label, *[amount(v[key], "tkr") for v in i.driftkostnad_tkr.values()]])
+            start = "investeringsåret" if i.avskrivning_start == "samma_ar" else "året efter"
+            rows.append([f"Linjär avskrivning från {start}; internränta "
+                         f"{Share(i.internranta).text()} på bokfört värde vid årets början."])
+    p = s.prognos
+    if p is not None:
+        rows += [[], [Heading(f"Prognos {p.rapportmanad or ''}".strip())],
+                 ["Område", "Budget", "Utfall ackumulerat", "Helårsprognos", "Avvikelse"]]
+        rows += [[o, amount(bu), amount(u), amount(pr), amount(av)] for o, bu, u, pr, av in p.rows]
+        rows.append(["Totalt", *[amount(v) for v in p.totalt]])
+    return rows
+
+
+def cell_text(cell: SheetCell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return cell
+    return cell.text()
+
+
+def rows_text(rows: list[SheetRow]) -> str:
+    """Plain text with aligned columns (for the terminal and e-mail bodies)."""
+    out = []
+    for row in rows:
+        if row and isinstance(row[0], Heading):
+            out.append(row[0].text)
+            out.append("-" * len(row[0].text))
+            continue
+        if not row:
+            out.append("")
+            continue
+        first, rest = cell_text(row[0]), [cell_text(c) for c in row[1:]]
+        line = f"{first:<32}" + "".join(f" {t:>19}" for t in rest) if rest else first
+        out.append(line.rstrip())
+    return "\n".join(out)

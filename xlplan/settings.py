@@ -1,0 +1,90 @@
+"""One settings object, read once at the edge: defaults, then a TOML file, then
+``XLPLAN_*`` environment variables (which win).
+
+The file is ``xlplan.toml`` in the working folder, or the path in ``XLPLAN_INSTALLNINGAR``.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from xlplan.errors import ConfigError
+
+SETTINGS_FILE_ENV = "XLPLAN_INSTALLNINGAR"
+DEFAULT_FILE = Path("xlplan.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XLPLAN_", extra="forbid")
+
+    # --- computations (issue: Sammanfattning) ---------------------------------------
+    internranta: Decimal = Field(
+        Decimal("0.015"), description="Internränta som andel (0.015 = 1,5 %); sätt enligt SKR:s "
+        "rekommendation för året.")
+    avskrivning_start: Literal["samma_ar", "nasta_ar"] = Field(
+        "samma_ar", description="Avskrivning och internränta börjar investeringsåret "
+        "(samma_ar) eller året efter (nasta_ar).")
+    mal_bruttokostnadsutveckling: Decimal = Field(
+        Decimal("-0.005"), description="Regionens mål för bruttokostnadsutveckling (högst).")
+    mal_nettokostnadsutveckling: Decimal = Field(
+        Decimal("0.006"), description="Regionens mål för nettokostnadsutveckling (högst).")
+
+    # --- consolidation --------------------------------------------------------------------
+    databas: str = Field("sqlite:///xlplan-historik.db",
+                         description="SQLAlchemy-URL till historiken (SQLite eller PostgreSQL).")
+    forvantade_namnder: list[str] = Field(
+        default_factory=list, description="Nämnder som ska finnas i inkorgen, t.ex. [\"RS\", \"HSN\"].")
+
+    # --- e-mail ------------------------------------------------------------------------------
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout: float = 30.0
+    avsandare: str = ""
+    mottagare: str = Field("", description="Kommaseparerade adresser till ekonomidirektören.")
+    loggmapp: Path = Field(Path("xlplan-logg"), description="Mapp för sändloggen (JSON-rader).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_FILE)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+        return init_settings, env_settings, toml
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.mottagare.split(",") if a.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad file or variable becomes a Swedish ConfigError."""
+    path = Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_FILE)
+    if os.environ.get(SETTINGS_FILE_ENV) and not path.exists():
+        raise ConfigError(f"Inställningsfilen {path} ({SETTINGS_FILE_ENV}) finns inte.")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "?"
+        raise ConfigError(f"Inställningen {where} är fel: {first.get('msg', '')}.") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"Inställningsfilen {path} kan inte läsas: {exc}.") from None
