@@ -305,10 +305,12 @@ def forecast_summary(planbok: Planbok) -> Forecast | None:
     if table is None or not table.rows:
         return None
     rows = []
+    totals = [ZERO] * 4
     for r in table.rows:
         budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
-        rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
-    totals = tuple(sum((row[i] for row in rows), ZERO) for i in range(1, 5))
+        figures = (budget, outcome, forecast, forecast - budget)
+        totals = [t + f for t, f in zip(totals, figures, strict=True)]
+        rows.append((r.text("omrade"), *figures))
     return Forecast(planbok.info.rapportmanad, rows, (totals[0], totals[1], totals[2], totals[3]))
 
 

@@ -132,6 +132,8 @@ def cell_text(cell: SheetCell) -> str:
         return ""
     if isinstance(cell, str):
         return cell
+    if isinstance(cell, Heading):
+        return cell.text
     return cell.text()
 
 
