@@ -83,6 +83,34 @@ def summary(
 
 
 @app.command()
+def send(
+    file: Annotated[Path, typer.Argument(help="Planboken som ska skickas")],
+    till: Annotated[list[str] | None, typer.Option("--till", help="Mottagare (annars "
+                                                   "XLPLAN_MOTTAGARE)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Skicka inte; skriv brevet")] = False,
+    eml: Annotated[Path | None, typer.Option("--eml", help="Med --dry-run: spara brevet här")] = None,
+) -> None:
+    """Validera och skicka planboken till ekonomidirektören. Fel i planboken: inget skickas (exit 1)."""
+    from xlplan.errors import MailRefused
+    from xlplan.mail import send as run
+    from xlplan.settings import load_settings
+    from xlplan.validate import validate as check
+
+    try:
+        result = run(file, load_settings(), to=till, dry_run=dry_run, eml=eml)
+    except MailRefused as exc:
+        _print_report(check(file), Format.text)
+        _err(exc.message)
+        raise typer.Exit(1) from None
+    if result.status == "torrkorning":
+        where = f" Brevet sparades i {result.eml}." if result.eml else ""
+        typer.echo(f"Torrkörning: inget skickades till {', '.join(result.recipients)}.{where}")
+    else:
+        typer.echo(f"Skickat till {', '.join(result.recipients)} (Message-ID {result.message_id}; "
+                   f"servern svarade {result.reply}). {result.warnings} varningar i brevet.")
+
+
+@app.command()
 def new(
     file: Annotated[Path, typer.Argument(help="Den nya planboken (.xlsx)")],
     namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")],

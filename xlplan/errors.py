@@ -36,5 +36,11 @@ class MailError(XlplanError):
     """The e-mail could not be delivered."""
 
 
+class MailRefused(MailError):
+    """The planbok has errors; nothing was sent (exit 1)."""
+
+    exit_code = 1
+
+
 class ConsolidationRefused(XlplanError):
     """The inbox cannot be consolidated at all; nothing was written."""

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout: float = 30.0
+    smtp_forsok: int = Field(3, ge=1, le=10, description="Försök vid tillfälliga fel (4xx).")
+    smtp_vantetid: float = Field(2.0, ge=0, description="Sekunder före första omförsöket; "
+                                 "fördubblas för varje nytt försök.")
+    smtp_cafil: Path | None = Field(None, description="CA-certifikat att lita på (PEM), utöver "
+                                    "systemets.")
     avsandare: str = ""
     mottagare: str = Field("", description="Kommaseparerade adresser till ekonomidirektören.")
     loggmapp: Path = Field(Path("xlplan-logg"), description="Mapp för sändloggen (JSON-rader).")

@@ -1,0 +1,292 @@
+"""Send a validated planbok to the ekonomidirektör.
+
+The gate validates first: any error and nothing leaves. Sender and recipients come from
+settings (or the command line), never from the workbook. The SMTP transport speaks
+STARTTLS by default, authenticates only over TLS, retries temporary (4xx) failures with
+backoff and never permanent (5xx) ones; a send counts only when the server accepted it.
+Every attempt is one JSON line in the audit log. The password is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from xlplan.compute import Summary, summarize
+from xlplan.errors import ConfigError, MailError, MailRefused
+from xlplan.findings import Severity
+from xlplan.io.writer import write_bytes_atomic
+from xlplan.numbers import format_sv
+from xlplan.settings import Settings
+from xlplan.validate import Report, validate
+
+MIME_TYPES = {
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".xlsm": ("application", "vnd.ms-excel.sheet.macroEnabled.12"),
+}
+AUDIT_FILE = "skickat.jsonl"
+
+
+@dataclass
+class SendResult:
+    file: str
+    recipients: list[str]
+    message_id: str
+    status: str  # "skickat", "torrkorning"
+    reply: str = ""
+    warnings: int = 0
+    attempts: int = 0
+    eml: str | None = None
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage, recipients: list[str]) -> str:
+        """Deliver; return the server's reply. Raise MailError with a Swedish message."""
+
+
+@dataclass
+class SmtpTransport:
+    settings: Settings
+    attempts: int = field(default=0, init=False)
+
+    def send(self, message: EmailMessage, recipients: list[str]) -> str:
+        s = self.settings
+        if s.smtp_user and not s.smtp_starttls:
+            raise ConfigError("Inloggning (XLPLAN_SMTP_USER) kräver STARTTLS; xlplan skickar aldrig "
+                              "lösenord okrypterat. Sätt XLPLAN_SMTP_STARTTLS=1.")
+        delay = s.smtp_vantetid
+        for attempt in range(1, s.smtp_forsok + 1):
+            self.attempts = attempt
+            try:
+                return self._once(message, recipients)
+            except _Temporary as exc:
+                if attempt == s.smtp_forsok:
+                    raise MailError(f"Servern {s.smtp_host} svarade tillfälligt fel efter "
+                                    f"{attempt} försök: {exc}. Försök igen senare.") from None
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, message: EmailMessage, recipients: list[str]) -> str:
+        s = self.settings
+        host = f"{s.smtp_host}:{s.smtp_port}"
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
+                smtp.ehlo()
+                if s.smtp_starttls:
+                    if not smtp.has_extn("starttls"):
+                        raise MailError(f"Servern {host} erbjuder inte STARTTLS; inget skickades.")
+                    context = ssl.create_default_context(
+                        cafile=str(s.smtp_cafil) if s.smtp_cafil else None)
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                if s.smtp_user:
+                    try:
+                        smtp.login(s.smtp_user, s.smtp_password.get_secret_value())
+                    except UnicodeEncodeError:
+                        raise ConfigError("SMTP-inloggningen klarar bara användarnamn och lösenord "
+                                          "med ASCII-tecken (inga å, ä, ö).") from None
+                refused = smtp.send_message(message, to_addrs=recipients)
+                code, text = smtp.noop()
+        except smtplib.SMTPAuthenticationError:
+            raise MailError(f"Inloggningen på {host} misslyckades: fel användare eller lösenord."
+                            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {addr: reply[0] for addr, reply in exc.recipients.items()}
+            if all(400 <= c < 500 for c in codes.values()):
+                raise _Temporary(_replies(exc.recipients)) from None
+            raise MailError("Mottagaren vägrades av servern: " + _replies(exc.recipients)
+                            + ". Inget skickades.") from None
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise _Temporary(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+            raise MailError(f"Servern {host} vägrade brevet: {exc.smtp_code} "
+                            f"{_decode(exc.smtp_error)}. Inget skickades.") from None
+        except ssl.SSLError as exc:
+            raise MailError(f"TLS mot {host} misslyckades ({exc.reason or exc}); inget skickades. "
+                            "Kontrollera serverns certifikat.") from None
+        except smtplib.SMTPServerDisconnected:
+            raise _Temporary("servern stängde förbindelsen") from None
+        except smtplib.SMTPException as exc:
+            raise MailError(f"SMTP-fel mot {host}: {exc}. Inget skickades.") from None
+        except OSError as exc:  # refused, unknown host, timeout
+            raise MailError(f"E-postservern {host} kan inte nås ({_oserror(exc)}). "
+                            "Inget skickades.") from None
+        if refused:
+            raise MailError("Brevet togs emot men några mottagare vägrades: "
+                            + _replies(refused) + ".")
+        return f"{code} {_decode(text)}"
+
+
+class _Temporary(Exception):
+    """A 4xx reply or a dropped connection: worth another try."""
+
+
+def _replies(replies: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(f"{addr} ({code} {_decode(text)})" for addr, (code, text) in replies.items())
+
+
+def _decode(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
+def _oserror(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError):
+        return "ingen svar inom tidsgränsen"
+    if isinstance(exc, ConnectionRefusedError):
+        return "anslutningen nekades"
+    return exc.strerror or type(exc).__name__
+
+
+# --- the message ---------------------------------------------------------------------------
+
+
+def build_message(path: Path, report: Report, summary: Summary, sender: str,
+                  recipients: list[str]) -> EmailMessage:
+    info = report.planbok.info
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = f"Planbok {info.namnd or '?'} {info.budgetar or '?'} – validerad"
+    msg["Date"] = formatdate(localtime=True)
+    domain = sender.rpartition("@")[2] or "xlplan.local"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content(body_text(path, report, summary))
+    maintype, subtype = MIME_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+    msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
+                       filename=_safe_name(path.name))
+    return msg
+
+
+def body_text(path: Path, report: Report, s: Summary) -> str:
+    info = report.planbok.info
+    lines = [
+        "Hej!",
+        "",
+        f"Här är planboken för {_inert(info.namndnamn or info.namnd or '?')} "
+        f"({info.namnd or '?'}), budgetår {info.budgetar or '?'}. Den är validerad av xlplan "
+        "utan fel.",
+        "",
+        "Nyckeltal (belopp i " + s.enhet + "):",
+    ]
+    if s.budgetram is not None:
+        for kind, value in s.budgetram.netto.items():
+            lines.append(f"  Nettobudget {kind.lower()}: {format_sv(value, 1)}")
+    if s.atgardsplan is not None:
+        a = s.atgardsplan
+        for y in a.years:
+            cover = (f", täckningsgrad {format_sv(a.tackningsgrad[y] * 100, 1)} %"
+                     if a.tackningsgrad else "")
+            lines.append(f"  Åtgärdsplan {y}: effekt {format_sv(a.effekt[y], 1)}{cover}")
+        if a.gap is not None:
+            lines.append(f"  Ekonomiskt gap: {format_sv(a.gap, 1)} (varje år mäts för sig)")
+    if s.investeringar is not None:
+        i = s.investeringar
+        ram = (f" av investeringsramen {format_sv(i.investeringsram_tkr, 0)} tkr"
+               if i.investeringsram_tkr is not None else "")
+        lines.append(f"  Investeringar med egen budget {info.budgetar}: "
+                     f"{format_sv(i.egen_budget_ar_tkr, 0)} tkr{ram}")
+    warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+    lines.append("")
+    if warnings:
+        lines.append(f"Varningar ({len(warnings)}):")
+        for f in warnings[:20]:
+            lines.append(f"  {f.sheet or ''}!{f.cell or ''} [{f.code}] {_inert(f.message)}")
+        if len(warnings) > 20:
+            lines.append(f"  … och {len(warnings) - 20} till.")
+    else:
+        lines.append("Inga varningar.")
+    lines += ["", f"Bifogad fil: {_safe_name(path.name)} (sha256 {_sha256(path.read_bytes())})",
+              "", "Skickat med xlplan."]
+    return "\n".join(lines) + "\n"
+
+
+def _inert(text: str) -> str:
+    """Workbook text in a message: printable, and never the start of a formula."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+    return "'" + clean if clean[:1] in ("=", "+", "-", "@") else clean
+
+
+def _safe_name(name: str) -> str:
+    return "".join(ch if ch.isprintable() and ch not in '/\\"' else "_" for ch in name)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- the whole send ----------------------------------------------------------------------------
+
+
+def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
+         dry_run: bool = False, eml: Path | None = None,
+         transport: Transport | None = None) -> SendResult:
+    """Validate ``path`` and, without errors, send it. Raises MailRefused (errors: nothing
+    sent), ConfigError or MailError; every outcome is written to the audit log."""
+    p = Path(path)
+    recipients = to or settings.recipients
+    sender = settings.avsandare
+    report = validate(p)
+    data = p.read_bytes()
+    audit = _Audit(settings.loggmapp, p, _sha256(data), recipients)
+    if report.errors:
+        audit.write("stoppad", "", f"{report.errors} valideringsfel")
+        raise MailRefused(f"{p.name} har {report.errors} fel och skickades inte. Rätta felen "
+                          "(xlplan validate) och skicka igen.")
+    if not recipients:
+        raise ConfigError("Ingen mottagare: ange --till eller XLPLAN_MOTTAGARE.")
+    if not sender:
+        raise ConfigError("Ingen avsändare: sätt XLPLAN_AVSANDARE.")
+    summary = summarize(report.planbok, settings)
+    message = build_message(p, report, summary, sender, recipients)
+    message_id = str(message["Message-ID"])
+    result = SendResult(str(p), recipients, message_id, "torrkorning", warnings=report.warnings)
+    if dry_run:
+        if eml is not None:
+            write_bytes_atomic(eml, message.as_bytes())
+            result.eml = str(eml)
+        audit.write("torrkorning", message_id, str(eml or ""))
+        return result
+    smtp = transport or SmtpTransport(settings)
+    try:
+        reply = smtp.send(message, recipients)
+    except MailError as exc:
+        audit.write("fel", message_id, exc.message, getattr(smtp, "attempts", 0))
+        raise
+    except ConfigError as exc:
+        audit.write("fel", message_id, exc.message)
+        raise
+    result.status, result.reply = "skickat", reply
+    result.attempts = getattr(smtp, "attempts", 1)
+    audit.write("skickat", message_id, reply, result.attempts)
+    return result
+
+
+@dataclass
+class _Audit:
+    folder: Path
+    file: Path
+    sha256: str
+    recipients: list[str]
+
+    def write(self, result: str, message_id: str, reply: str, attempts: int = 0) -> None:
+        line = json.dumps({
+            "tid": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fil": str(self.file), "sha256": self.sha256, "mottagare": self.recipients,
+            "resultat": result, "message_id": message_id, "svar": reply, "forsok": attempts,
+        }, ensure_ascii=False)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with (self.folder / AUDIT_FILE).open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError as exc:
+            raise ConfigError(f"Sändloggen i {self.folder} kan inte skrivas ({exc.strerror}).") from None
