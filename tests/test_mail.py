@@ -83,7 +83,7 @@ def test_wrong_password(tmp_path: Path) -> None:
     with smtp_server(tmp_path, tls=True, user="hsn", password=SECRET) as server:
         s = settings(tmp_path, server.port, smtp_starttls=True, smtp_user="hsn",
                      smtp_password="fel", smtp_cafil=server.cafile)
-        with pytest.raises(MailError, match="Inloggningen .* misslyckades"):
+        with pytest.raises(MailError, match=r"Inloggningen .* misslyckades"):
             send(full_plan(tmp_path), s)
         assert server.messages() == []
     assert audit(tmp_path)[-1]["resultat"] == "fel"
