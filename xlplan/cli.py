@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -108,6 +111,67 @@ def send(
     else:
         typer.echo(f"Skickat till {', '.join(result.recipients)} (Message-ID {result.message_id}; "
                    f"servern svarade {result.reply}). {result.warnings} varningar i brevet.")
+
+
+@app.command()
+def consolidate(
+    inkorg: Annotated[Path, typer.Argument(help="Mappen med nämndernas planböcker")],
+    out: Annotated[Path, typer.Option("--out", help="Regionsammanställningen (.xlsx)")],
+    format: FormatOption = Format.text,
+    db: Annotated[str | None, typer.Option("--db", help="Historik: SQLAlchemy-URL (annars "
+                                           "inställningen databas)")] = None,
+    ingen_historik: Annotated[bool, typer.Option("--ingen-historik",
+                                                 help="Spara och jämför inte")] = False,
+) -> None:
+    """Sammanställ inkorgens planböcker till regionens siffror. Exit 0 allt giltigt, 1 fel i
+    någon fil, 2 vägrat (t.ex. blandade budgetår) och inget skrivet."""
+    from xlplan.consolidate import consolidate as run
+    from xlplan.settings import load_settings
+
+    settings = load_settings()
+    database = None if ingen_historik else (db or settings.databas)
+    with _progress(format is Format.text) as (start, step):
+        outcome = run(inkorg, out, database=database, expected=settings.forvantade_namnder,
+                      progress=step, on_start=start)
+    region = outcome.region
+    if outcome.history_note:
+        _err(outcome.history_note)
+    if format is Format.json:
+        import json
+
+        typer.echo(json.dumps(region.to_json(), ensure_ascii=False))
+    else:
+        from xlplan.numbers import format_sv
+
+        typer.echo(f"Skrev {outcome.out}: {len(region.used)} nämnder, budgetår {region.budgetar}.")
+        for n, v in region.netto.items():
+            typer.echo(f"  {n:<8} netto {format_sv(v, 1):>14} mkr")
+        typer.echo(f"  Regionens netto {format_sv(region.region_netto, 1)} mkr")
+        if region.resultat is not None:
+            typer.echo(f"  Resultat {format_sv(region.resultat, 1)} mkr (finansiering "
+                       f"{format_sv(region.finansiering or Decimal(0), 1)})")
+        for f in region.files:
+            state = "används" if f.used else f"används inte: {f.reason}"
+            typer.echo(f"  {f.name}: {f.errors} fel, {f.warnings} varningar – {state}")
+        for _, found in region.findings:
+            typer.echo(f"  {found.severity.swedish}: {found.message}")
+        if outcome.history_note:
+            typer.echo(f"  {outcome.history_note}")
+    raise typer.Exit(1 if region.inputs_with_errors else 0)
+
+
+@contextlib.contextmanager
+def _progress(show: bool) -> Iterator[tuple[Callable[[int], None], Callable[[Path], None]]]:
+    """A rich progress bar on stderr for large inboxes (only on a terminal)."""
+    if not show or not sys.stderr.isatty():
+        yield (lambda n: None), (lambda p: None)
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Läser planböcker", total=None)
+        yield (lambda n: bar.update(task, total=n)), (lambda p: bar.advance(task))
 
 
 @app.command()

@@ -42,5 +42,9 @@ class MailRefused(MailError):
     exit_code = 1
 
 
+class HistoryError(XlplanError):
+    """The history database cannot be read or written."""
+
+
 class ConsolidationRefused(XlplanError):
     """The inbox cannot be consolidated at all; nothing was written."""

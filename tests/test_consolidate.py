@@ -1,0 +1,292 @@
+"""Consolidation of an inbox built here from literal rows.
+
+Region 2025, hand-worked (mkr unless said):
+  HSN  Division Medicin T: 80 + 40 − 900 − 300 − 100 − 10 − 60 = −1250; Nämnden F: −3 → −1253
+  RS   Regionstaben     T: 20 + 70 − 300 − 150 − 20 − 10        = −390
+  RUN  Kultur (tkr)     T: 5000 − 20000 − 10000 − 40000 tkr     = −65 000 tkr = −65
+  region netto −1253 − 390 − 65 = −1708; Finansiering (RS) 1500 + 200 − 20 = 1680;
+  resultat 1680 − 1708 = −28
+  interna: income 40 + 70 = 110, costs −60 − 10 − 40 = −110: they cancel
+  investments (tkr) by holder: HSN 3000; RS 2000 + 8500 (Röntgen, asked for by HSN) = 10 500,
+  over RS's frame 10 000
+  omdisponeringar: RS/482/2024 −4,5 at HSN and +4,5 at RS: ok; RS/500/2024 only at HSN
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.books import (
+    BUDGETRAM_HEADER,
+    INVESTERING_HEADER,
+    T,
+    info,
+    ramforandring_header,
+    write_book,
+)
+from tests.conftest import sha256
+from tests.pg import postgres
+from tests.test_cli import xlplan
+from xlplan.consolidate import consolidate
+from xlplan.errors import ConsolidationRefused
+
+Y = 2025
+TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
+
+
+def book(path: Path, namnd: str, budget_rows: list[list[Any]], *, year: int = Y,
+         transfers: list[list[Any]] | None = None, investments: list[list[Any]] | None = None,
+         financing: list[list[Any]] | None = None, **info_fields: Any) -> Path:
+    tables = [info(namnd, year, **info_fields),
+              T("Budgetram", BUDGETRAM_HEADER, budget_rows, sheet="Budgetram")]
+    if transfers:
+        tables.append(T("Ramforandringar", ramforandring_header(year), transfers,
+                        sheet="Ramförändringar"))
+    if investments:
+        tables.append(T("Investeringar", INVESTERING_HEADER, investments, sheet="Investeringar"))
+    if financing:
+        tables.append(T("Finansiering", ["Post", f"Belopp {year}"], financing, sheet="Fin"))
+    return write_book(path, *tables)
+
+
+def hsn(path: Path, *, medicin_personal: float = -900.0, year: int = Y) -> Path:
+    net = 80 + 40 + medicin_personal - 300 - 100 - 10 - 60
+    return book(path, "HSN", [
+        ["Division Medicin", TJ, 80.0, 40.0, medicin_personal, -300.0, -100.0, -10.0, -60.0, net],
+        ["Nämnden", FT, None, None, -3.0, None, None, None, None, -3.0],
+    ], year=year, transfers=[
+        ["Omdisponering", "Samordning", "RS/482/2024", "HSN", "RS", -4.5, -4.5, -4.5],
+        ["Omdisponering", "Bara här", "RS/500/2024", "HSN", "RS", -2.0, None, None],
+    ], investments=[
+        ["Medicin", "Röntgen", "Nyinvestering", "Medicinteknik", "RS", None, 8500, 8],
+        ["Kirurgi", "Operationsbord", "Reinvestering", "Övrigt", "HSN", None, 3000, 10],
+    ], Investeringsram=5000)
+
+
+def rs(path: Path, *, staben_personal: float = -300.0, omrade: str = "Regionstaben") -> Path:
+    net = 20 + 70 + staben_personal - 150 - 20 - 10
+    return book(path, "RS", [[omrade, TJ, 20.0, 70.0, staben_personal, None, -150.0, -20.0, -10.0,
+                              net]],
+                transfers=[["Omdisponering", "Samordning", "RS/482/2024", "HSN", "RS", 4.5, 4.5,
+                            4.5]],
+                investments=[["IT", "Servrar", "Reinvestering", "IT", "RS", None, 2000, 5]],
+                financing=[["Skatteintäkter", 1500.0], ["Generella statsbidrag", 200.0],
+                           ["Finansiella kostnader", -20.0]],
+                Investeringsram=10000)
+
+
+def run_(path: Path) -> Path:
+    return book(path, "RUN", [["Kultur", TJ, 5000, None, -20000, None, -10000, None, -40000,
+                               -65000]], **{"Belopp i": "tkr"})
+
+
+def inbox(tmp: Path) -> Path:
+    folder = tmp / "inkorg"
+    folder.mkdir()
+    old = hsn(folder / "hsn-gammal.xlsx", medicin_personal=-800.0)
+    os.utime(old, (time.time() - 86400, time.time() - 86400))
+    hsn(folder / "hsn.xlsx")
+    rs(folder / "rs.xlsx")
+    run_(folder / "run.xlsx")
+    (folder / "~$hsn.xlsx").write_bytes(b"lock")
+    (folder / ".dold.xlsx").write_bytes(b"hidden")
+    (folder / "trasig.xlsx").write_bytes(b"inte en arbetsbok")
+    (folder / "anteckning.txt").write_text("ej planbok")
+    return folder
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {p.name: sha256(p) for p in folder.iterdir()}
+
+
+def test_region_figures_and_controls(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    before = hashes(folder)
+    outcome = consolidate(folder, tmp_path / "region.xlsx")
+    assert hashes(folder) == before
+    r = outcome.region.to_json()
+    assert r["budgetar"] == Y and r["namnder"] == ["HSN", "RS", "RUN"]
+    assert r["netto"] == {"HSN": "-1253", "RS": "-390", "RUN": "-65"}
+    assert (r["region_netto"], r["finansiering"], r["resultat"]) == ("-1708", "1680", "-28")
+    assert r["investeringar_per_budgetansvar_tkr"] == {"HSN": "3000", "RS": "10500"}
+    assert r["interna_poster"]["residual"] == "0"
+    assert {t["diarienummer"]: t["status"] for t in r["omdisponeringar"]} == {
+        "RS/482/2024": "ok", "RS/500/2024": "omatchad"}
+    files = {f["fil"]: f for f in r["filer"]}
+    assert set(files) == {"hsn-gammal.xlsx", "hsn.xlsx", "rs.xlsx", "run.xlsx", "trasig.xlsx"}
+    assert files["hsn.xlsx"]["anvand"] and not files["hsn-gammal.xlsx"]["anvand"]
+    assert "hsn.xlsx är nyare" in files["hsn-gammal.xlsx"]["orsak"]
+    assert not files["trasig.xlsx"]["anvand"] and "inte en Excel" in files["trasig.xlsx"]["orsak"]
+    assert files["rs.xlsx"]["sha256"] == before["rs.xlsx"]
+    codes = [(k["fil"], k["code"]) for k in r["kontroll"]]
+    assert ("hsn.xlsx", "omdisponering-omatchad") in codes
+    assert ("rs.xlsx", "over-investeringsram") in codes  # 10 500 tkr incl. HSN's Röntgen
+    assert not any(c == "interna-poster-obalans" for _, c in codes)
+    unmatched = next(k for k in r["kontroll"] if k["code"] == "omdisponering-omatchad")
+    assert "hsn.xlsx (Ramförändringar!G5)" in unmatched["message"]
+    assert "RS (rs.xlsx)" in unmatched["message"]
+    assert outcome.region.inputs_with_errors
+
+
+def test_unequal_amounts_name_both_files_and_cells(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hsn(folder / "hsn.xlsx")
+    book(folder / "rs.xlsx", "RS", [["Staben", TJ, 1, 0, 0, 0, 0, 0, 0, 1]],
+         transfers=[["Omdisponering", "Samordning", "RS/482/2024", "HSN", "RS", 4.0, 4.5, 4.5]])
+    r = consolidate(folder, tmp_path / "o.xlsx").region
+    [f] = [f for _, f in r.findings if f.code == "omdisponering-olika-belopp"]
+    assert f.actual == Decimal("-0.5")
+    assert "hsn.xlsx (Ramförändringar!G4)" in f.message and "rs.xlsx (Ramförändringar!G4)" in f.message
+
+
+def test_output_workbook_read_back(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    out = tmp_path / "region.xlsx"
+    consolidate(folder, out)
+    wb = openpyxl.load_workbook(out)
+    assert {"Översikt", "Budgetram", "Ramförändringar", "Investeringar", "Omdisponeringar",
+            "Kontroll", "Förändringar", "Manifest", "Finansiering"} <= set(wb.sheetnames)
+    ov = wb["Översikt"]
+    names = {t.displayName: t.ref for t in ov.tables.values()}
+    assert names["Namnder"] == "A4:I7"
+    assert [(ov.cell(r, 1).value, ov.cell(r, 3).value) for r in range(5, 8)] == [
+        ("HSN", -1253), ("RS", -390), ("RUN", -65)]
+    inv = wb["Investeringar"]
+    rows = [[c.value for c in row] for row in inv.iter_rows(min_row=5, max_row=7, max_col=9)]
+    # a blank År is the budget year
+    assert ["RS", "HSN", "begärd av HSN", "Medicin", "Röntgen", "Nyinvestering", "Medicinteknik",
+            2025, 8500] in rows
+    budget = wb["Budgetram"]
+    run_row = next(row for row in budget.iter_rows(values_only=True) if row[0] == "RUN")
+    assert run_row[3] == 5  # 5 000 tkr shown in mkr
+    manifest = wb["Manifest"]
+    shas = {row[0]: row[2] for row in manifest.iter_rows(min_row=9, values_only=True)}
+    assert shas["rs.xlsx"] == sha256(folder / "rs.xlsx")
+
+
+def test_no_text_from_a_workbook_becomes_a_formula(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hostile = ['=HYPERLINK("http://angripare.example","Klicka")', "+1+1", "-2+3", "@SUM(A1)",
+               "\tTAB", "\rCR"]
+    rows = [[name, TJ, 1, 0, 0, 0, 0, 0, 0, 1] for name in hostile]
+    path = book(folder / "rs.xlsx", "RS", rows)
+    wb = openpyxl.load_workbook(path)  # openpyxl would make "=..." a formula; store them as text
+    ws = wb["Budgetram"]
+    for i, name in enumerate(hostile):
+        ws.cell(4 + i, 2).value = name
+        ws.cell(4 + i, 2).data_type = "s"
+    wb.save(path)
+    out = tmp_path / "region.xlsx"
+    consolidate(folder, out)
+    result = openpyxl.load_workbook(out)
+    formulas = [(ws.title, c.coordinate) for ws in result.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
+    assert formulas == []
+    texts = {c.value for row in result["Budgetram"].iter_rows() for c in row}
+    assert '=HYPERLINK("http://angripare.example","Klicka")' in texts and "@SUM(A1)" in texts
+
+
+def test_mixed_years_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    hsn(folder / "hsn-2026.xlsx", year=2026)
+    out = tmp_path / "region.xlsx"
+    with pytest.raises(ConsolidationRefused, match=r"blandar budgetår .*2025: rs.xlsx.*2026: "
+                                                   r"hsn-2026.xlsx"):
+        consolidate(folder, out)
+    assert not out.exists()
+    result = xlplan("consolidate", str(folder), "--out", str(out), "--ingen-historik")
+    assert result.returncode == 2 and "blandar budgetår" in result.stderr and not out.exists()
+
+
+def test_empty_inbox_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "tom").mkdir()
+    (tmp_path / "tom" / "~$lås.xlsx").write_bytes(b"x")
+    with pytest.raises(ConsolidationRefused, match="tom"):
+        consolidate(tmp_path / "tom", tmp_path / "o.xlsx")
+
+
+def test_expected_nämnd_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    r = consolidate(folder, tmp_path / "o.xlsx", expected=["RS", "KTN"]).region
+    assert [f.message for _, f in r.findings if f.code == "namnd-saknas"] == [
+        "Planbok saknas för KTN."]
+
+
+def two_months(tmp: Path, database: str) -> tuple[Any, Any]:
+    folder = inbox(tmp)
+    first = consolidate(folder, tmp / "mars.xlsx", database=database)
+    rs(folder / "rs.xlsx", staben_personal=-310.0)  # April: Regionstaben −390 → −400
+    second = consolidate(folder, tmp / "april.xlsx", database=database)
+    return first, second
+
+
+def _changes_sheet(path: Path) -> list[tuple[Any, ...]]:
+    ws = openpyxl.load_workbook(path)["Förändringar"]
+    return [row for row in ws.iter_rows(min_row=5, values_only=True) if row[0]]
+
+
+def check_two_months(tmp: Path, first: Any, second: Any) -> None:
+    assert first.changes == 0 and "Ingen tidigare" in str(
+        openpyxl.load_workbook(tmp / "mars.xlsx")["Förändringar"]["A4"].value)
+    rows = _changes_sheet(tmp / "april.xlsx")
+    assert ("RS", "Områdets netto (mkr)", "Regionstaben", "ändrad", -390, -400, -10) in rows
+    assert ("RS", "Nettobudget (mkr)", "Totalt", "ändrad", -390, -400, -10) in rows
+    assert len(rows) == 2
+
+
+def test_history_and_changes_on_sqlite(tmp_path: Path) -> None:
+    first, second = two_months(tmp_path, f"sqlite:///{tmp_path / 'historik.db'}")
+    check_two_months(tmp_path, first, second)
+
+
+def test_history_and_changes_on_postgresql(tmp_path: Path) -> None:
+    from xlplan.store import HistoryStore
+
+    with postgres() as url:
+        first, second = two_months(tmp_path, url)
+        check_two_months(tmp_path, first, second)
+        trend = HistoryStore(url).trend(Y)
+        assert [(n, v) for _, n, v in trend if n == "RS"] == [("RS", Decimal(-390)),
+                                                              ("RS", Decimal(-400))]
+
+
+def test_history_unavailable_still_writes_the_workbook(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    outcome = consolidate(folder, tmp_path / "o.xlsx",
+                          database=f"sqlite:///{tmp_path / 'saknas' / 'x.db'}")
+    assert (tmp_path / "o.xlsx").exists()
+    assert "Historiken kunde inte läsas" in outcome.history_note
+
+
+def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    out = tmp_path / "region.xlsx"
+    result = xlplan("consolidate", str(folder), "--out", str(out), "--format", "json",
+                    "--db", f"sqlite:///{tmp_path / 'h.db'}")
+    assert result.returncode == 1, result.stderr  # trasig.xlsx and the unmatched transfer
+    r = json.loads(result.stdout)
+    assert set(r) >= {"budgetar", "namnder", "netto", "region_netto", "finansiering", "resultat",
+                      "investeringar_per_budgetansvar_tkr", "filer"}
+    assert all(set(f) >= {"fil", "namnd", "sha256", "fel", "varningar", "anvand"}
+               for f in r["filer"])
+    clean = tmp_path / "ren"
+    clean.mkdir()
+    rs(clean / "rs.xlsx")
+    run_(clean / "run.xlsx")
+    ok = xlplan("consolidate", str(clean), "--out", str(tmp_path / "ren.xlsx"), "--ingen-historik")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "Regionens netto −455,0 mkr" in ok.stdout  # −390 − 65

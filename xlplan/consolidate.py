@@ -1,0 +1,336 @@
+"""Monthly consolidation: the nämnder's planböcker in an inbox -> the region's figures.
+
+:func:`read_inbox` reads and validates each file once, keeping only its extract;
+:func:`region_figures` is pure; :func:`consolidate` ties them to the output workbook and
+the history store. Inputs are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
+from xlplan.extract import Extract, Investment, Transfer, extract
+from xlplan.findings import Finding, finding
+from xlplan.io.xlsx import read_workbook
+from xlplan.numbers import format_sv, to_json
+from xlplan.validate import validate_raw
+
+if TYPE_CHECKING:
+    from xlplan.store import Change
+
+ZERO = Decimal(0)
+INTERNAL_TOLERANCE_MKR = Decimal("0.05")
+SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class InputFile:
+    path: Path
+    sha256: str
+    mtime: float
+    namnd: str | None = None
+    budgetar: int | None = None
+    errors: int = 0
+    warnings: int = 0
+    used: bool = False
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    extract: Extract | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class TransferCheck:
+    diarienummer: str
+    sides: list[tuple[str, str, Transfer]]  # (nämnd, file, transfer)
+    status: str  # "ok", "omatchad", "olika belopp", "ej kontrollerbar"
+    netto_mkr: Decimal
+
+
+@dataclass
+class Region:
+    budgetar: int
+    files: list[InputFile]
+    used: dict[str, Extract]  # by nämnd, sorted
+    netto: dict[str, Decimal]
+    region_netto: Decimal
+    finansiering: Decimal | None
+    resultat: Decimal | None
+    investeringar_per_budgetansvar_tkr: dict[str, Decimal]
+    investments: list[tuple[str, Investment]]  # (requested by nämnd, investment)
+    egen_ram_tkr: dict[str, tuple[Decimal, Decimal | None]]  # holder -> (held in Y, frame)
+    interna: tuple[Decimal, Decimal, Decimal]  # income, costs, residual
+    transfers: list[TransferCheck]
+    findings: list[tuple[str, Finding]] = field(default_factory=list)  # (file, finding)
+
+    @property
+    def inputs_with_errors(self) -> bool:
+        """Exit 1: a used file has errors, a file could not be read, or a region control failed."""
+        return (any(f.errors for f in self.files if f.used)
+                or any(f.extract is None for f in self.files)
+                or any(f.severity.value == "error" for _, f in self.findings))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "budgetar": self.budgetar,
+            "namnder": list(self.used),
+            "netto": {k: to_json(v) for k, v in self.netto.items()},
+            "region_netto": to_json(self.region_netto),
+            "finansiering": to_json(self.finansiering),
+            "resultat": to_json(self.resultat),
+            "investeringar_per_budgetansvar_tkr": {
+                k: to_json(v) for k, v in self.investeringar_per_budgetansvar_tkr.items()},
+            "interna_poster": {"intakter": to_json(self.interna[0]),
+                               "kostnader": to_json(self.interna[1]),
+                               "residual": to_json(self.interna[2])},
+            "atgardsplan": {n: None if e.effekt_mkr is None else {
+                "effekt": {str(y): to_json(v) for y, v in e.effekt_mkr.items()},
+                "gap": to_json(e.gap_mkr),
+                "tackningsgrad": ({str(y): to_json(v / e.gap_mkr) for y, v in e.effekt_mkr.items()}
+                                  if e.gap_mkr else None)} for n, e in self.used.items()},
+            "prognos": {n: None if e.prognos_mkr is None else dict(zip(
+                ("budget", "utfall", "prognos", "avvikelse"), map(to_json, e.prognos_mkr),
+                strict=True)) for n, e in self.used.items()},
+            "omdisponeringar": [{"diarienummer": t.diarienummer, "status": t.status,
+                                 "netto": to_json(t.netto_mkr),
+                                 "parter": [n for n, _, _ in t.sides]} for t in self.transfers],
+            "kontroll": [{"fil": file, **f.to_json()} for file, f in self.findings],
+            "filer": [{"fil": f.name, "namnd": f.namnd, "sha256": f.sha256, "fel": f.errors,
+                       "varningar": f.warnings, "anvand": f.used,
+                       **({"orsak": f.reason} if f.reason else {})} for f in self.files],
+        }
+
+
+def scan_inbox(folder: Path) -> list[Path]:
+    """Every .xlsx/.xlsm in ``folder``, without Office lock files, hidden or temporary files."""
+    if not folder.is_dir():
+        raise ConsolidationRefused(f"Inkorgen {folder} finns inte eller är ingen mapp.")
+    out = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(("~$", ".", "~")) or name.endswith(("~", ".tmp")):
+            continue
+        if path.suffix.lower() in SUFFIXES and path.is_file():
+            out.append(path)
+    return out
+
+
+def read_one(path: Path) -> InputFile:
+    """Read, hash and validate one file; keep only its extract."""
+    try:
+        data = path.read_bytes()
+        stat = path.stat()
+    except OSError as exc:
+        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({exc.strerror})")
+    item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
+    try:
+        raw = read_workbook(path)
+    except UnreadableWorkbook as exc:
+        item.reason = exc.message
+        return item
+    report = validate_raw(raw, path.name)
+    item.findings = report.findings
+    item.errors, item.warnings = report.errors, report.warnings
+    item.namnd, item.budgetar = report.planbok.info.namnd, report.planbok.info.budgetar
+    item.extract = extract(report.planbok)
+    if item.extract is None:
+        item.reason = "Info saknar Nämnd eller Budgetår"
+    return item
+
+
+def read_inbox(paths: Iterable[Path], progress: Callable[[Path], None] | None = None
+               ) -> list[InputFile]:
+    files = []
+    for path in paths:
+        files.append(read_one(path))
+        if progress is not None:
+            progress(path)
+    return files
+
+
+def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
+    """Refuse mixed years; keep the newest file per nämnd. Returns (year, used by nämnd)."""
+    readable = [f for f in files if f.extract is not None]
+    if not files:
+        raise ConsolidationRefused("Inkorgen är tom: inga .xlsx- eller .xlsm-filer.")
+    if not readable:
+        raise ConsolidationRefused("Ingen planbok i inkorgen gick att läsa: "
+                                   + "; ".join(f"{f.name}: {f.reason}" for f in files))
+    years: dict[int, list[str]] = defaultdict(list)
+    for f in readable:
+        years[f.budgetar or 0].append(f.name)
+    if len(years) > 1:
+        parts = "; ".join(f"{y}: {', '.join(names)}" for y, names in sorted(years.items()))
+        raise ConsolidationRefused(f"Inkorgen blandar budgetår ({parts}). Lägg bara ett års "
+                                   "planböcker i inkorgen. Inget skrevs.")
+    chosen: dict[str, InputFile] = {}
+    for f in sorted(readable, key=lambda f: (f.mtime, f.name)):
+        assert f.namnd is not None
+        previous = chosen.get(f.namnd)
+        if previous is not None:
+            previous.reason = f"dubblett: {f.name} är nyare för {f.namnd}"
+        chosen[f.namnd] = f
+    for f in chosen.values():
+        f.used = True
+    return next(iter(years)), dict(sorted(chosen.items()))
+
+
+def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile],
+                   expected: Iterable[str] = ()) -> Region:
+    """Every region figure and cross-nämnd control, from the chosen extracts (pure)."""
+    ex = {n: f.extract for n, f in used.items() if f.extract is not None}
+    file_of = {n: f.name for n, f in used.items()}
+    netto = {n: e.netto_mkr for n, e in ex.items()}
+    region_netto = sum(netto.values(), ZERO)
+    financing_parts = [e.finansiering_mkr for e in ex.values() if e.finansiering_mkr is not None]
+    finansiering = sum(financing_parts, ZERO) if financing_parts else None
+    resultat = None if finansiering is None else finansiering + region_netto
+
+    per_holder: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    investments: list[tuple[str, Investment]] = []
+    held_this_year: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    asked_by_others: set[str] = set()  # holders whose sum includes other nämnders' requests
+    for n, e in ex.items():
+        for item in e.investments:
+            holder = item.budgetansvar or n
+            per_holder[holder] += item.belopp_tkr
+            investments.append((n, item))
+            if (item.ar or year) == year:
+                held_this_year[holder] += item.belopp_tkr
+                if holder != n:
+                    asked_by_others.add(holder)
+    frames = {h: (v, ex[h].investeringsram_tkr if h in ex else None)
+              for h, v in sorted(held_this_year.items())}
+
+    income = sum((e.interna_intakter_mkr for e in ex.values()), ZERO)
+    costs = sum((e.interna_kostnader_mkr for e in ex.values()), ZERO)
+    region = Region(year, files, ex, netto, region_netto, finansiering, resultat,
+                    dict(sorted(per_holder.items())), investments, frames,
+                    (income, costs, income + costs), [])
+    if abs(income + costs) > INTERNAL_TOLERANCE_MKR and (income or costs):
+        region.findings.append(("(regionen)", finding(
+            "interna-poster-obalans", None, None, income=format_sv(income, 1),
+            cost=format_sv(costs, 1), diff=format_sv(income + costs, 1))))
+    region.transfers = _check_transfers(ex, file_of, region.findings)
+    for holder, (held, frame) in frames.items():
+        # a nämnd's own objects against its own frame are checked in its file already
+        if frame is not None and held > frame and holder in asked_by_others:
+            region.findings.append((file_of.get(holder, ""), finding(
+                "over-investeringsram", None, None, expected=frame, actual=held, year=year,
+                namnd=holder, shown=format_sv(held), wanted=format_sv(frame),
+                diff=format_sv(held - frame))))
+    for code in expected:
+        if code.upper() not in ex:
+            region.findings.append(("(inkorgen)", finding("namnd-saknas", None, None,
+                                                          namnd=code.upper())))
+    for f in files:
+        if not f.used:
+            region.findings.append((f.name, finding("fil-oanvand", None, None, file=f.name,
+                                                    reason=f.reason or "okänd orsak")))
+    return region
+
+
+def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
+                     findings: list[tuple[str, Finding]]) -> list[TransferCheck]:
+    groups: dict[str, list[tuple[str, str, Transfer]]] = defaultdict(list)
+    for n, e in ex.items():
+        for t in e.transfers:
+            groups[t.diarienummer].append((n, file_of[n], t))
+    checks = []
+    for dnr, sides in sorted(groups.items()):
+        total = sum((t.belopp_mkr for _, _, t in sides), ZERO)
+        parties = {p for _, _, t in sides for p in (t.fran, t.till)}
+        present = {n for n, _, _ in sides}
+        missing = sorted(p for p in parties if p in ex and p not in present)
+        if missing:
+            n, file, t = sides[0]
+            status = "omatchad"
+            for other in missing:
+                findings.append((file, finding(
+                    "omdisponering-omatchad", t.sheet, t.cell, diarienummer=dnr, fran=t.fran,
+                    till=t.till, amount=format_sv(t.belopp_mkr, 1) + " mkr",
+                    file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})")))
+        elif len(present) < 2:
+            status = "ej kontrollerbar"  # the other nämnd's planbok is not in the inbox
+        elif total != 0:
+            status = "olika belopp"
+            detail = ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
+                               for n, file, t in sides)
+            n, file, t = sides[0]
+            findings.append((file, finding("omdisponering-olika-belopp", t.sheet, t.cell,
+                                           expected=ZERO, actual=total, diarienummer=dnr,
+                                           detail=detail)))
+        else:
+            status = "ok"
+        checks.append(TransferCheck(dnr, sides, status, total))
+    return checks
+
+
+@dataclass
+class Outcome:
+    region: Region
+    out: Path
+    history_note: str = ""
+    changes: int = 0
+
+
+def history_figures(region: Region) -> dict[tuple[str, str, str], Decimal]:
+    return {(n, kind, obj): v for n, e in region.used.items() for (kind, obj), v in e.objects.items()}
+
+
+def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = None,
+                expected: Iterable[str] = (),
+                progress: Callable[[Path], None] | None = None,
+                on_start: Callable[[int], None] | None = None) -> Outcome:
+    """Consolidate ``inbox`` into the workbook ``out`` and record the run in the history.
+
+    Raises ConsolidationRefused (nothing written). A history database that cannot be used
+    does not stop the run: the workbook is written without the comparison and the outcome
+    says why.
+    """
+    from xlplan.errors import HistoryError
+    from xlplan.io.region_writer import write_region
+    from xlplan.store import HistoryStore, changes
+
+    folder, target = Path(inbox), Path(out)
+    paths = scan_inbox(folder)
+    if target.resolve() in {p.resolve() for p in paths}:
+        raise ConsolidationRefused(f"Utfilen {target.name} ligger i inkorgen; välj en annan plats.")
+    if on_start is not None:
+        on_start(len(paths))
+    files = read_inbox(paths, progress)
+    year, used = choose(files)
+    region = region_figures(year, files, used, expected)
+    figures = history_figures(region)
+    note = ""
+    store: HistoryStore | None = None
+    diff: list[Change] | None = None
+    if database:
+        try:
+            store = HistoryStore(database)
+            previous = store.latest(year)
+            if previous is not None:
+                diff = changes(previous[1], figures)
+                note = f"Jämfört med sammanställningen {previous[0]}."
+        except HistoryError as exc:
+            note, store = f"Historiken kunde inte läsas: {exc.message}", None
+    write_region(target, region, diff, note)  # OutputError: nothing replaced
+    outcome = Outcome(region, target, note, len(diff or []))
+    if store is not None:
+        try:
+            store.record(year, str(folder), len(files), figures)
+        except HistoryError as exc:
+            outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
+        finally:
+            store.close()
+    return outcome
