@@ -176,21 +176,27 @@ def _progress(show: bool) -> Iterator[tuple[Callable[[int], None], Callable[[Pat
 
 @app.command()
 def new(
-    file: Annotated[Path, typer.Argument(help="Den nya planboken (.xlsx)")],
-    namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")],
+    file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med knappar")],
     ar: Annotated[int, typer.Option("--ar", help="Budgetår, t.ex. 2027")],
+    namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")] = "",
     namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
+    region: Annotated[bool, typer.Option("--region", help="Ekonomidirektörens regionbok "
+                                         "(Konsolidera)")] = False,
 ) -> None:
-    """Skapa en ny, tom planbok från mallen (skriver aldrig över en befintlig fil)."""
+    """Skapa en ny planbok (eller med --region en regionbok) från mallen. Skriver aldrig över."""
     from xlplan.contract import NAMND_CODE
-    from xlplan.template import new_planbok
+    from xlplan.template import new_planbok, new_region
 
-    code = namnd.strip().upper()
-    if not NAMND_CODE.match(code):
-        _err(f"Nämndkoden \"{namnd}\" ska vara bokstäver, t.ex. HSN.")
-        raise typer.Exit(2)
     if not 2000 <= ar <= 2100:
         _err(f"Budgetåret {ar} är inte rimligt.")
+        raise typer.Exit(2)
+    if region:
+        new_region(file, ar)
+        typer.echo(f"Skrev {file} (regionbok {ar}). Fyll i Inkorg och Utfil på bladet Info.")
+        return
+    code = namnd.strip().upper()
+    if not NAMND_CODE.match(code):
+        _err(f"Ange nämndens kod med --namnd, t.ex. HSN (fick \"{namnd}\").")
         raise typer.Exit(2)
     new_planbok(file, code, ar, namn)
     typer.echo(f"Skrev {file} (planbok {code} {ar}).")

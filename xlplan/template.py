@@ -8,14 +8,13 @@ written with ``write_string``: nothing from data can become a formula.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlplan import contract as c
-from xlplan.io.raw import col_letters
 from xlplan.io.writer import atomic_path
 
 Cell = str | int | Decimal | None
@@ -292,44 +291,103 @@ def _column_total(spec: c.Table, key: str, rows: Sequence[RowData]) -> Decimal:
     return total
 
 
-def column_letter(spec: c.Table, key: str) -> str:
-    """Where a column lands in a generated sheet (tests and demos point at cells with it)."""
-    return col_letters(1 + [col.key for col in spec.columns].index(key))
+PLANBOK_BUTTONS = (
+    ("Validera", "Validera", "Kontrollerar alla tabeller: fel blir röda, varningar gula och "
+                             "allt listas på bladet Kontroll. Dina siffror ändras aldrig."),
+    ("Berakna", "Beräkna", "Skriver bladet Sammanfattning: netto, åtgärdsplanens täckning, "
+                           "investeringarnas driftkostnad, prognos."),
+    ("Skicka", "Skicka", "Validerar och skickar den sparade filen till ekonomidirektören. "
+                         "Finns det fel skickas inget."),
+)
+REGION_BUTTONS = (
+    ("Konsolidera", "Konsolidera", "Läser alla planböcker i Inkorg, skriver Utfil och bladet "
+                                   "Region."),
+)
 
 
-def excel_row(index: int) -> int:
-    """Excel row number of data row ``index`` (0-based) in a generated table."""
-    return HEADER_ROW + 2 + index
-
-
-def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "") -> None:
-    """``xlplan new``: a fresh planbok; never overwrites an existing file."""
+def _check_target(path: Path) -> None:
     from xlplan.errors import OutputError
 
     if path.exists():
         raise OutputError(f"Filen {path} finns redan. Välj ett annat namn; xlplan skriver inte över.")
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError(f"Filnamnet {path.name} ska sluta på .xlsx.")
-    write_planbok(path, blank(namnd, budgetar, namndnamn))
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise OutputError(f"Filnamnet {path.name} ska sluta på .xlsx eller .xlsm (med knappar).")
 
 
-def rows_from(records: Sequence[Mapping[str, Any]]) -> list[RowData]:
-    return [dict(r) for r in records]
+def _with_macros(path: Path, write: Callable[[Path | None], None]) -> None:
+    """Call ``write`` with a vbaProject.bin for .xlsm targets, None for .xlsx."""
+    if path.suffix.lower() != ".xlsm":
+        write(None)
+        return
+    import tempfile
+
+    from xlplan.vba import build_vba_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write(build_vba_project(Path(tmp) / "vbaProject.bin"))
+
+
+def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "") -> None:
+    """``xlplan new``: a fresh planbok (.xlsm: with buttons); never overwrites a file."""
+    _check_target(path)
+    data = blank(namnd, budgetar, namndnamn)
+    _with_macros(path, lambda vba: write_planbok(path, data, vba_project=vba,
+                                                 buttons=PLANBOK_BUTTONS))
+
+
+def new_region(path: Path, budgetar: int, *, region: str = "", inkorg: str = "inkorg",
+               utfil: str = "Regionsammanstallning.xlsx", databas: str = "") -> None:
+    """``xlplan new --region``: the ekonomidirektör's workbook with the Konsolidera button."""
+    _check_target(path)
+    _with_macros(path, lambda vba: write_region_book(
+        path, budgetar, region=region, inkorg=inkorg, utfil=utfil, databas=databas, vba=vba))
+
+
+def write_region_book(path: Path, budgetar: int, *, region: str, inkorg: str, utfil: str,
+                      databas: str, vba: Path | None) -> None:
+    import xlsxwriter
+
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
+                                            "strings_to_urls": False})
+        wb.set_properties({"title": f"Regionsammanställning {budgetar}", "created": FIXED_TIME,
+                           "author": "xlplan"})
+        fmt = _Formats(wb)
+        data = PlanbokData("", budgetar)
+        if vba is not None:
+            wb.add_vba_project(str(vba))
+            _start_sheet(wb, fmt, data, REGION_BUTTONS)
+        ws = wb.add_worksheet("Info")
+        ws.write_string(0, 0, f"Regionsammanställning {budgetar}", fmt.title)
+        ws.write_string(1, 0, "Inkorg och Utfil relativt den här arbetsbokens mapp, eller "
+                              "fullständiga sökvägar. Databas: tom = inställningen databas.",
+                        fmt.note)
+        values: dict[str, Cell] = {"Region": region, "Budgetår": budgetar, "Inkorg": inkorg,
+                                   "Utfil": utfil, "Databas": databas}
+        ws.add_table(2, 0, 2 + len(values), 1, {"name": "Info", "style": "Table Style Light 9",
+                                               "columns": [{"header": "Fält"},
+                                                           {"header": "Värde"}]})
+        for i, (name, value) in enumerate(values.items()):
+            ws.write_string(3 + i, 0, name)
+            _write(ws, 3 + i, 1, value if value != "" else None, fmt.text, fmt)
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 60)
+        wb.close()
 
 
 TEMPLATE_YEAR = 2027
 
 
-def template_files() -> dict[str, PlanbokData]:
-    """The committed blank templates in workbooks/, by file name."""
-    return {"planbok-mall.xlsx": blank("", TEMPLATE_YEAR)}
+TEMPLATE_FILES = ("planbok-mall.xlsx", "planbok-mall.xlsm", "region-mall.xlsm")
 
 
 def build_templates(folder: Path) -> list[Path]:
     """(Re)generate workbooks/; a test proves the committed files equal this output."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, data in template_files().items():
-        write_planbok(folder / name, data)
-        out.append(folder / name)
+    out = [folder / name for name in TEMPLATE_FILES]
+    for path in out:
+        path.unlink(missing_ok=True)
+    new_planbok(out[0], "", TEMPLATE_YEAR)
+    new_planbok(out[1], "", TEMPLATE_YEAR)
+    new_region(out[2], TEMPLATE_YEAR)
     return out

@@ -32,6 +32,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(target))
         try:
             os.replace(tmp, target)
         except PermissionError:
@@ -44,6 +45,16 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions, or what a plain new file would get (not mkstemp's 0600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -1,0 +1,288 @@
+"""The Excel buttons (xlwings): Validera, Beräkna, Skicka, Konsolidera.
+
+Each handler takes any xlwings Book (``xlwings.Book.caller()`` when called from a button;
+in the tests, the remote Book xlwings builds from a client's JSON) and uses only operations
+xlwings' VBA client supports: values, colours, number formats, clearing, adding sheets and
+alerts. The user's own cells are never written: results go to the sheets ``Kontroll``,
+``Sammanfattning`` and ``Region``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xlplan import contract as c
+from xlplan.findings import Finding, Severity
+from xlplan.io.book import read_book
+from xlplan.io.raw import parse_ref
+from xlplan.model import Planbok
+from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
+from xlplan.validate import Report, validate_raw
+
+KONTROLL = "Kontroll"
+SAMMANFATTNING = "Sammanfattning"
+REGION = "Region"
+RED = (255, 199, 206)
+YELLOW = (255, 235, 156)
+KONTROLL_HEADER = ["Allvarlighet", "Kod", "Blad", "Cell", "Meddelande"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _book(book: Any | None) -> Any:
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def inert(value: Any) -> Any:
+    """Text that Excel would read as a formula gets the text prefix (an apostrophe)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _sheet(book: Any, name: str) -> Any:
+    """The output sheet ``name``, emptied, or a new one at the end."""
+    names = [s.name for s in book.sheets]
+    if name in names:
+        sheet = book.sheets[name]
+        sheet.clear()
+        return sheet
+    return book.sheets.add(name, after=book.sheets[len(names) - 1])
+
+
+def _write_rows(sheet: Any, rows: list[list[Any]]) -> None:
+    width = max((len(r) for r in rows), default=1)
+    sheet.range("A1").value = [[inert(v) for v in r] + [None] * (width - len(r)) for r in rows]
+
+
+def _stamp() -> str:
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+# --- Validera -----------------------------------------------------------------------------
+
+
+def validera(book: Any | None = None) -> Report:
+    """Validate the open workbook: colour error and warning cells, list every finding in
+    Kontroll. Earlier marks are cleared first; the user's values are never changed."""
+    book = _book(book)
+    report = validate_raw(read_book(book), book.name)
+    _clear_marks(book, report.planbok)
+    _mark(book, report.findings)
+    _write_kontroll(book, report)
+    return report
+
+
+def _old_marks(book: Any) -> list[tuple[str, str]]:
+    if KONTROLL not in [s.name for s in book.sheets]:
+        return []
+    values = book.sheets[KONTROLL].used_range.options(ndim=2).value or []
+    marks = []
+    for row in values:
+        if len(row) >= 4 and row[0] in ("Fel", "Varning") and row[2] and row[3]:
+            marks.append((str(row[2]), str(row[3])))
+    return marks
+
+
+def _clear_marks(book: Any, planbok: Planbok) -> None:
+    names = {s.name for s in book.sheets}
+    formats = _number_formats(planbok)
+    for sheet_name, ref in _old_marks(book):
+        if sheet_name not in names or not _is_ref(ref):
+            continue
+        rng = book.sheets[sheet_name].range(ref)
+        rng.clear_formats()
+        fmt = formats.get((sheet_name, ref))
+        if fmt:
+            rng.number_format = fmt
+
+
+def _number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
+    """The template's number format of every amount cell, to restore after clearing a mark."""
+    out: dict[tuple[str, str], str] = {}
+    for table in planbok.tables.values():
+        fmt = "#,##0" if planbok.unit(table.spec) == "tkr" else "#,##0.0"
+        rows = [*table.rows, *([table.totals] if table.totals is not None else [])]
+        for row in rows:
+            for key in table.spec.amount_keys:
+                if key in table.columns:
+                    out[(table.sheet, row[key].ref)] = fmt
+    return out
+
+
+def _is_ref(ref: str) -> bool:
+    try:
+        parse_ref(ref)
+    except ValueError:
+        return False
+    return True
+
+
+def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
+    names = {s.name for s in book.sheets}
+    colours: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for f in findings:
+        if f.sheet is not None and f.sheet in names and f.cell and f.severity is not Severity.INFO:
+            key = (f.sheet, f.cell)
+            if f.severity is Severity.ERROR or key not in colours:
+                colours[key] = RED if f.severity is Severity.ERROR else YELLOW
+    for (sheet, ref), colour in colours.items():
+        book.sheets[sheet].range(ref).color = colour
+
+
+def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
+    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
+              + (f" – {note}" if note else ""))
+    rows: list[list[Any]] = [[f"Kontroll av {book.name}: {status}"], [], KONTROLL_HEADER]
+    rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
+             for f in report.findings]
+    if not report.findings:
+        rows.append(["", "", "", "", "Inga fynd."])
+    _write_rows(_sheet(book, KONTROLL), rows)
+
+
+# --- Beräkna --------------------------------------------------------------------------------
+
+
+def berakna(book: Any | None = None) -> None:
+    """Write the Sammanfattning sheet from the open workbook."""
+    from xlplan.compute import summarize
+    from xlplan.settings import load_settings
+
+    book = _book(book)
+    report = validate_raw(read_book(book), book.name)
+    summary = summarize(report.planbok, load_settings(), errors=report.errors)
+    write_sammanfattning(book, summary_rows(summary))
+
+
+def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
+    sheet = _sheet(book, SAMMANFATTNING)
+    values: list[list[Any]] = []
+    formats: list[tuple[int, int, str]] = []
+    for r, row in enumerate(rows):
+        out: list[Any] = []
+        for col, cell in enumerate(row):
+            if isinstance(cell, Amount):
+                out.append(float(cell.value))  # a cell holds a double; display rounding below
+                formats.append((r, col, "#,##0.0" if cell.unit == "mkr" else "#,##0"))
+            elif isinstance(cell, Share):
+                out.append(float(cell.value))
+                formats.append((r, col, "0.0%"))
+            elif isinstance(cell, Heading):
+                out.append(cell.text)
+            else:
+                out.append(cell)
+        values.append(out)
+    _write_rows(sheet, values)
+    for r, col, fmt in formats:
+        sheet.range((r + 1, col + 1)).number_format = fmt
+
+
+# --- Skicka ----------------------------------------------------------------------------------
+
+
+def skicka(book: Any | None = None) -> str:
+    """Validate, then send the saved workbook to the ekonomidirektör. Returns what the user
+    was told."""
+    from xlplan.errors import MailRefused, XlplanError
+    from xlplan.mail import send
+    from xlplan.settings import load_settings
+
+    book = _book(book)
+    report = validera(book)
+    path = Path(book.fullname)
+    if report.errors:
+        message = f"Planboken har {report.errors} fel och skickades inte. Se bladet Kontroll."
+    elif not path.is_file():
+        message = "Spara arbetsboken som fil först; det är den sparade filen som skickas."
+    else:
+        try:
+            result = send(path, load_settings())
+            message = (f"Skickat till {', '.join(result.recipients)}. "
+                       f"{result.warnings} varningar finns med i brevet.")
+        except MailRefused as exc:
+            message = exc.message + " (Den sparade filen skiljer sig från det som visas – spara.)"
+        except XlplanError as exc:
+            message = f"Inget skickades: {exc.message}"
+    _write_kontroll(book, report, message)
+    _alert(book, message, "Skicka")
+    return message
+
+
+def _alert(book: Any, message: str, title: str) -> None:
+    # an engine without dialogs: the message is on the sheet already
+    with contextlib.suppress(Exception):
+        book.app.alert(message, title=f"xlplan – {title}")
+
+
+# --- Konsolidera -----------------------------------------------------------------------------
+
+REGION_FIELDS = ("Region", "Budgetår", "Inkorg", "Utfil", "Databas")
+
+
+def region_settings(book: Any) -> dict[str, str]:
+    raw = read_book(book)
+    table = next((t for name, t in raw.tables.items() if c.norm(name) == "info"), None)
+    fields: dict[str, str] = {}
+    if table is not None:
+        for cells in table.body:
+            if len(cells) >= 2 and cells[0].text:
+                fields[cells[0].text.strip()] = (cells[1].value or "").strip()
+    return fields
+
+
+def konsolidera(book: Any | None = None) -> str:
+    """Consolidate the inbox named in the region workbook's Info; write the Region sheet."""
+    from xlplan.consolidate import consolidate
+    from xlplan.errors import XlplanError
+    from xlplan.numbers import format_sv
+    from xlplan.settings import load_settings
+
+    book = _book(book)
+    fields = region_settings(book)
+    base = Path(book.fullname).parent if Path(book.fullname).is_file() else Path.cwd()
+    rows: list[list[Any]] = [[f"Regionsammanställning – {_stamp()}"], []]
+    inbox, out = fields.get("Inkorg", ""), fields.get("Utfil", "")
+    if not inbox or not out:
+        message = "Fyll i Inkorg och Utfil i tabellen Info."
+    else:
+        settings = load_settings()
+        try:
+            outcome = consolidate(base / inbox, base / out,
+                                  database=fields.get("Databas") or settings.databas,
+                                  expected=settings.forvantade_namnder)
+        except XlplanError as exc:
+            message = exc.message
+        else:
+            region = outcome.region
+            message = (f"Skrev {outcome.out.name}: {len(region.used)} nämnder, "
+                       f"budgetår {region.budgetar}.")
+            rows += [["Nämnd", "Netto (mkr)"]]
+            rows += [[n, float(v)] for n, v in region.netto.items()]
+            rows += [["Regionens netto", float(region.region_netto)],
+                     ["Finansiering", _num(region.finansiering)],
+                     ["Resultat", _num(region.resultat)], [],
+                     ["Fil", "Nämnd", "Använd", "Fel", "Varningar", "Orsak"]]
+            rows += [[f.name, f.namnd or "", "Ja" if f.used else "Nej", f.errors, f.warnings,
+                      f.reason] for f in region.files]
+            rows += [[], ["Kontroller mellan nämnderna"]]
+            rows += [[file, found.severity.swedish, found.code, found.message]
+                     for file, found in region.findings] or [["Inga fynd."]]
+            if outcome.history_note:
+                rows.append([outcome.history_note])
+            message += f" Regionens netto {format_sv(region.region_netto, 1)} mkr."
+    rows.insert(1, [message])
+    _write_rows(_sheet(book, REGION), rows)
+    _alert(book, message, "Konsolidera")
+    return message
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
