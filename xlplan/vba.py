@@ -45,11 +45,11 @@ def build_vba_project(target: Path) -> Path:
     # ms-ovba writes a normalised copy beside each source (appending to it): every source is
     # copied into a fresh folder first so nothing accumulates and the output is reproducible
     with tempfile.TemporaryDirectory() as tmp:
-        for name, guid, source in (("Sheet1", "0002082000000000C000000000000046", "Sheet1.cls"),
-                                   ("ThisWorkbook", "0002081900000000C000000000000046",
-                                    "ThisWorkbook.cls")):
-            copy = Path(tmp) / source
-            shutil.copyfile(blank / source, copy)
+        for name, guid, doc in (("Sheet1", "0002082000000000C000000000000046", "Sheet1.cls"),
+                                ("ThisWorkbook", "0002081900000000C000000000000046",
+                                 "ThisWorkbook.cls")):
+            copy = Path(tmp) / doc
+            shutil.copyfile(blank / doc, copy)
             module = DocModule(name)
             module.add_file(str(copy))
             module.add_guid(uuid.UUID(guid))
