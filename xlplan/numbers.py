@@ -51,7 +51,9 @@ def _plain(d: Decimal) -> Decimal:
     """Normalise without switching to exponent form for whole numbers (1E+3 -> 1000)."""
     n = d.normalize()
     exponent = n.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
+    # whole numbers without exponent form, as far as Decimal's precision reaches (1E+300
+    # stays as it is: an absurd amount, but not a crash)
+    if isinstance(exponent, int) and exponent > 0 and n.adjusted() < 28:
         n = n.quantize(Decimal(1))
     return n
 
@@ -79,8 +81,13 @@ def decimals_of(d: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def _wide(d: Decimal, places: int) -> Context:
+    """A context precise enough to quantize ``d`` to ``places`` decimals, however large."""
+    return Context(prec=max(28, d.adjusted() + places + 3), rounding=ROUND_HALF_UP)
+
+
 def round_half_up(d: Decimal, decimals: int) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return d.quantize(Decimal(1).scaleb(-decimals), context=_wide(d, decimals))
 
 
 def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) -> str:
@@ -88,12 +95,10 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
 
     With ``decimals`` the value is rounded half up to that many; otherwise it is shown
     exactly, with at least ``min_decimals``."""
-    if decimals is not None:
-        d = round_half_up(d, decimals)
-        places = decimals
-    else:
-        places = max(decimals_of(d), min_decimals)
-        d = d.quantize(Decimal(1).scaleb(-places)) if places else d.quantize(Decimal(1))
+    # exactly unless ``decimals`` is given, but never beyond what Excel can hold
+    places = decimals if decimals is not None else min(max(decimals_of(d), min_decimals),
+                                                        EXCEL_DIGITS)
+    d = round_half_up(d, places)
     negative = d < 0
     text = f"{abs(d):.{places}f}"
     whole, _, frac = text.partition(".")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
+from typing import NamedTuple
 
 
 class CellKind(Enum):
@@ -20,8 +22,9 @@ class CellKind(Enum):
     DATE = "date"
 
 
-@dataclass(frozen=True, slots=True)
-class RawCell:
+class RawCell(NamedTuple):
+    """One cell as read (a named tuple: thousands are made per workbook, and cheaply)."""
+
     row: int  # 1-based Excel row
     col: int  # 1-based Excel column
     kind: CellKind = CellKind.BLANK
@@ -86,6 +89,7 @@ def col_letters(col: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=4096)
 def col_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():

@@ -20,8 +20,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"Mappen {folder} finns inte.")
+    if target.is_dir():
+        raise OutputError(f"{target} är en mapp; välj ett filnamn.")
+    _remove_orphans(folder, target)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f".{target.stem}-{os.getpid()}-", suffix=target.suffix,
+                                    dir=folder)
     except PermissionError:
         raise OutputError(f"Mappen {folder} är skrivskyddad; {target.name} skrevs inte.") from None
     except OSError as exc:
@@ -45,6 +49,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _remove_orphans(folder: Path, target: Path) -> None:
+    """Temp files left by a writer that was killed (its process is gone) are removed."""
+    for leftover in folder.glob(f".{target.stem}-*-*{target.suffix}"):
+        pid_text = leftover.name[len(target.stem) + 2:].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        except PermissionError:
+            pass  # alive, someone else's
 
 
 def _mode_for(target: Path) -> int:

@@ -10,13 +10,14 @@ cells inside tables are kept.
 from __future__ import annotations
 
 import posixpath
+import pyexpat
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -49,7 +50,7 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
     with open_container(path, limits) as zf:
         try:
             return _Reader(zf, path.name).read()
-        except DefusedXmlException:
+        except (DefusedXmlException, UnsafeXml):
             raise UnsafeWorkbook(
                 f"Filen {path.name} innehåller XML-deklarationer (DTD/entiteter) som en "
                 "Excel-fil aldrig har. Den läses inte."
@@ -202,46 +203,8 @@ class _Reader:
         date_styles: frozenset[int],
     ) -> _SheetData:
         """Stream one sheet, keeping the cells that fall inside ``bounds``."""
-        row_lo = min(b[0] for b in bounds)
-        row_hi = max(b[2] for b in bounds)
-
-        def wanted(r: int, c: int) -> bool:
-            return any(b[0] <= r <= b[2] and b[1] <= c <= b[3] for b in bounds)
-
-        data = _SheetData()
-        shared: dict[str, str] = {}
-        row_no = 0
-        col_no = 0
         with self._part(part) as fh:
-            for _, el in _events(fh):
-                tag = el.tag
-                if tag == NS + "c":
-                    ref = el.get("r")
-                    if ref:
-                        m = _CELL_REF.match(ref)
-                        if m is None:
-                            raise ValueError(ref)
-                        col_no, row_no = col_number(m.group(1)), int(m.group(2))
-                    else:
-                        col_no += 1
-                    if row_lo <= row_no <= row_hi and wanted(row_no, col_no):
-                        cell = _cell(el, row_no, col_no, date_styles, shared)
-                        if el.get("t") == "s" and cell.kind is CellKind.TEXT and cell.value:
-                            data.string_refs[(row_no, col_no)] = int(cell.value)
-                        data.cells[(row_no, col_no)] = cell
-                    el.clear()
-                elif tag == NS + "row":
-                    r = el.get("r")
-                    row_no = int(r) if r else row_no + 1
-                    if el.get("hidden") in ("1", "true"):
-                        data.hidden_rows.add(row_no)
-                    el.clear()
-                    col_no = 0
-                elif tag == NS + "mergeCell":
-                    ref = el.get("ref")
-                    if ref:
-                        data.merges.append(parse_range(ref))
-        return data
+            return _SheetReader(bounds, date_styles).read(fh)
 
     def _shared_strings(self, needed: set[int]) -> dict[int, str]:
         """Only the shared strings that table cells use are kept."""
@@ -286,25 +249,162 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _cell(
-    el: Element, row: int, col: int, date_styles: frozenset[int], shared: dict[str, str]
-) -> RawCell:
-    t = el.get("t", "n")
-    f = el.find(NS + "f")
-    formula: str | None = None
-    if f is not None:
-        formula = f.text or ""
-        si = f.get("si")
-        if si is not None:
-            if formula:
-                shared[si] = formula
+_C, _V, _F, _ROW, _IS, _T, _MERGE = range(7)
+# Element names as written: the main namespace is the default one (Excel, xlsxwriter,
+# openpyxl) or bound to the prefix "x" (the Open XML SDK). Namespace expansion would cost
+# more than the rest of the read.
+_TAGS = {name: kind for local, kind in (("c", _C), ("v", _V), ("f", _F), ("row", _ROW),
+                                        ("is", _IS), ("t", _T), ("mergeCell", _MERGE))
+         for name in (local, "x:" + local)}
+
+
+class _SheetReader:
+    """Sheet XML through expat, with a handler per event and nothing built that is not kept.
+
+    Sheets are the large parts, and building an element tree for every cell dominated the
+    read time; expat's callbacks do the same job several times faster. The parser gets the
+    guards defusedxml puts on expat: no DTD, no entity declarations, no external entities.
+    """
+
+    def __init__(self, bounds: list[tuple[int, int, int, int]], date_styles: frozenset[int]):
+        self.bounds = bounds
+        self.row_lo = min(b[0] for b in bounds)
+        self.row_hi = max(b[2] for b in bounds)
+        self.date_styles = date_styles
+        self.data = _SheetData()
+        self.shared: dict[str, str] = {}
+        self.row = 0
+        self.col = 0
+        self.wanted_cols: tuple[tuple[int, int], ...] = ()  # column spans wanted in this row
+        self.in_cell = False
+        self.c_row = self.c_col = 0
+        self.c_type = "n"
+        self.c_style: str | None = None
+        self.c_value: str | None = None
+        self.c_formula: str | None = None
+        self.c_si: str | None = None
+        self.c_inline = False
+        self.text: list[str] | None = None
+        self.field = 0
+
+    def read(self, fh: IO[bytes]) -> _SheetData:
+        parser = guarded_expat()
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.chars
+        try:
+            parser.ParseFile(fh)
+        except pyexpat.ExpatError as exc:
+            raise ParseError(str(exc)) from None
+        return self.data
+
+    def _enter_row(self, row: int) -> None:
+        self.row = row
+        self.col = 0
+        if self.row_lo <= row <= self.row_hi:
+            self.wanted_cols = tuple((b[1], b[3]) for b in self.bounds if b[0] <= row <= b[2])
+        else:
+            self.wanted_cols = ()
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        kind = _TAGS.get(name)
+        if kind == _C:
+            ref = attrs.get("r")
+            if ref:
+                split = len(ref.rstrip("0123456789"))
+                row = int(ref[split:])  # ValueError for a broken reference: a damaged file
+                if row != self.row:
+                    self._enter_row(row)
+                self.col = col_number(ref[:split].upper())
             else:
-                formula = shared.get(si, "")
-    v = el.findtext(NS + "v")
+                self.col += 1
+            col = self.col
+            for lo, hi in self.wanted_cols:
+                if lo <= col <= hi:
+                    self.in_cell = True
+                    self.c_row, self.c_col = self.row, col
+                    self.c_type = attrs.get("t", "n")
+                    self.c_style = attrs.get("s")
+                    self.c_value = self.c_formula = self.c_si = None
+                    self.c_inline = False
+                    break
+        elif not self.in_cell:
+            if kind == _ROW:
+                r = attrs.get("r")
+                self._enter_row(int(r) if r else self.row + 1)
+                if attrs.get("hidden") in ("1", "true"):
+                    self.data.hidden_rows.add(self.row)
+            elif kind == _MERGE:
+                ref = attrs.get("ref")
+                if ref:
+                    self.data.merges.append(parse_range(ref))
+        elif kind in (_V, _T):
+            self.text, self.field = [], kind
+        elif kind == _F:
+            self.text, self.field = [], _F
+            self.c_si = attrs.get("si")
+            self.c_formula = ""
+        elif kind == _IS:
+            self.c_inline = True
+
+    def chars(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def end(self, name: str) -> None:
+        if not self.in_cell:
+            return
+        kind = _TAGS.get(name)
+        if self.text is not None and kind in (_V, _F, _T):
+            text = "".join(self.text)
+            self.text = None
+            if kind == _F:
+                si = self.c_si
+                if si is not None:
+                    if text:
+                        self.shared[si] = text
+                    else:
+                        text = self.shared.get(si, "")
+                self.c_formula = text
+            elif kind == _V:
+                self.c_value = text
+            elif self.c_inline:  # <t> inside an inline string (possibly several runs)
+                self.c_value = (self.c_value or "") + text
+        elif kind == _C:
+            self.in_cell = False
+            raw = _cell(self.c_row, self.c_col, self.c_type, self.c_style, self.c_value,
+                        self.c_formula, self.date_styles)
+            if self.c_type == "s" and raw.kind is CellKind.TEXT and raw.value:
+                self.data.string_refs[(raw.row, raw.col)] = int(raw.value)
+            self.data.cells[(raw.row, raw.col)] = raw
+
+
+def _refuse(*_: object) -> NoReturn:
+    raise UnsafeXml
+
+
+class UnsafeXml(Exception):
+    """A DTD, an entity declaration or an external entity in a part."""
+
+
+def guarded_expat() -> pyexpat.XMLParserType:
+    """An expat parser with defusedxml's guards: DTDs, entity declarations and external
+    entity references are refused, parameter entities never parsed."""
+    parser = pyexpat.ParserCreate()
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    return parser
+
+
+def _cell(row: int, col: int, t: str, style: str | None, v: str | None, formula: str | None,
+          date_styles: frozenset[int]) -> RawCell:
     if t == "inlineStr":
-        is_el = el.find(NS + "is")
-        text = _rich_text(is_el) if is_el is not None else ""
-        return RawCell(row, col, CellKind.TEXT, text, formula)
+        text = v or ""
+        return RawCell(row, col, CellKind.TEXT, _unescape(text) if "_x" in text else text, formula)
     if v is None or (v == "" and t != "str"):
         return RawCell(row, col, CellKind.BLANK, None, formula)
     if t == "s":  # an index into sharedStrings, resolved by the caller
@@ -317,7 +417,6 @@ def _cell(
         return RawCell(row, col, CellKind.ERROR, v, formula)
     if t == "d":
         return RawCell(row, col, CellKind.DATE, v, formula)
-    style = el.get("s")
     if style is not None and int(style) in date_styles:
         return RawCell(row, col, CellKind.DATE, v, formula)
     return RawCell(row, col, CellKind.NUMBER, v, formula)
