@@ -290,3 +290,23 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     ok = xlplan("consolidate", str(clean), "--out", str(tmp_path / "ren.xlsx"), "--ingen-historik")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Regionens netto −455,0 mkr" in ok.stdout  # −390 − 65
+
+
+def test_a_large_inbox_is_streamed_with_the_same_rows(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # above BIG_ROWS detail rows the workbook is written in constant memory: the same rows,
+    # an autofilter instead of an Excel table object
+    from xlplan.io import region_writer
+
+    monkeypatch.setattr(region_writer, "BIG_ROWS", 3)
+    folder = inbox(tmp_path)
+    out = tmp_path / "stor.xlsx"
+    consolidate(folder, out)
+    wb = openpyxl.load_workbook(out)
+    budget = wb["Budgetram"]
+    assert budget.auto_filter.ref and not budget.tables
+    rows = [r for r in budget.iter_rows(min_row=5, values_only=True) if r[0]]
+    assert sorted(r[0] for r in rows) == ["HSN", "HSN", "RS", "RUN"]
+    assert ("RUN", "Kultur", "Tjänstemannabudget", 5, 0, -20, 0, -10, 0, -40, -65) in rows  # blank = 0
+    inv = [r for r in wb["Investeringar"].iter_rows(min_row=5, max_row=7, values_only=True)]
+    assert ("RS", "HSN", "begärd av HSN") in [r[:3] for r in inv]

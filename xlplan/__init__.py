@@ -1,10 +1,46 @@
-"""xlplan: validate, compute and consolidate a region's planböcker (Excel)."""
+"""xlplan: validate, compute and consolidate a region's planböcker (Excel).
+
+The public API is small; names load on first use so the command line starts fast.
+"""
 
 from __future__ import annotations
 
-from xlplan.errors import XlplanError
-from xlplan.validate import Report, open_planbok, validate
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Report", "XlplanError", "__version__", "open_planbok", "validate"]
+__all__ = [
+    "Report",
+    "XlplanError",
+    "__version__",
+    "consolidate",
+    "open_planbok",
+    "send",
+    "summarize",
+    "validate",
+]
+
+_WHERE = {
+    "Report": "xlplan.validate",
+    "open_planbok": "xlplan.validate",
+    "validate": "xlplan.validate",
+    "XlplanError": "xlplan.errors",
+    "summarize": "xlplan.compute",
+    "consolidate": "xlplan.consolidate",
+    "send": "xlplan.mail",
+}
+
+if TYPE_CHECKING:
+    from xlplan.compute import summarize
+    from xlplan.consolidate import consolidate
+    from xlplan.errors import XlplanError
+    from xlplan.mail import send
+    from xlplan.validate import Report, open_planbok, validate
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'xlplan' has no attribute {name!r}")

@@ -7,11 +7,12 @@ the history store. Inputs are only ever read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing as mp
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from xlplan.extract import Extract, Investment, Transfer, extract
 from xlplan.findings import Finding, finding
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
+from xlplan.spool import Spool
 from xlplan.validate import validate_raw
 
 if TYPE_CHECKING:
@@ -69,11 +71,27 @@ class Region:
     finansiering: Decimal | None
     resultat: Decimal | None
     investeringar_per_budgetansvar_tkr: dict[str, Decimal]
-    investments: list[tuple[str, Investment]]  # (requested by nämnd, investment)
     egen_ram_tkr: dict[str, tuple[Decimal, Decimal | None]]  # holder -> (held in Y, frame)
     interna: tuple[Decimal, Decimal, Decimal]  # income, costs, residual
     transfers: list[TransferCheck]
     findings: list[tuple[str, Finding]] = field(default_factory=list)  # (file, finding)
+    spool: Spool | None = None  # the used files' rows, when they were spooled to disk
+
+    def rows(self, key: str) -> Iterator[tuple[str, Any]]:
+        """(nämnd, row) for a contract table's rows, "investeringar" (Investment) or
+        "objekt" ((kind, object, value)), from every used file, in nämnd order."""
+        if self.spool is not None:  # streamed, in the order the files were read
+            by_source = {f.name: f.namnd or "" for f in self.files if f.used}
+            for source, row in self.spool.rows(key, set(by_source)):
+                yield by_source[source], row
+            return
+        for n, e in self.used.items():
+            for row in _extract_rows(e, key):
+                yield n, row
+
+    @property
+    def investments(self) -> list[tuple[str, Investment]]:
+        return list(self.rows("investeringar"))
 
     @property
     def inputs_with_errors(self) -> bool:
@@ -154,24 +172,27 @@ PARALLEL_FROM = 24  # files; below this a second process costs more than it save
 
 
 def read_inbox(paths: Iterable[Path], progress: Callable[[Path], None] | None = None,
-               workers: int | None = None) -> list[InputFile]:
+               workers: int | None = None,
+               sink: Callable[[InputFile], None] | None = None) -> list[InputFile]:
     """Read every file; on a machine with several cores, large inboxes are read by a pool of
-    forked processes (each file is parsed in one process, only its extract comes back)."""
+    forked processes (each file is parsed in one process, only its extract comes back).
+    ``sink`` sees each file as it arrives (consolidation spools its rows there)."""
     todo = list(paths)
     count = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if count > 1 and len(todo) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods():
-        with mp.get_context("fork").Pool(count) as pool:
-            files = []
-            for item in pool.imap(read_one, todo, chunksize=8):
-                files.append(item)
-                if progress is not None:
-                    progress(item.path)
-            return files
+    parallel = count > 1 and len(todo) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods()
     files = []
-    for path in todo:
-        files.append(read_one(path))
-        if progress is not None:
-            progress(path)
+    with contextlib.ExitStack() as stack:
+        if parallel:
+            pool = stack.enter_context(mp.get_context("fork").Pool(count))
+            items: Iterable[InputFile] = pool.imap(read_one, todo, chunksize=4)
+        else:
+            items = map(read_one, todo)
+        for item in items:
+            if sink is not None:
+                sink(item)
+            files.append(item)
+            if progress is not None:
+                progress(item.path)
     return files
 
 
@@ -214,26 +235,22 @@ def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile]
     resultat = None if finansiering is None else finansiering + region_netto
 
     per_holder: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    investments: list[tuple[str, Investment]] = []
     held_this_year: dict[str, Decimal] = defaultdict(lambda: ZERO)
     asked_by_others: set[str] = set()  # holders whose sum includes other nämnders' requests
     for n, e in ex.items():
-        for item in e.investments:
-            holder = item.budgetansvar or n
-            per_holder[holder] += item.belopp_tkr
-            investments.append((n, item))
-            if (item.ar or year) == year:
-                held_this_year[holder] += item.belopp_tkr
-                if holder != n:
-                    asked_by_others.add(holder)
+        for holder, amount in e.inv_per_holder.items():
+            per_holder[holder] += amount
+        for holder, amount in e.inv_held_year.items():
+            held_this_year[holder] += amount
+            if holder != n:
+                asked_by_others.add(holder)
     frames = {h: (v, ex[h].investeringsram_tkr if h in ex else None)
               for h, v in sorted(held_this_year.items())}
 
     income = sum((e.interna_intakter_mkr for e in ex.values()), ZERO)
     costs = sum((e.interna_kostnader_mkr for e in ex.values()), ZERO)
     region = Region(year, files, ex, netto, region_netto, finansiering, resultat,
-                    dict(sorted(per_holder.items())), investments, frames,
-                    (income, costs, income + costs), [])
+                    dict(sorted(per_holder.items())), frames, (income, costs, income + costs), [])
     if abs(income + costs) > INTERNAL_TOLERANCE_MKR and (income or costs):
         region.findings.append(("(regionen)", finding(
             "interna-poster-obalans", None, None, income=format_sv(income, 1),
@@ -302,7 +319,25 @@ class Outcome:
 
 
 def history_figures(region: Region) -> dict[tuple[str, str, str], Decimal]:
-    return {(n, kind, obj): v for n, e in region.used.items() for (kind, obj), v in e.objects.items()}
+    return {(n, kind, obj): v for n, (kind, obj, v) in region.rows("objekt")}
+
+
+def _extract_rows(e: Extract, key: str) -> list[Any]:
+    if key == "investeringar":
+        return list(e.investments)
+    if key == "objekt":
+        return [(kind, obj, v) for (kind, obj), v in e.objects.items()]
+    return e.rows.get(key, [])
+
+
+def spool_extract(spool: Spool, item: InputFile) -> None:
+    """Move a file's rows to the spool; what stays in memory is a few figures."""
+    e = item.extract
+    if e is None:
+        return
+    for key in [*e.rows, "investeringar", "objekt"]:
+        spool.add(key, item.name, _extract_rows(e, key))
+    e.rows, e.investments, e.objects = {}, [], {}
 
 
 def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = None,
@@ -315,20 +350,31 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
     does not stop the run: the workbook is written without the comparison and the outcome
     says why.
     """
-    from xlplan.errors import HistoryError
-    from xlplan.io.region_writer import write_region
-    from xlplan.store import HistoryStore, changes
-
     folder, target = Path(inbox), Path(out)
     paths = scan_inbox(folder)
     if target.resolve() in {p.resolve() for p in paths}:
         raise ConsolidationRefused(f"Utfilen {target.name} ligger i inkorgen; välj en annan plats.")
     if on_start is not None:
         on_start(len(paths))
-    files = read_inbox(paths, progress)
+    spool = Spool()
+    try:
+        return _consolidate(folder, target, paths, spool, database, expected, progress)
+    finally:
+        spool.close()
+
+
+def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
+                 database: str | None, expected: Iterable[str],
+                 progress: Callable[[Path], None] | None) -> Outcome:
+    from xlplan.errors import HistoryError
+    from xlplan.io.region_writer import write_region
+    from xlplan.store import HistoryStore, changes
+
+    files = read_inbox(paths, progress, sink=lambda item: spool_extract(spool, item))
     year, used = choose(files)
     region = region_figures(year, files, used, expected)
-    figures = history_figures(region)
+    region.spool = spool
+    figures = history_figures(region) if database else {}
     note = ""
     store: HistoryStore | None = None
     diff: list[Change] | None = None

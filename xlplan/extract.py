@@ -57,6 +57,8 @@ class Extract:
     effekt_mkr: dict[int, Decimal] | None
     prognos_mkr: tuple[Decimal, Decimal, Decimal, Decimal] | None  # budget, utfall, prognos, avv.
     investments: list[Investment] = field(default_factory=list)
+    inv_per_holder: dict[str, Decimal] = field(default_factory=dict)  # tkr, all years
+    inv_held_year: dict[str, Decimal] = field(default_factory=dict)  # tkr, the budget year
     transfers: list[Transfer] = field(default_factory=list)
     rows: dict[str, list[list[OutCell]]] = field(default_factory=dict)  # per contract table
     objects: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # history
@@ -129,6 +131,10 @@ def extract(planbok: Planbok) -> Extract | None:
                               c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
                               budget_holder(r, info.namnd), investment_year(r, info.budgetar), amount)
             ex.investments.append(item)
+            holder = item.budgetansvar or info.namnd
+            ex.inv_per_holder[holder] = ex.inv_per_holder.get(holder, ZERO) + amount
+            if (item.ar or info.budgetar) == info.budgetar:
+                ex.inv_held_year[holder] = ex.inv_held_year.get(holder, ZERO) + amount
             if item.objekt:
                 key = ("investering", item.objekt)
                 ex.objects[key] = ex.objects.get(key, ZERO) + amount

@@ -7,7 +7,7 @@ whatever it starts with. Amounts are in mkr except investments (tkr).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,15 +15,20 @@ from typing import Any
 from xlplan import __version__
 from xlplan import contract as c
 from xlplan.consolidate import Region
+from xlplan.extract import Investment
 from xlplan.io.writer import atomic_path
 from xlplan.store import KIND_LABELS, Change
 
 Cell = str | Decimal | int | float | None
 
 
+BIG_ROWS = 100_000  # detail rows; above this the workbook is streamed (constant memory)
+
+
 class _Book:
-    def __init__(self, wb: Any) -> None:
+    def __init__(self, wb: Any, streamed: bool) -> None:
         self.wb = wb
+        self.streamed = streamed
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
         self.mkr = wb.add_format({"num_format": "#,##0.0"})
@@ -39,9 +44,21 @@ class _Book:
         return ws
 
     def table(self, ws: Any, first_row: int, name: str, headers: Sequence[str],
-              rows: Sequence[Sequence[Cell]], formats: Sequence[Any] | None = None,
+              rows: Iterable[Sequence[Cell]], formats: Sequence[Any] | None = None,
               widths: Sequence[int] | None = None) -> tuple[int, int]:
-        """An Excel table at ``first_row``; returns (first data row, last data row)."""
+        """An Excel table at ``first_row`` (streamed: a header with an autofilter, since
+        xlsxwriter has no tables in constant-memory mode); returns (first, last data row)."""
+        for ci, width in enumerate(widths or [16] * len(headers)):
+            ws.set_column(ci, ci, width)
+        if self.streamed:
+            for ci, header in enumerate(headers):
+                ws.write_string(first_row, ci, header, self.bold)
+            last = first_row
+            for last, row in enumerate(rows, start=first_row + 1):
+                for ci, value in enumerate(row):
+                    self.write(ws, last, ci, value, formats[ci] if formats else None)
+            ws.autofilter(first_row, 0, max(last, first_row + 1), len(headers) - 1)
+            return first_row + 1, max(last, first_row + 1)
         body = list(rows) or [[None] * len(headers)]
         last = first_row + len(body)
         ws.add_table(first_row, 0, last, len(headers) - 1, {
@@ -50,10 +67,7 @@ class _Book:
         })
         for r, row in enumerate(body):
             for ci, value in enumerate(row):
-                fmt = formats[ci] if formats else None
-                self.write(ws, first_row + 1 + r, ci, value, fmt)
-        for ci, width in enumerate(widths or [16] * len(headers)):
-            ws.set_column(ci, ci, width)
+                self.write(ws, first_row + 1 + r, ci, value, formats[ci] if formats else None)
         return first_row + 1, last
 
     @staticmethod
@@ -72,11 +86,14 @@ def write_region(path: Path, region: Region, changes: list[Change] | None,
                  history_note: str = "") -> None:
     import xlsxwriter
 
+    spooled = sum(region.spool.counts.values()) if region.spool is not None else 0
+    streamed = spooled > BIG_ROWS
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
                                             "strings_to_urls": False,
-                                            "strings_to_numbers": False})
-        book = _Book(wb)
+                                            "strings_to_numbers": False,
+                                            "constant_memory": streamed})
+        book = _Book(wb, streamed)
         _overview(book, region)
         _tables(book, region)
         _investments(book, region)
@@ -140,9 +157,9 @@ def _tables(b: _Book, region: Region) -> None:
     for spec in c.TABLES:
         if spec in (c.INFO, c.INVESTERINGAR):
             continue
-        rows = [[n, *row] for n, e in region.used.items() for row in e.rows.get(spec.name, [])]
-        if not rows:
+        if not any(True for _ in region.rows(spec.name)):
             continue
+        rows = ([n, *row] for n, row in region.rows(spec.name))
         headers = ["Nämnd", *[col.header_for(region.budgetar) for col in spec.columns]]
         formats = [None, *[b.mkr if col.kind is c.Kind.AMOUNT else None for col in spec.columns]]
         ws = b.sheet(spec.sheet, f"{spec.title} – alla nämnder {region.budgetar}",
@@ -155,12 +172,13 @@ def _investments(b: _Book, region: Region) -> None:
     ws = b.sheet("Investeringar", f"Investeringar per budgetansvar {region.budgetar} (tkr)",
                  "Ett objekt som en nämnd begär och en annan har budget för räknas hos den "
                  "som har budgetansvaret.")
-    rows: list[list[Cell]] = []
-    for asked_by, item in sorted(region.investments, key=lambda x: (x[1].budgetansvar, x[0])):
-        holder = item.budgetansvar or asked_by
-        note = f"begärd av {asked_by}" if holder != asked_by else ""
-        rows.append([holder, asked_by, note, item.omrade, item.objekt, item.typ, item.kategori,
-                     item.ar, item.belopp_tkr])
+    items: Iterable[tuple[str, Investment]] = region.rows("investeringar")
+    if not b.streamed:  # by budget holder; a streamed workbook keeps file order (autofilter)
+        items = sorted(items, key=lambda x: (x[1].budgetansvar or x[0], x[0]))
+    rows = ([item.budgetansvar or asked_by, asked_by,
+             f"begärd av {asked_by}" if (item.budgetansvar or asked_by) != asked_by else "",
+             item.omrade, item.objekt, item.typ, item.kategori, item.ar, item.belopp_tkr]
+            for asked_by, item in items)
     _, last = b.table(ws, 3, "InvesteringarRegion", [
         "Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt", "Investeringstyp",
         "Kategori", "År", "Belopp (tkr)"], rows,
