@@ -137,7 +137,7 @@ def main() -> None:
     row("xlplan --help (process)", f"{helptime * 1000:.0f} ms", "target ≤ 150 ms")
 
     # --- in-process, per file ----------------------------------------------------------------
-    from xlplan.validate import validate
+    from xlplan.validation import validate
 
     v = per_file(validate, small)
     c_small = per_file(calamine_read, small)

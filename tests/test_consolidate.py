@@ -35,7 +35,7 @@ from tests.books import (
 from tests.conftest import sha256
 from tests.pg import postgres
 from tests.test_cli import xlplan
-from xlplan.consolidate import consolidate
+from xlplan.consolidation import consolidate
 from xlplan.errors import ConsolidationRefused
 
 Y = 2025

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.books import BUDGETRAM_HEADER, T, atgard_header, info, write_book
 from xlplan import validate
-from xlplan.validate import Report
+from xlplan.validation import Report
 
 TJ = "Tjänstemannabudget"
 ROW = ["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]

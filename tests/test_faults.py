@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import sha256
 from tests.test_consolidate import inbox, rs
-from xlplan.consolidate import consolidate
+from xlplan.consolidation import consolidate
 from xlplan.errors import OutputError
 
 

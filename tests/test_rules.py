@@ -21,7 +21,7 @@ from tests.books import (
 )
 from xlplan import validate
 from xlplan.findings import Finding
-from xlplan.validate import Report
+from xlplan.validation import Report
 
 TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 

@@ -21,21 +21,21 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Report": "xlplan.validate",
-    "open_planbok": "xlplan.validate",
-    "validate": "xlplan.validate",
+    "Report": "xlplan.validation",
+    "open_planbok": "xlplan.validation",
+    "validate": "xlplan.validation",
     "XlplanError": "xlplan.errors",
     "summarize": "xlplan.compute",
-    "consolidate": "xlplan.consolidate",
+    "consolidate": "xlplan.consolidation",
     "send": "xlplan.mail",
 }
 
 if TYPE_CHECKING:
     from xlplan.compute import summarize
-    from xlplan.consolidate import consolidate
+    from xlplan.consolidation import consolidate
     from xlplan.errors import XlplanError
     from xlplan.mail import send
-    from xlplan.validate import Report, open_planbok, validate
+    from xlplan.validation import Report, open_planbok, validate
 
 
 def __getattr__(name: str) -> Any:

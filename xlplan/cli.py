@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from xlplan.validate import Report
+    from xlplan.validation import Report
 
 app = typer.Typer(
     name="xlplan",
@@ -42,7 +42,7 @@ def validate(
 ) -> None:
     """Kontrollera planböcker: summor, netton, regler. Exit 0 inga fel, 1 fel, 2 oläsbar fil."""
     from xlplan.errors import XlplanError
-    from xlplan.validate import validate as run
+    from xlplan.validation import validate as run
 
     exit_code = 0
     for path in files:
@@ -69,7 +69,7 @@ def summary(
     """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
     from xlplan.compute import summarize
     from xlplan.settings import load_settings
-    from xlplan.validate import validate as run
+    from xlplan.validation import validate as run
 
     settings = load_settings()
     report = run(file)
@@ -98,7 +98,7 @@ def send(
     from xlplan.errors import MailRefused
     from xlplan.mail import send as run
     from xlplan.settings import load_settings
-    from xlplan.validate import validate as check
+    from xlplan.validation import validate as check
 
     try:
         result = run(file, load_settings(), to=till, dry_run=dry_run, eml=eml)
@@ -126,7 +126,7 @@ def consolidate(
 ) -> None:
     """Sammanställ inkorgens planböcker till regionens siffror. Exit 0 allt giltigt, 1 fel i
     någon fil, 2 vägrat (t.ex. blandade budgetår) och inget skrivet."""
-    from xlplan.consolidate import consolidate as run
+    from xlplan.consolidation import consolidate as run
     from xlplan.settings import load_settings
 
     settings = load_settings()
@@ -210,7 +210,7 @@ def demo(
 ) -> None:
     """Skriv några fiktiva planböcker (en med avsiktliga fel), kontrollera dem och visa rapporten."""
     from xlplan.demo import write_demo
-    from xlplan.validate import validate as run
+    from xlplan.validation import validate as run
 
     paths = write_demo(out)
     if format is Format.text:

@@ -21,7 +21,7 @@ from xlplan.io.book import read_book
 from xlplan.io.raw import parse_ref
 from xlplan.model import Planbok
 from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
-from xlplan.validate import Report, validate_raw
+from xlplan.validation import Report, validate_raw
 
 KONTROLL = "Kontroll"
 SAMMANFATTNING = "Sammanfattning"
@@ -240,7 +240,7 @@ def region_settings(book: Any) -> dict[str, str]:
 
 def konsolidera(book: Any | None = None) -> str:
     """Consolidate the inbox named in the region workbook's Info; write the Region sheet."""
-    from xlplan.consolidate import consolidate
+    from xlplan.consolidation import consolidate
     from xlplan.errors import XlplanError
     from xlplan.numbers import format_sv
     from xlplan.settings import load_settings

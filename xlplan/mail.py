@@ -27,7 +27,7 @@ from xlplan.findings import Severity
 from xlplan.io.writer import write_bytes_atomic
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
-from xlplan.validate import Report, validate
+from xlplan.validation import Report, validate
 
 MIME_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from xlplan.findings import Severity
 
 if TYPE_CHECKING:
-    from xlplan.validate import Report
+    from xlplan.validation import Report
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from xlplan import __version__
 from xlplan import contract as c
-from xlplan.consolidate import Region
+from xlplan.consolidation import Region
 from xlplan.extract import Investment
 from xlplan.io.writer import atomic_path
 from xlplan.store import KIND_LABELS, Change

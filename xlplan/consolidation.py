@@ -24,7 +24,7 @@ from xlplan.findings import Finding, finding
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
 from xlplan.spool import Spool
-from xlplan.validate import validate_raw
+from xlplan.validation import validate_raw
 
 if TYPE_CHECKING:
     from xlplan.store import Change
