@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
@@ -61,10 +62,7 @@ class Table:
     amounts_in_tkr: bool = False  # Investeringar is always tkr
 
     def column(self, key: str) -> Column:
-        for col in self.columns:
-            if col.key == key:
-                return col
-        raise KeyError(key)
+        return _COLUMNS[self.name][key]
 
     @property
     def amount_keys(self) -> tuple[str, ...]:
@@ -248,10 +246,14 @@ FINANSIERINGSPOSTER = (
     "Finansiella kostnader",
 )
 
+_COLUMNS: dict[str, dict[str, Column]] = {t.name: {col.key: col for col in t.columns}
+                                          for t in TABLES}
+
 DIARIENUMMER = re.compile(r"^[A-ZÅÄÖ]{1,10}[/:]\d{1,6}[/:]\d{4}$")
 NAMND_CODE = re.compile(r"^[A-ZÅÄÖ]{1,10}$")
 
 
+@lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     """Header/choice matching: Unicode NFKC, trimmed, inner whitespace collapsed, no case."""
     return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()

@@ -29,12 +29,15 @@ _SV_NUMBER = re.compile(
 
 def from_excel(value: float | int | str) -> Decimal:
     """Turn a number as Excel stores it into a Decimal with Excel's 15-digit precision."""
+    text = value if isinstance(value, str) else repr(value)
     try:
-        d = Decimal(value) if isinstance(value, str) else Decimal(repr(value))
+        d = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - callers pass numbers
         raise ValueError(f"not a number: {value!r}") from exc
     if not d.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    if len(text) <= NOISE_DIGITS - 2 and "E" not in text and "e" not in text:
+        return _plain(d)  # too short to carry more digits than a planbok figure has
     if len(d.as_tuple().digits) > EXCEL_DIGITS:
         d = _EXCEL_CONTEXT.plus(d)
     if len(d.as_tuple().digits) > NOISE_DIGITS:
