@@ -80,6 +80,20 @@ class Settings(BaseSettings):
         return [a.strip() for a in self.mottagare.split(",") if a.strip()]
 
 
+_REASONS = {
+    "decimal_parsing": "ska vara ett tal, t.ex. 0.015",
+    "decimal_type": "ska vara ett tal, t.ex. 0.015",
+    "int_parsing": "ska vara ett heltal",
+    "float_parsing": "ska vara ett tal",
+    "bool_parsing": "ska vara 1 eller 0",
+    "literal_error": "ska vara {expected}",
+    "list_type": "ska vara en lista, t.ex. [\"RS\", \"HSN\"]",
+    "extra_forbidden": "okänd inställning",
+    "greater_than_equal": "är för litet",
+    "less_than_equal": "är för stort",
+}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad file or variable becomes a Swedish ConfigError."""
     path = Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_FILE)
@@ -90,6 +104,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "?"
-        raise ConfigError(f"Inställningen {where} är fel: {first.get('msg', '')}.") from None
+        expected = str(first.get("ctx", {}).get("expected", "")).replace(" or ", " eller ")
+        reason = _REASONS.get(first.get("type", ""), "värdet går inte att använda").format(
+            expected=expected)
+        raise ConfigError(f"Inställningen {where} är fel: {reason}.") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Inställningsfilen {path} kan inte läsas: {exc}.") from None
