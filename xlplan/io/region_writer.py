@@ -72,9 +72,9 @@ class _Book:
 
     @staticmethod
     def write(ws: Any, row: int, col: int, value: Cell, fmt: Any = None) -> None:
-        if value is None:
-            ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, str):
+        if value is None or value == "":
+            return  # an empty cell needs no record (a format alone shows nothing)
+        if isinstance(value, str):
             ws.write_string(row, col, value, fmt)  # never a formula, whatever it starts with
         elif isinstance(value, bool):
             ws.write_string(row, col, "Ja" if value else "Nej", fmt)
