@@ -306,3 +306,21 @@ def test_one_wrong_total_is_one_error(tmp: Path) -> None:
     r = run(tmp, t)
     assert [(f.code, f.cell) for f in r.findings if f.severity.value == "error"] == [
         ("summeringsfel", "C4")]
+
+
+def test_subtotal_rows_inside_the_table_are_not_data(tmp: Path) -> None:
+    # like the published plans: a "Summa tjänstemannabudget" row inside the table
+    rows = [["A", TJ, 10, 0, -4, 0, 0, 0, 0, 6], ["B", TJ, 5, 0, -1, 0, 0, 0, 0, 4],
+            ["Summa tjänstemannabudget", TJ, 15, 0, -5, 0, 0, 0, 0, 10],
+            ["P", FT, 0, 0, -2, 0, 0, 0, 0, -2]]
+    right = T("Budgetram", BUDGETRAM_HEADER, rows,
+              totals=["Summa", None, 15, 0, -7, 0, 0, 0, 0, 8], at="A1", title=None)
+    r = run(tmp, right)
+    assert r.errors == 0 and cells(r, "delsumma-i-tabell") == ["A4"]
+    assert r.planbok.tables["Budgetram"].rows[-1].text("omrade") == "P"
+    # a total that counted the subtotal row too is named for what it is
+    wrong = T("Budgetram", BUDGETRAM_HEADER, rows,
+              totals=["Summa", None, 30, 0, -12, 0, 0, 0, 0, 18], at="A1", title=None)
+    f = found(run(tmp, wrong), "summeringsfel")
+    assert [x.cell for x in f] == ["C6", "E6", "J6"]
+    assert "rad 4 – räknas den två gånger" in f[0].message

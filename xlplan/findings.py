@@ -116,6 +116,10 @@ CATALOGUE: dict[str, Entry] = {
         W, "Sammanslagna celler i en tabell; bara den första cellen har ett värde.",
         "Cellerna {range} i {table} är sammanslagna. Bara {cell} har ett värde; de andra räknas som tomma.",
     ),
+    "delsumma-i-tabell": Entry(
+        W, "En rad inne i tabellen är en delsumma (Summa …); den räknas inte som data.",
+        "Raderna {rows} i {table} är delsummor. De räknas inte in i summorna; lägg dem utanför tabellen eller låt Excels summarad räkna.",
+    ),
     "dolda-rader": Entry(
         W, "Tabellen har dolda rader; SUBTOTAL i summaraden räknar inte med dem.",
         "Tabellen {table} har dolda rader ({rows}). De räknas med i kontrollen, men SUBTOTAL i summaraden hoppar över dem.",

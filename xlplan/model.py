@@ -91,6 +91,7 @@ class TableData:
     headers: dict[str, str]  # contract key -> header text as written
     rows: tuple[Row, ...]  # data rows that hold anything
     totals: Row | None
+    subtotals: tuple[Row, ...]  # rows labelled Summa…/Totalt inside the body: not data
     extras: dict[str, tuple[int, tuple[RawCell, ...]]]  # extra column header -> (col, body cells)
     hidden_rows: tuple[int, ...]
     raw: RawTable
@@ -263,12 +264,19 @@ def _read_table(
 
     offset = raw.first_col
     rows: list[Row] = []
+    subtotals: list[Row] = []
     for cells in body:
         if all(_is_empty(cell) for cell in cells):
             continue
         values = {key: _typed(spec, key, headers[key], cells[col - offset], raw.sheet, findings)
                   for key, col in columns.items()}
-        rows.append(Row(cells[0].row, values, cells[0].row in raw.hidden_rows))
+        row = Row(cells[0].row, values, cells[0].row in raw.hidden_rows)
+        is_subtotal = spec.totals and bool(_TOTAL_LABEL.match(_row_label(cells)))
+        (subtotals if is_subtotal else rows).append(row)
+    if subtotals:
+        findings.append(finding(
+            "delsumma-i-tabell", raw.sheet, f"{col_letters(raw.first_col)}{subtotals[0].row}",
+            table=spec.name, rows=", ".join(str(r.row) for r in subtotals)))
     totals: Row | None = None
     if spec.totals and totals_cells is not None:
         values = {key: _typed(spec, key, headers[key], totals_cells[col - offset], raw.sheet,
@@ -292,7 +300,7 @@ def _read_table(
             ))
     extras = {h: (col, tuple(cells[col - offset] for cells in body)) for h, col in extra_cols.items()}
     return TableData(spec, raw.sheet, raw.header_ref, columns, headers, tuple(rows), totals,
-                     extras, hidden, raw)
+                     tuple(subtotals), extras, hidden, raw)
 
 
 def _row_label(cells: tuple[RawCell, ...]) -> str:

@@ -23,7 +23,8 @@ def check_net(planbok: Planbok) -> Iterator[Finding]:
     if table is None or not table.has("nettobudget"):
         return
     parts = [k for k in c.NET_PARTS if table.has(k)]
-    row_findings = [f for row in table.rows if (f := _net_finding(planbok, table, row, parts))]
+    row_findings = [f for row in (*table.rows, *table.subtotals)
+                    if (f := _net_finding(planbok, table, row, parts))]
     yield from row_findings
     totals = table.totals
     if totals is None or row_findings:

@@ -91,7 +91,9 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
                                                             Decimal(0)))
             if hidden_rows else None
         )
-        hint = diagnose(diff, ((str(r.row), r[key].number) for r in table.rows), "rad", hidden)
+        parts = [*table.rows, *table.subtotals]
+        hint = diagnose(diff, ((str(r.row), r[key].number) for r in parts if r[key].valid), "rad",
+                        hidden)
         yield finding(
             "summeringsfel", table.sheet, total_value.ref, expected=expected, actual=actual,
             **_amounts(planbok, table, expected, actual, diff), hint=hint,
