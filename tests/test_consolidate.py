@@ -251,6 +251,11 @@ def check_two_months(tmp: Path, first: Any, second: Any) -> None:
 def test_history_and_changes_on_sqlite(tmp_path: Path) -> None:
     first, second = two_months(tmp_path, f"sqlite:///{tmp_path / 'historik.db'}")
     check_two_months(tmp_path, first, second)
+    trend = openpyxl.load_workbook(tmp_path / "april.xlsx")["Trend"]
+    header = [c.value for c in trend[4]]
+    assert header[0] == "Nämnd" and header[-1] == "denna körning" and len(header) == 3
+    rs_row = next(row for row in trend.iter_rows(min_row=5, values_only=True) if row[0] == "RS")
+    assert rs_row == ("RS", -390, -400)  # March (from the history), then this run
 
 
 def test_history_and_changes_on_postgresql(tmp_path: Path) -> None:

@@ -378,6 +378,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
     note = ""
     store: HistoryStore | None = None
     diff: list[Change] | None = None
+    trend: list[tuple[str, str, Decimal]] = []
     if database:
         try:
             store = HistoryStore(database)
@@ -385,9 +386,11 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
             if previous is not None:
                 diff = changes(previous[1], figures)
                 note = f"Jämfört med sammanställningen {previous[0]}."
+            trend = store.trend(year)
         except HistoryError as exc:
             note, store = f"Historiken kunde inte läsas: {exc.message}", None
-    write_region(target, region, diff, note)  # OutputError: nothing replaced
+    trend += [("denna körning", n, v) for n, v in region.netto.items()]
+    write_region(target, region, diff, note, trend)  # OutputError: nothing replaced
     outcome = Outcome(region, target, note, len(diff or []))
     if store is not None:
         try:

@@ -83,7 +83,8 @@ class _Book:
 
 
 def write_region(path: Path, region: Region, changes: list[Change] | None,
-                 history_note: str = "") -> None:
+                 history_note: str = "", trend: list[tuple[str, str, Decimal]] | None = None
+                 ) -> None:
     import xlsxwriter
 
     spooled = sum(region.spool.counts.values()) if region.spool is not None else 0
@@ -100,6 +101,7 @@ def write_region(path: Path, region: Region, changes: list[Change] | None,
         _transfers(book, region)
         _controls(book, region)
         _changes(book, region, changes, history_note)
+        _trend(book, region, trend or [])
         _manifest(book, region)
         wb.close()
 
@@ -226,6 +228,18 @@ def _changes(b: _Book, region: Region, changes: list[Change] | None, note: str) 
     b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring", "Före", "Efter",
                                      "Skillnad"], rows, [None] * 4 + [b.mkr] * 3,
             [10, 30, 36, 12, 14, 14, 14])
+
+
+def _trend(b: _Book, region: Region, trend: list[tuple[str, str, Decimal]]) -> None:
+    """Net per nämnd, run by run (from the history), this run last."""
+    ws = b.sheet("Trend", f"Nettobudget per nämnd, körning för körning {region.budgetar} (mkr)",
+                 "Från historiken; utan historik visas bara denna körning.")
+    runs = list(dict.fromkeys(when for when, _, _ in trend))
+    values = {(when, n): v for when, n, v in trend}
+    namnder = sorted({n for _, n, _ in trend})
+    rows = [[n, *[values.get((when, n)) for when in runs]] for n in namnder]
+    b.table(ws, 3, "Trend", ["Nämnd", *runs], rows, [None, *[b.mkr] * len(runs)],
+            [10, *[22] * len(runs)])
 
 
 def _manifest(b: _Book, region: Region) -> None:
