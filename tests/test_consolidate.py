@@ -299,11 +299,11 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
 
 def test_a_large_inbox_is_streamed_with_the_same_rows(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    # above BIG_ROWS detail rows the workbook is written in constant memory: the same rows,
+    # above STREAM_FILES files the workbook is written in constant memory: the same rows,
     # an autofilter instead of an Excel table object
     from xlplan.io import region_writer
 
-    monkeypatch.setattr(region_writer, "BIG_ROWS", 3)
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 3)
     folder = inbox(tmp_path)
     out = tmp_path / "stor.xlsx"
     consolidate(folder, out)

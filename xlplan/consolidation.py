@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
-from xlplan.extract import Extract, Investment, Transfer, extract
+from xlplan.extract import Extract, Transfer, extract
 from xlplan.findings import Finding, finding
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
@@ -88,10 +88,6 @@ class Region:
         for n, e in self.used.items():
             for row in _extract_rows(e, key):
                 yield n, row
-
-    @property
-    def investments(self) -> list[tuple[str, Investment]]:
-        return list(self.rows("investeringar"))
 
     @property
     def inputs_with_errors(self) -> bool:
@@ -330,14 +326,7 @@ def _extract_rows(e: Extract, key: str) -> list[Any]:
     return e.rows.get(key, [])
 
 
-def spool_extract(spool: Spool, item: InputFile) -> None:
-    """Move a file's rows to the spool; what stays in memory is a few figures."""
-    e = item.extract
-    if e is None:
-        return
-    for key in [*e.rows, "investeringar", "objekt"]:
-        spool.add(key, item.name, _extract_rows(e, key))
-    e.rows, e.investments, e.objects = {}, [], {}
+
 
 
 def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = None,
@@ -352,6 +341,8 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
     """
     folder, target = Path(inbox), Path(out)
     paths = scan_inbox(folder)
+    if not paths:
+        raise ConsolidationRefused("Inkorgen är tom: inga .xlsx- eller .xlsm-filer.")
     if target.resolve() in {p.resolve() for p in paths}:
         raise ConsolidationRefused(f"Utfilen {target.name} ligger i inkorgen; välj en annan plats.")
     if on_start is not None:
@@ -363,34 +354,59 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
         spool.close()
 
 
+def _newest_first(paths: list[Path]) -> list[Path]:
+    """The order the region writer needs: the first file seen for a nämnd is its newest."""
+    def key(path: Path) -> tuple[float, str]:
+        try:
+            return path.stat().st_mtime, path.name
+        except OSError:
+            return 0.0, path.name
+    return sorted(paths, key=key, reverse=True)
+
+
 def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                  database: str | None, expected: Iterable[str],
                  progress: Callable[[Path], None] | None) -> Outcome:
     from xlplan.errors import HistoryError
-    from xlplan.io.region_writer import write_region
+    from xlplan.io.region_writer import STREAM_FILES, RegionWriter
+    from xlplan.io.writer import atomic_path
     from xlplan.store import HistoryStore, changes
 
-    files = read_inbox(paths, progress, sink=lambda item: spool_extract(spool, item))
-    year, used = choose(files)
-    region = region_figures(year, files, used, expected)
-    region.spool = spool
-    figures = history_figures(region) if database else {}
-    note = ""
     store: HistoryStore | None = None
+    note = ""
     diff: list[Change] | None = None
-    trend: list[tuple[str, str, Decimal]] = []
-    if database:
+    with atomic_path(target) as tmp:  # a refusal below removes the temp file: nothing written
+        writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES)
         try:
-            store = HistoryStore(database)
-            previous = store.latest(year)
-            if previous is not None:
-                diff = changes(previous[1], figures)
-                note = f"Jämfört med sammanställningen {previous[0]}."
-            trend = store.trend(year)
-        except HistoryError as exc:
-            note, store = f"Historiken kunde inte läsas: {exc.message}", None
-    trend += [("denna körning", n, v) for n, v in region.netto.items()]
-    write_region(target, region, diff, note, trend)  # OutputError: nothing replaced
+            def arrived(item: InputFile) -> None:
+                writer.add(item)
+                if database and item.extract is not None:
+                    spool.add("objekt", item.name, _extract_rows(item.extract, "objekt"))
+                if item.extract is not None:  # keep only the figures in memory
+                    item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
+
+            files = read_inbox(_newest_first(paths), progress, sink=arrived)
+            files.sort(key=lambda f: f.name)
+            year, used = choose(files)
+            region = region_figures(year, files, used, expected)
+            region.spool = spool
+            figures = history_figures(region) if database else {}
+            trend: list[tuple[str, str, Decimal]] = []
+            if database:
+                try:
+                    store = HistoryStore(database)
+                    previous = store.latest(year)
+                    if previous is not None:
+                        diff = changes(previous[1], figures)
+                        note = f"Jämfört med sammanställningen {previous[0]}."
+                    trend = store.trend(year)
+                except HistoryError as exc:
+                    note, store = f"Historiken kunde inte läsas: {exc.message}", None
+            trend += [("denna körning", n, v) for n, v in region.netto.items()]
+            writer.finish(region, diff, note, trend)
+        except BaseException:
+            writer.abort()
+            raise
     outcome = Outcome(region, target, note, len(diff or []))
     if store is not None:
         try:

@@ -6,6 +6,7 @@ whatever it starts with. Amounts are in mkr except investments (tkr).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -14,15 +15,11 @@ from typing import Any
 
 from xlplan import __version__
 from xlplan import contract as c
-from xlplan.consolidation import Region
+from xlplan.consolidation import InputFile, Region
 from xlplan.extract import Investment
-from xlplan.io.writer import atomic_path
 from xlplan.store import KIND_LABELS, Change
 
 Cell = str | Decimal | int | float | None
-
-
-BIG_ROWS = 100_000  # detail rows; above this the workbook is streamed (constant memory)
 
 
 class _Book:
@@ -35,13 +32,6 @@ class _Book:
         self.tkr = wb.add_format({"num_format": "#,##0"})
         self.pct = wb.add_format({"num_format": "0.0%"})
         self.bold = wb.add_format({"bold": True})
-
-    def sheet(self, name: str, title: str, note: str = "") -> Any:
-        ws = self.wb.add_worksheet(name)
-        ws.write_string(0, 0, title, self.title)
-        if note:
-            ws.write_string(1, 0, note, self.note)
-        return ws
 
     def table(self, ws: Any, first_row: int, name: str, headers: Sequence[str],
               rows: Iterable[Sequence[Cell]], formats: Sequence[Any] | None = None,
@@ -82,33 +72,172 @@ class _Book:
             ws.write_number(row, col, float(value), fmt)  # the cell is a double
 
 
-def write_region(path: Path, region: Region, changes: list[Change] | None,
-                 history_note: str = "", trend: list[tuple[str, str, Decimal]] | None = None
-                 ) -> None:
-    import xlsxwriter
-
-    spooled = sum(region.spool.counts.values()) if region.spool is not None else 0
-    streamed = spooled > BIG_ROWS
-    with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
-                                            "strings_to_urls": False,
-                                            "strings_to_numbers": False,
-                                            "constant_memory": streamed})
-        book = _Book(wb, streamed)
-        _overview(book, region)
-        _tables(book, region)
-        _investments(book, region)
-        _transfers(book, region)
-        _controls(book, region)
-        _changes(book, region, changes, history_note)
-        _trend(book, region, trend or [])
-        _manifest(book, region)
-        wb.close()
+STREAM_FILES = 300  # files; a larger inbox is written in constant memory (streamed)
+DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
+INVESTMENT_HEADERS = ["Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt",
+                      "Investeringstyp", "Kategori", "År", "Belopp (tkr)"]
 
 
-def _overview(b: _Book, region: Region) -> None:
-    ws = b.sheet("Översikt", f"Regionsammanställning {region.budgetar}",
-                 "Belopp i mkr. Netto = nämndens nettobudget (alla budgettyper).")
+class _Growing:
+    """A sheet whose table grows one file at a time (row order, so it also streams)."""
+
+    def __init__(self, book: _Book, ws: Any, name: str, headers: Sequence[str],
+                 formats: Sequence[Any], widths: Sequence[int], first_row: int = 3) -> None:
+        self.book, self.ws, self.name = book, ws, name
+        self.headers, self.formats = list(headers), list(formats)
+        self.first_row = first_row
+        self.next = first_row + 1
+        for ci, width in enumerate(widths):
+            ws.set_column(ci, ci, width)
+        if book.streamed:  # the header row must come before the rows
+            for ci, header in enumerate(headers):
+                ws.write_string(first_row, ci, header, book.bold)
+
+    def append(self, row: Sequence[Cell]) -> None:
+        for ci, value in enumerate(row):
+            self.book.write(self.ws, self.next, ci, value, self.formats[ci])
+        self.next += 1
+
+    def close(self) -> int:
+        """Make it a table (an autofilter when streamed); returns the last row used."""
+        last = max(self.next - 1, self.first_row + 1)
+        if self.book.streamed:
+            self.ws.autofilter(self.first_row, 0, last, len(self.headers) - 1)
+        else:
+            self.ws.add_table(self.first_row, 0, last, len(self.headers) - 1, {
+                "name": self.name, "style": "Table Style Medium 2",
+                "columns": [{"header": h} for h in self.headers]})
+        return last
+
+
+class RegionWriter:
+    """Writes the Regionsammanställning while the inbox is read: each file's rows go into the
+    detail sheets as the file arrives, so writing overlaps reading and nothing piles up in
+    memory; :meth:`finish` adds what needs the whole region. Files must arrive newest first:
+    the first file for a nämnd is the one used."""
+
+    def __init__(self, path: Path, streamed: bool) -> None:
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                                  "strings_to_urls": False,
+                                                  "strings_to_numbers": False,
+                                                  "constant_memory": streamed})
+        self.book = _Book(self.wb, streamed)
+        add = self.wb.add_worksheet
+        self.overview = add("Översikt")
+        self.detail_ws = {spec.name: add(spec.sheet) for spec in DETAIL}
+        self.investments_ws = add("Investeringar")
+        self.transfers_ws, self.controls_ws = add("Omdisponeringar"), add("Kontroll")
+        self.changes_ws, self.trend_ws, self.manifest_ws = (add("Förändringar"), add("Trend"),
+                                                             add("Manifest"))
+        self.year: int | None = None
+        self.used: dict[str, str] = {}  # nämnd -> file
+        self.detail: dict[str, _Growing] = {}
+        self.pending_investments: list[tuple[str, Investment]] = []
+        b = self.book
+        self.controls = self._titled(self.controls_ws, "Kontroll: alla fynd",
+                                     "Fynd från varje planbok och från kontrollerna mellan "
+                                     "nämnderna.", "Kontroll",
+                                     ["Fil", "Allvarlighet", "Kod", "Blad", "Cell", "Meddelande"],
+                                     [None] * 6, [30, 12, 24, 18, 8, 100])
+        self.investments = self._titled(
+            self.investments_ws, "Investeringar per budgetansvar (tkr)",
+            "Ett objekt som en nämnd begär och en annan har budget för räknas hos den som har "
+            "budgetansvaret.", "InvesteringarRegion", INVESTMENT_HEADERS,
+            [None] * 8 + [b.tkr], [14, 12, 18, 28, 32, 16, 14, 8, 14])
+
+    def _titled(self, ws: Any, title: str, note: str, name: str, headers: Sequence[str],
+                formats: Sequence[Any], widths: Sequence[int]) -> _Growing:
+        ws.write_string(0, 0, title, self.book.title)
+        ws.write_string(1, 0, note, self.book.note)
+        return _Growing(self.book, ws, name, headers, formats, widths)
+
+    def _start(self, year: int) -> None:
+        self.year = year
+        b = self.book
+        for spec in DETAIL:
+            self.detail[spec.name] = self._titled(
+                self.detail_ws[spec.name], f"{spec.title} – alla nämnder {year}",
+                "Belopp i mkr (omräknat från tkr där nämnden skriver i tkr).", spec.name,
+                ["Nämnd", *[col.header_for(year) for col in spec.columns]],
+                [None, *[b.mkr if col.kind is c.Kind.AMOUNT else None for col in spec.columns]],
+                [10, *[col.width for col in spec.columns]])
+
+    def add(self, item: InputFile) -> None:
+        """One file as it arrives: its rows and findings, if it is the nämnd's newest."""
+        e = item.extract
+        if e is None:
+            return
+        if self.year is None:
+            self._start(e.budgetar)
+        if e.budgetar != self.year or e.namnd in self.used:
+            return  # another year (the run is refused), or an older file for the nämnd
+        self.used[e.namnd] = item.name
+        for spec in DETAIL:
+            for row in e.rows.get(spec.name, []):
+                self.detail[spec.name].append([e.namnd, *row])
+        for investment in e.investments:
+            if self.book.streamed:
+                self._investment(e.namnd, investment)
+            else:  # small enough to sort by budget holder at the end
+                self.pending_investments.append((e.namnd, investment))
+        for f in item.findings:
+            self.controls.append([item.name, f.severity.swedish, f.code, f.sheet, f.cell,
+                                  f.message])
+
+    def _investment(self, asked_by: str, item: Investment) -> None:
+        holder = item.budgetansvar or asked_by
+        self.investments.append([holder, asked_by,
+                                 f"begärd av {asked_by}" if holder != asked_by else "",
+                                 item.omrade, item.objekt, item.typ, item.kategori, item.ar,
+                                 item.belopp_tkr])
+
+    def finish(self, region: Region, changes: list[Change] | None, history_note: str = "",
+               trend: list[tuple[str, str, Decimal]] | None = None) -> None:
+        if self.used != {n: f.name for n, f in ((f.namnd, f) for f in region.files if f.used)}:
+            from xlplan.errors import ConsolidationRefused
+
+            raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
+        b = self.book
+        _overview(b, self.overview, region)
+        for growing in self.detail.values():
+            growing.close()
+        for asked_by, item in sorted(self.pending_investments,
+                                     key=lambda x: (x[1].budgetansvar or x[0], x[0])):
+            self._investment(asked_by, item)
+        last = self.investments.close()
+        ws = self.investments_ws
+        ws.write_string(last + 2, 0, "Mot investeringsramen (budgetåret)", b.bold)
+        b.table(ws, last + 3, "Investeringsramar",
+                ["Budgetansvar", "Investeringar", "Investeringsram", "Utrymme"],
+                [[h, held, frame, (frame - held) if frame is not None else None]
+                 for h, (held, frame) in region.egen_ram_tkr.items()],
+                [None, b.tkr, b.tkr, b.tkr])
+        _transfers(b, self.transfers_ws, region)
+        for file, f in region.findings:
+            self.controls.append([file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
+        self.controls.close()
+        _changes(b, self.changes_ws, region, changes, history_note)
+        _trend(b, self.trend_ws, region, trend or [])
+        _manifest(b, self.manifest_ws, region)
+        self.wb.close()
+
+    def abort(self) -> None:
+        """Give up (the temp file is removed by the caller)."""
+        with contextlib.suppress(Exception):
+            self.wb.close()
+
+
+def _titles(b: _Book, ws: Any, title: str, note: str = "") -> None:
+    ws.write_string(0, 0, title, b.title)
+    if note:
+        ws.write_string(1, 0, note, b.note)
+
+
+def _overview(b: _Book, ws: Any, region: Region) -> None:
+    _titles(b, ws, f"Regionsammanställning {region.budgetar}",
+            "Belopp i mkr. Netto = nämndens nettobudget (alla budgettyper).")
     rows: list[list[Cell]] = []
     for n, e in region.used.items():
         effect = e.effekt_mkr.get(region.budgetar) if e.effekt_mkr else None
@@ -155,47 +284,9 @@ def _overview(b: _Book, region: Region) -> None:
             ws.insert_chart(20, 10, chart2)
 
 
-def _tables(b: _Book, region: Region) -> None:
-    for spec in c.TABLES:
-        if spec in (c.INFO, c.INVESTERINGAR):
-            continue
-        if not any(True for _ in region.rows(spec.name)):
-            continue
-        rows = ([n, *row] for n, row in region.rows(spec.name))
-        headers = ["Nämnd", *[col.header_for(region.budgetar) for col in spec.columns]]
-        formats = [None, *[b.mkr if col.kind is c.Kind.AMOUNT else None for col in spec.columns]]
-        ws = b.sheet(spec.sheet, f"{spec.title} – alla nämnder {region.budgetar}",
-                     "Belopp i mkr (omräknat från tkr där nämnden skriver i tkr).")
-        b.table(ws, 3, spec.name, headers, rows, formats,
-                [10, *[col.width for col in spec.columns]])
-
-
-def _investments(b: _Book, region: Region) -> None:
-    ws = b.sheet("Investeringar", f"Investeringar per budgetansvar {region.budgetar} (tkr)",
-                 "Ett objekt som en nämnd begär och en annan har budget för räknas hos den "
-                 "som har budgetansvaret.")
-    items: Iterable[tuple[str, Investment]] = region.rows("investeringar")
-    if not b.streamed:  # by budget holder; a streamed workbook keeps file order (autofilter)
-        items = sorted(items, key=lambda x: (x[1].budgetansvar or x[0], x[0]))
-    rows = ([item.budgetansvar or asked_by, asked_by,
-             f"begärd av {asked_by}" if (item.budgetansvar or asked_by) != asked_by else "",
-             item.omrade, item.objekt, item.typ, item.kategori, item.ar, item.belopp_tkr]
-            for asked_by, item in items)
-    _, last = b.table(ws, 3, "InvesteringarRegion", [
-        "Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt", "Investeringstyp",
-        "Kategori", "År", "Belopp (tkr)"], rows,
-        [None] * 7 + [None, b.tkr], [14, 12, 18, 28, 32, 16, 14, 8, 14])
-    r = last + 2
-    ws.write_string(r, 0, "Mot investeringsramen (budgetåret)", b.bold)
-    b.table(ws, r + 1, "Investeringsramar", ["Budgetansvar", "Investeringar", "Investeringsram",
-                                              "Utrymme"],
-            [[h, held, frame, (frame - held) if frame is not None else None]
-             for h, (held, frame) in region.egen_ram_tkr.items()], [None, b.tkr, b.tkr, b.tkr])
-
-
-def _transfers(b: _Book, region: Region) -> None:
-    ws = b.sheet("Omdisponeringar", "Omdisponeringar mellan nämnder",
-                 "Samma diarienummer ska bokas hos båda nämnderna med lika belopp och motsatt tecken.")
+def _transfers(b: _Book, ws: Any, region: Region) -> None:
+    _titles(b, ws, "Omdisponeringar mellan nämnder",
+            "Samma diarienummer ska bokas hos båda nämnderna med lika belopp och motsatt tecken.")
     rows: list[list[Cell]] = [
         [t.diarienummer, n, file, tr.fran, tr.till, tr.belopp_mkr, f"{tr.sheet}!{tr.cell}", t.status]
         for t in region.transfers for n, file, tr in t.sides]
@@ -204,22 +295,10 @@ def _transfers(b: _Book, region: Region) -> None:
             [None] * 5 + [b.mkr, None, None], [16, 10, 30, 8, 8, 14, 20, 18])
 
 
-def _controls(b: _Book, region: Region) -> None:
-    ws = b.sheet("Kontroll", "Kontroll: alla fynd",
-                 "Fynd från varje planbok och från kontrollerna mellan nämnderna.")
-    rows: list[list[Cell]] = [
-        [file, f.severity.swedish, f.code, f.sheet, f.cell, f.message]
-        for file, f in region.findings]
-    for item in region.files:
-        rows.extend([item.name, f.severity.swedish, f.code, f.sheet, f.cell, f.message]
-                    for f in item.findings if item.used)
-    b.table(ws, 3, "Kontroll", ["Fil", "Allvarlighet", "Kod", "Blad", "Cell", "Meddelande"], rows,
-            widths=[30, 12, 24, 18, 8, 100])
-
-
-def _changes(b: _Book, region: Region, changes: list[Change] | None, note: str) -> None:
-    ws = b.sheet("Förändringar", "Förändringar sedan förra sammanställningen",
-                 note or "Per nämnd och objekt: nettobudget, områden, åtgärder, investeringar.")
+def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None,
+             note: str) -> None:
+    _titles(b, ws, "Förändringar sedan förra sammanställningen",
+            note or "Per nämnd och objekt: nettobudget, områden, åtgärder, investeringar.")
     if changes is None:
         ws.write_string(3, 0, note or "Ingen tidigare sammanställning för budgetåret.")
         return
@@ -230,10 +309,10 @@ def _changes(b: _Book, region: Region, changes: list[Change] | None, note: str) 
             [10, 30, 36, 12, 14, 14, 14])
 
 
-def _trend(b: _Book, region: Region, trend: list[tuple[str, str, Decimal]]) -> None:
+def _trend(b: _Book, ws: Any, region: Region, trend: list[tuple[str, str, Decimal]]) -> None:
     """Net per nämnd, run by run (from the history), this run last."""
-    ws = b.sheet("Trend", f"Nettobudget per nämnd, körning för körning {region.budgetar} (mkr)",
-                 "Från historiken; utan historik visas bara denna körning.")
+    _titles(b, ws, f"Nettobudget per nämnd, körning för körning {region.budgetar} (mkr)",
+            "Från historiken; utan historik visas bara denna körning.")
     runs = list(dict.fromkeys(when for when, _, _ in trend))
     values = {(when, n): v for when, n, v in trend}
     namnder = sorted({n for _, n, _ in trend})
@@ -242,8 +321,8 @@ def _trend(b: _Book, region: Region, trend: list[tuple[str, str, Decimal]]) -> N
             [10, *[22] * len(runs)])
 
 
-def _manifest(b: _Book, region: Region) -> None:
-    ws = b.sheet("Manifest", "Manifest: vilka filer sammanställningen bygger på")
+def _manifest(b: _Book, ws: Any, region: Region) -> None:
+    _titles(b, ws, "Manifest: vilka filer sammanställningen bygger på")
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for r, (label, value) in enumerate((("xlplan", __version__),
                                         ("Kontraktsversion", str(c.CONTRACT_VERSION)),
