@@ -75,12 +75,6 @@ class Row:
     def text(self, key: str) -> str:
         return self[key].text
 
-    def label(self) -> str:
-        for v in self.values.values():
-            if v.cell.kind is CellKind.TEXT and v.text:
-                return v.text
-        return f"rad {self.row}"
-
 
 @dataclass(frozen=True, slots=True)
 class TableData:
@@ -101,9 +95,6 @@ class TableData:
 
     def header(self, key: str) -> str:
         return self.headers.get(key, self.spec.column(key).header)
-
-    def column_ref(self, key: str) -> str:
-        return f"{col_letters(self.columns[key])}{self.raw.first_row}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,6 @@ R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 TABLE_REL = "/table"
 
-_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59)])
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
