@@ -72,7 +72,8 @@ class _Book:
             ws.write_number(row, col, float(value), fmt)  # the cell is a double
 
 
-STREAM_FILES = 300  # files; a larger inbox is written in constant memory (streamed)
+STREAM_FILES = 100  # files; a larger inbox is written in constant memory (streamed): in
+# memory, xlsxwriter holds ~1 MB a planbok (200 files: 200 MB)
 DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
 INVESTMENT_HEADERS = ["Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt",
                       "Investeringstyp", "Kategori", "År", "Belopp (tkr)"]
