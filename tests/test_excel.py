@@ -164,3 +164,23 @@ def test_konsolidera_from_the_region_workbook(tmp_path: Path) -> None:
     rows = {row[0]: row[1] for row in values if row and isinstance(row[0], str)}
     assert rows["HSN"] == -1253 and rows["Regionens netto"] == -1708
     assert json.dumps(values, ensure_ascii=False).count("omdisponering-omatchad") == 1
+
+
+def test_konsolidera_says_why_nothing_was_written(tmp_path: Path) -> None:
+    from tests.test_consolidate import hsn, rs
+    from xlplan.template import new_region
+
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    hsn(folder / "hsn.xlsx", year=2026)  # mixed budget years: refused
+    region = tmp_path / "region.xlsm"
+    new_region(region, 2025, inkorg="inkorg", utfil="ut.xlsx")
+    book = remote_book(region)
+    message = excel.konsolidera(book)
+    assert "blandar budgetår" in message and not (tmp_path / "ut.xlsx").exists()
+    [values] = [a["values"] for a in actions(book) if a["func"] == "setValues"]
+    assert values[1][0] == message
+    empty = tmp_path / "tom.xlsm"
+    new_region(empty, 2025, inkorg="", utfil="")
+    assert excel.konsolidera(remote_book(empty)) == "Fyll i Inkorg och Utfil i tabellen Info."
