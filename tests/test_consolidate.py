@@ -157,7 +157,10 @@ def test_output_workbook_read_back(tmp_path: Path) -> None:
             "Kontroll", "Förändringar", "Manifest", "Finansiering"} <= set(wb.sheetnames)
     ov = wb["Översikt"]
     names = {t.displayName: t.ref for t in ov.tables.values()}
-    assert names["Namnder"] == "A4:I7"
+    assert names["Namnder"] == "A4:M7"
+    header = [c.value for c in ov[4]][:13]
+    assert header[3:10] == ["Gap", "Åtgärder 2025", "Åtgärder 2026", "Åtgärder 2027",
+                            "Täckningsgrad 2025", "Täckningsgrad 2026", "Täckningsgrad 2027"]
     assert [(ov.cell(r, 1).value, ov.cell(r, 3).value) for r in range(5, 8)] == [
         ("HSN", -1253), ("RS", -390), ("RUN", -65)]
     inv = wb["Investeringar"]

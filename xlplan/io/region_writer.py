@@ -239,18 +239,21 @@ def _titles(b: _Book, ws: Any, title: str, note: str = "") -> None:
 def _overview(b: _Book, ws: Any, region: Region) -> None:
     _titles(b, ws, f"Regionsammanställning {region.budgetar}",
             "Belopp i mkr. Netto = nämndens nettobudget (alla budgettyper).")
+    years = [region.budgetar + i for i in range(3)]
     rows: list[list[Cell]] = []
     for n, e in region.used.items():
-        effect = e.effekt_mkr.get(region.budgetar) if e.effekt_mkr else None
-        coverage = effect / e.gap_mkr if effect is not None and e.gap_mkr else None
+        # each year's effect against the base year's frame: never added together
+        effects = [e.effekt_mkr.get(y) if e.effekt_mkr else None for y in years]
+        coverage = [v / e.gap_mkr if v is not None and e.gap_mkr else None for v in effects]
         p = e.prognos_mkr
-        rows.append([n, e.namndnamn, e.netto_mkr, effect, e.gap_mkr, coverage,
+        rows.append([n, e.namndnamn, e.netto_mkr, e.gap_mkr, *effects, *coverage,
                      p[0] if p else None, p[2] if p else None, p[3] if p else None])
     first, last = b.table(ws, 3, "Namnder", [
-        "Nämnd", "Namn", "Netto", f"Åtgärder {region.budgetar}", "Gap", "Täckningsgrad",
-        "Prognos: budget", "Helårsprognos", "Avvikelse"], rows,
-        [None, None, b.mkr, b.mkr, b.mkr, b.pct, b.mkr, b.mkr, b.mkr],
-        [10, 30, 14, 14, 12, 14, 16, 14, 12])
+        "Nämnd", "Namn", "Netto", "Gap", *[f"Åtgärder {y}" for y in years],
+        *[f"Täckningsgrad {y}" for y in years], "Prognos: budget", "Helårsprognos",
+        "Avvikelse"], rows,
+        [None, None, b.mkr, b.mkr, b.mkr, b.mkr, b.mkr, b.pct, b.pct, b.pct, b.mkr, b.mkr, b.mkr],
+        [10, 30, 14, 12, 14, 14, 14, 16, 16, 16, 16, 14, 12])
     r = last + 2
     figures: list[tuple[str, Cell]] = [
         ("Regionens netto", region.region_netto),
@@ -268,21 +271,21 @@ def _overview(b: _Book, ws: Any, region: Region) -> None:
     ws.write_string(r, 0, "Filer i inkorgen", b.bold)
     b.table(ws, r + 1, "Filer", ["Fil", "Nämnd", "Använd", "Fel", "Varningar", "Orsak"],
             [[f.name, f.namnd, f.used, f.errors, f.warnings, f.reason] for f in region.files],
-            widths=[10, 30, 14, 14, 12, 60])
+            widths=[30, 10, 10, 8, 10, 60])
     if region.used:
         chart = b.wb.add_chart({"type": "bar"})
         chart.add_series({"name": "Netto (mkr)", "categories": ["Översikt", first, 0, last, 0],
                           "values": ["Översikt", first, 2, last, 2]})
         chart.set_title({"name": "Nettobudget per nämnd"})
         chart.set_legend({"none": True})
-        ws.insert_chart(3, 10, chart)
+        ws.insert_chart(3, 14, chart)
         if any(e.prognos_mkr for e in region.used.values()):
             chart2 = b.wb.add_chart({"type": "column"})
-            for col, name in ((6, "Budget"), (7, "Helårsprognos")):
+            for col, name in ((10, "Budget"), (11, "Helårsprognos")):
                 chart2.add_series({"name": name, "categories": ["Översikt", first, 0, last, 0],
                                    "values": ["Översikt", first, col, last, col]})
             chart2.set_title({"name": "Prognos mot budget (mkr)"})
-            ws.insert_chart(20, 10, chart2)
+            ws.insert_chart(20, 14, chart2)
 
 
 def _transfers(b: _Book, ws: Any, region: Region) -> None:
