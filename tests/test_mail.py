@@ -58,6 +58,7 @@ def test_valid_planbok_is_delivered_byte_for_byte(tmp_path: Path) -> None:
     [line] = audit(tmp_path)
     assert (line["resultat"], line["message_id"], line["mottagare"]) == (
         "skickat", result.message_id, ["ekonomidirektor@region.example"])
+    assert line["svar"] == result.reply == "250 2.0.0 Ok: queued as XLPLAN42"  # DATA's reply
     assert line["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from xlplan.compute import Summary, summarize
 from xlplan.errors import ConfigError, MailError, MailRefused
@@ -28,6 +28,9 @@ from xlplan.io.writer import write_bytes_atomic
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
 from xlplan.validation import Report, validate
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 MIME_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -80,7 +83,7 @@ class SmtpTransport:
         s = self.settings
         host = f"{s.smtp_host}:{s.smtp_port}"
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
+            with _SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
                 smtp.ehlo()
                 if s.smtp_starttls:
                     if not smtp.has_extn("starttls"):
@@ -96,7 +99,6 @@ class SmtpTransport:
                         raise ConfigError("SMTP-inloggningen klarar bara användarnamn och lösenord "
                                           "med ASCII-tecken (inga å, ä, ö).") from None
                 refused = smtp.send_message(message, to_addrs=recipients)
-                code, text = smtp.noop()
         except smtplib.SMTPAuthenticationError:
             raise MailError(f"Inloggningen på {host} misslyckades: fel användare eller lösenord."
                             ) from None
@@ -124,7 +126,19 @@ class SmtpTransport:
         if refused:
             raise MailError("Brevet togs emot men några mottagare vägrades: "
                             + _replies(refused) + ".")
-        return f"{code} {_decode(text)}"
+        return smtp.accepted  # the server's reply to the message itself, e.g. its queue id
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, keeping the reply to DATA (sendmail drops it): that reply is the
+    server taking responsibility for the message, and it goes into the audit log."""
+
+    accepted = ""
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        code, reply = super().data(msg)
+        self.accepted = f"{code} {_decode(reply)}"
+        return code, reply
 
 
 class _Temporary(Exception):
