@@ -318,3 +318,15 @@ def test_a_large_inbox_is_streamed_with_the_same_rows(tmp_path: Path,
     assert ("RUN", "Kultur", "Tjänstemannabudget", 5, 0, -20, 0, -10, 0, -40, -65) in rows  # blank = 0
     inv = [r for r in wb["Investeringar"].iter_rows(min_row=5, max_row=7, values_only=True)]
     assert ("RS", "HSN", "begärd av HSN") in [r[:3] for r in inv]
+
+
+def test_a_stale_rapportmanad_is_flagged(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    book(folder / "rs.xlsx", "RS", [["A", TJ, 1, 0, 0, 0, 0, 0, 0, 1]], Rapportmånad="2025-04")
+    book(folder / "run.xlsx", "RUN", [["A", TJ, 1, 0, 0, 0, 0, 0, 0, 1]], Rapportmånad="2025-04")
+    book(folder / "ktn.xlsx", "KTN", [["A", TJ, 1, 0, 0, 0, 0, 0, 0, 1]], Rapportmånad="2025-02")
+    r = consolidate(folder, tmp_path / "o.xlsx").region
+    stale = [(file, f.message) for file, f in r.findings if f.code == "inaktuell-rapportmanad"]
+    assert stale == [("ktn.xlsx", "ktn.xlsx (KTN) avser rapportmånad 2025-02, de flesta andra "
+                                  "2025-04. Är det en gammal fil?")]

@@ -114,9 +114,10 @@ class Region:
                 "gap": to_json(e.gap_mkr),
                 "tackningsgrad": ({str(y): to_json(v / e.gap_mkr) for y, v in e.effekt_mkr.items()}
                                   if e.gap_mkr else None)} for n, e in self.used.items()},
-            "prognos": {n: None if e.prognos_mkr is None else dict(zip(
-                ("budget", "utfall", "prognos", "avvikelse"), map(to_json, e.prognos_mkr),
-                strict=True)) for n, e in self.used.items()},
+            "prognos": {n: None if e.prognos_mkr is None else {
+                "rapportmanad": e.rapportmanad, **dict(zip(
+                    ("budget", "utfall", "prognos", "avvikelse"), map(to_json, e.prognos_mkr),
+                    strict=True))} for n, e in self.used.items()},
             "omdisponeringar": [{"diarienummer": t.diarienummer, "status": t.status,
                                  "netto": to_json(t.netto_mkr),
                                  "parter": [n for n, _, _ in t.sides]} for t in self.transfers],
@@ -259,6 +260,14 @@ def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile]
                 "over-investeringsram", None, None, expected=frame, actual=held, year=year,
                 namnd=holder, shown=format_sv(held), wanted=format_sv(frame),
                 diff=format_sv(held - frame))))
+    months = [e.rapportmanad for e in ex.values() if e.rapportmanad]
+    if months:
+        common = max(sorted(set(months)), key=months.count)  # the most common, then the latest
+        for n, e in ex.items():
+            if e.rapportmanad and e.rapportmanad != common:
+                region.findings.append((file_of[n], finding(
+                    "inaktuell-rapportmanad", None, None, file=file_of[n], namnd=n,
+                    month=e.rapportmanad, common=common)))
     for code in expected:
         if code.upper() not in ex:
             region.findings.append(("(inkorgen)", finding("namnd-saknas", None, None,

@@ -56,6 +56,7 @@ class Extract:
     gap_mkr: Decimal | None
     effekt_mkr: dict[int, Decimal] | None
     prognos_mkr: tuple[Decimal, Decimal, Decimal, Decimal] | None  # budget, utfall, prognos, avv.
+    rapportmanad: str | None = None
     investments: list[Investment] = field(default_factory=list)
     inv_per_holder: dict[str, Decimal] = field(default_factory=dict)  # tkr, all years
     inv_held_year: dict[str, Decimal] = field(default_factory=dict)  # tkr, the budget year
@@ -102,6 +103,7 @@ def extract(planbok: Planbok) -> Extract | None:
         gap_mkr=to_mkr(info.gap, enhet) if info.gap is not None else None,
         effekt_mkr={y: to_mkr(v, enhet) for y, v in measures.effekt.items()} if measures else None,
         prognos_mkr=_forecast(planbok),
+        rapportmanad=info.rapportmanad,
     )
     for spec in c.TABLES:
         table = planbok.table(spec)

@@ -230,6 +230,10 @@ CATALOGUE.update(
             W, "Interna intäkter och interna kostnader tar inte ut varandra i regionen.",
             "Interna intäkter ({income}) och interna kostnader ({cost}) i regionen skiljer sig med {diff} mkr.",
         ),
+        "inaktuell-rapportmanad": Entry(
+            W, "En planbok avser en annan (äldre) rapportmånad än de andra i inkorgen.",
+            "{file} ({namnd}) avser rapportmånad {month}, de flesta andra {common}. Är det en gammal fil?",
+        ),
         "namnd-saknas": Entry(
             W, "En nämnd som regionen väntar sig saknas i inkorgen.",
             "Planbok saknas för {namnd}.",
