@@ -164,6 +164,8 @@ def test_konsolidera_from_the_region_workbook(tmp_path: Path) -> None:
     rows = {row[0]: row[1] for row in values if row and isinstance(row[0], str)}
     assert rows["HSN"] == -1253 and rows["Regionens netto"] == -1708
     assert json.dumps(values, ensure_ascii=False).count("omdisponering-omatchad") == 1
+    # the default history file lands beside the region workbook, not in Excel's working folder
+    assert (tmp_path / "xlplan-historik.db").exists()
 
 
 def test_konsolidera_says_why_nothing_was_written(tmp_path: Path) -> None:

@@ -255,8 +255,8 @@ def konsolidera(book: Any | None = None) -> str:
     else:
         settings = load_settings()
         try:
-            outcome = consolidate(base / inbox, base / out,
-                                  database=fields.get("Databas") or settings.databas,
+            database = _beside(fields.get("Databas") or settings.databas, base)
+            outcome = consolidate(base / inbox, base / out, database=database,
                                   expected=settings.forvantade_namnder)
         except XlplanError as exc:
             message = exc.message
@@ -282,6 +282,15 @@ def konsolidera(book: Any | None = None) -> str:
     _write_rows(_sheet(book, REGION), rows)
     _alert(book, message, "Konsolidera")
     return message
+
+
+def _beside(url: str, base: Path) -> str:
+    """A relative SQLite path means next to the region workbook (Excel's working folder is
+    anywhere)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(base / url[len(prefix):])
+    return url
 
 
 def _num(value: Decimal | None) -> float | None:
