@@ -20,6 +20,7 @@ from xlplan.findings import Finding, Severity
 from xlplan.io.book import read_book
 from xlplan.io.raw import parse_ref
 from xlplan.model import Planbok
+from xlplan.numbers import to_cell
 from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
 from xlplan.validation import Report, validate_raw
 
@@ -170,10 +171,10 @@ def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
         out: list[Any] = []
         for col, cell in enumerate(row):
             if isinstance(cell, Amount):
-                out.append(float(cell.value))  # a cell holds a double; display rounding below
+                out.append(to_cell(cell.value))  # display rounding by the number format below
                 formats.append((r, col, "#,##0.0" if cell.unit == "mkr" else "#,##0"))
             elif isinstance(cell, Share):
-                out.append(float(cell.value))
+                out.append(to_cell(cell.value))
                 formats.append((r, col, "0.0%"))
             elif isinstance(cell, Heading):
                 out.append(cell.text)
@@ -265,8 +266,8 @@ def konsolidera(book: Any | None = None) -> str:
             message = (f"Skrev {outcome.out.name}: {len(region.used)} nämnder, "
                        f"budgetår {region.budgetar}.")
             rows += [["Nämnd", "Netto (mkr)"]]
-            rows += [[n, float(v)] for n, v in region.netto.items()]
-            rows += [["Regionens netto", float(region.region_netto)],
+            rows += [[n, to_cell(v)] for n, v in region.netto.items()]
+            rows += [["Regionens netto", to_cell(region.region_netto)],
                      ["Finansiering", _num(region.finansiering)],
                      ["Resultat", _num(region.resultat)], [],
                      ["Fil", "Nämnd", "Använd", "Fel", "Varningar", "Orsak"]]
@@ -294,4 +295,4 @@ def _beside(url: str, base: Path) -> str:
 
 
 def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else to_cell(value)

@@ -137,6 +137,12 @@ def rounding_tolerance(*values: Decimal) -> Decimal:
     return Decimal(5).scaleb(-(coarsest + 1))
 
 
+def to_cell(d: Decimal | int) -> float:
+    """The one place an amount becomes a float: a spreadsheet cell holds an IEEE double.
+    Only for writing a figure into a workbook; no sum or check ever uses it."""
+    return float(d)
+
+
 def to_json(d: Decimal | None) -> str | None:
     """Amounts go to JSON as exact decimal strings ("-1758.5")."""
     if d is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from xlplan import contract as c
 from xlplan.io.writer import atomic_path
+from xlplan.numbers import to_cell
 
 Cell = str | int | Decimal | None
 RowData = Mapping[str, Cell]
@@ -199,14 +200,9 @@ def _write(ws: Any, r: int, col: int, value: Cell, text_fmt: Any, fmt: _Formats,
     elif isinstance(value, int):
         ws.write_number(r, col, value, num_fmt or fmt.year)
     elif isinstance(value, Decimal):
-        ws.write_number(r, col, _excel_number(value), num_fmt)
+        ws.write_number(r, col, to_cell(value), num_fmt)
     else:
         ws.write_string(r, col, value, text_fmt)
-
-
-def _excel_number(value: Decimal) -> float:
-    """Excel cells hold IEEE doubles; this is the one place a Decimal becomes one."""
-    return float(value)
 
 
 def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
@@ -226,7 +222,7 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
             entry["format"] = num
             total = _column_total(spec, col.key, body)
             entry["total_function"] = "sum"
-            entry["total_value"] = _excel_number(data.typed.get((spec.name, -1, col.key), total))
+            entry["total_value"] = to_cell(data.typed.get((spec.name, -1, col.key), total))
         elif i == 0:
             entry["total_string"] = "Summa"
         if col.kind is c.Kind.NUMBER:
@@ -243,10 +239,10 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
             slip = data.typed.get((spec.name, r, col.key))
             if (spec.name, col.key) in _FORMULAS:
                 if slip is not None:
-                    ws.write_number(excel_row, ci, _excel_number(slip), num)
+                    ws.write_number(excel_row, ci, to_cell(slip), num)
                 else:
                     ws.write_formula(excel_row, ci, "=" + _FORMULAS[(spec.name, col.key)], num,
-                                     _excel_number(computed(spec, col.key, row)))
+                                     to_cell(computed(spec, col.key, row)))
                 continue
             value = row.get(col.key)
             _write(ws, excel_row, ci, value, fmt.text, fmt,
@@ -258,11 +254,11 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
             continue
         slip = data.typed.get((spec.name, -1, col.key))
         if slip is not None:
-            ws.write_number(last, ci, _excel_number(slip), num)
+            ws.write_number(last, ci, to_cell(slip), num)
         else:
             header = _escape_header(col.header_for(data.budgetar))
             ws.write_formula(last, ci, f"=SUBTOTAL(109,{spec.name}[{header}])", num,
-                             _excel_number(_column_total(spec, col.key, body)))
+                             to_cell(_column_total(spec, col.key, body)))
     for ci, col in enumerate(spec.columns):
         col_format = num if col.kind is c.Kind.AMOUNT else None
         ws.set_column(ci, ci, col.width, col_format)

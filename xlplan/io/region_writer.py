@@ -17,6 +17,7 @@ from xlplan import __version__
 from xlplan import contract as c
 from xlplan.consolidation import InputFile, Region
 from xlplan.extract import Investment
+from xlplan.numbers import to_cell
 from xlplan.store import KIND_LABELS, Change
 
 Cell = str | Decimal | int | float | None
@@ -69,7 +70,7 @@ class _Book:
         elif isinstance(value, bool):
             ws.write_string(row, col, "Ja" if value else "Nej", fmt)
         else:
-            ws.write_number(row, col, float(value), fmt)  # the cell is a double
+            ws.write_number(row, col, to_cell(value) if isinstance(value, Decimal) else value, fmt)
 
 
 STREAM_FILES = 100  # files; a larger inbox is written in constant memory (streamed): in
