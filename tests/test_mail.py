@@ -191,3 +191,10 @@ def test_workbook_text_in_the_body_is_inert(tmp_path: Path) -> None:
     body = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "för '@SUM(1+1)" in body
     assert not any(line.lstrip().startswith(("=", "@", "+")) for line in body.splitlines())
+
+
+def test_a_missing_file_is_said_in_swedish(tmp_path: Path) -> None:
+    from xlplan.errors import UnreadableWorkbook
+
+    with pytest.raises(UnreadableWorkbook, match="finns inte; inget skickades"):
+        send(tmp_path / "saknas.xlsx", settings(tmp_path, free_port()))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from xlplan.compute import Summary, summarize
-from xlplan.errors import ConfigError, MailError, MailRefused
+from xlplan.errors import ConfigError, MailError, MailRefused, UnreadableWorkbook
 from xlplan.findings import Severity
 from xlplan.io.writer import write_bytes_atomic
 from xlplan.numbers import format_sv
@@ -164,8 +164,10 @@ def _oserror(exc: OSError) -> str:
 # --- the message ---------------------------------------------------------------------------
 
 
-def build_message(path: Path, report: Report, summary: Summary, sender: str,
+def build_message(path: Path, data: bytes, report: Report, summary: Summary, sender: str,
                   recipients: list[str]) -> EmailMessage:
+    """The message; ``data`` is the file's content, read once (what was validated is what is
+    attached and hashed)."""
     info = report.planbok.info
     msg = EmailMessage()
     msg["From"] = sender
@@ -174,14 +176,13 @@ def build_message(path: Path, report: Report, summary: Summary, sender: str,
     msg["Date"] = formatdate(localtime=True)
     domain = sender.rpartition("@")[2] or "xlplan.local"
     msg["Message-ID"] = make_msgid(domain=domain)
-    msg.set_content(body_text(path, report, summary))
+    msg.set_content(body_text(path, _sha256(data), report, summary))
     maintype, subtype = MIME_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
-    msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
-                       filename=_safe_name(path.name))
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=_safe_name(path.name))
     return msg
 
 
-def body_text(path: Path, report: Report, s: Summary) -> str:
+def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
     info = report.planbok.info
     lines = [
         "Hej!",
@@ -219,7 +220,7 @@ def body_text(path: Path, report: Report, s: Summary) -> str:
             lines.append(f"  … och {len(warnings) - 20} till.")
     else:
         lines.append("Inga varningar.")
-    lines += ["", f"Bifogad fil: {_safe_name(path.name)} (sha256 {_sha256(path.read_bytes())})",
+    lines += ["", f"Bifogad fil: {_safe_name(path.name)} (sha256 {digest})",
               "", "Skickat med xlplan."]
     return "\n".join(lines) + "\n"
 
@@ -232,6 +233,15 @@ def _inert(text: str) -> str:
 
 def _safe_name(name: str) -> str:
     return "".join(ch if ch.isprintable() and ch not in '/\\"' else "_" for ch in name)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableWorkbook(f"Filen {path.name} finns inte; inget skickades.") from None
+    except OSError as exc:
+        raise MailError(f"{path.name} kan inte läsas ({exc.strerror}); inget skickades.") from None
 
 
 def _sha256(data: bytes) -> str:
@@ -249,8 +259,11 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     p = Path(path)
     recipients = to or settings.recipients
     sender = settings.avsandare
+    data = _read(p)
     report = validate(p)
-    data = p.read_bytes()
+    if _read(p) != data:
+        raise MailError(f"{p.name} ändrades medan den kontrollerades; inget skickades. Spara "
+                        "klart och försök igen.")
     audit = _Audit(settings.loggmapp, p, _sha256(data), recipients)
     if report.errors:
         audit.write("stoppad", "", f"{report.errors} valideringsfel")
@@ -261,7 +274,7 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     if not sender:
         raise ConfigError("Ingen avsändare: sätt XLPLAN_AVSANDARE.")
     summary = summarize(report.planbok, settings)
-    message = build_message(p, report, summary, sender, recipients)
+    message = build_message(p, data, report, summary, sender, recipients)
     message_id = str(message["Message-ID"])
     result = SendResult(str(p), recipients, message_id, "torrkorning", warnings=report.warnings)
     if dry_run:
