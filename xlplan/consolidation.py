@@ -145,15 +145,23 @@ def scan_inbox(folder: Path) -> list[Path]:
 def read_one(path: Path) -> InputFile:
     """Read, hash and validate one file; keep only its extract."""
     try:
-        data = path.read_bytes()
         stat = path.stat()
+        data = path.read_bytes()
     except OSError as exc:
         return InputFile(path, "", 0.0, reason=f"kan inte läsas ({exc.strerror})")
     item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
     try:
         raw = read_workbook(path)
+        after = path.stat()
     except UnreadableWorkbook as exc:
         item.reason = exc.message
+        return item
+    except OSError as exc:
+        item.reason = f"kan inte läsas ({exc.strerror})"
+        return item
+    if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+        # the recorded sha256 must describe what was read: a file saved meanwhile is not used
+        item.reason = "filen ändrades medan den lästes; kör igen"
         return item
     report = validate_raw(raw, path.name)
     item.findings = report.findings
