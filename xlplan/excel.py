@@ -22,6 +22,7 @@ from xlplan.io.raw import parse_ref
 from xlplan.model import Planbok
 from xlplan.numbers import to_cell
 from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
+from xlplan.text import inert
 from xlplan.validation import Report, validate_raw
 
 KONTROLL = "Kontroll"
@@ -30,7 +31,6 @@ REGION = "Region"
 RED = (255, 199, 206)
 YELLOW = (255, 235, 156)
 KONTROLL_HEADER = ["Allvarlighet", "Kod", "Blad", "Cell", "Meddelande"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _book(book: Any | None) -> Any:
@@ -41,11 +41,9 @@ def _book(book: Any | None) -> Any:
     return xw.Book.caller()
 
 
-def inert(value: Any) -> Any:
-    """Text that Excel would read as a formula gets the text prefix (an apostrophe)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+def _cell(value: Any) -> Any:
+    """A value for Range.value: text never becomes a formula."""
+    return inert(value) if isinstance(value, str) else value
 
 
 def _sheet(book: Any, name: str) -> Any:
@@ -60,7 +58,7 @@ def _sheet(book: Any, name: str) -> Any:
 
 def _write_rows(sheet: Any, rows: list[list[Any]]) -> None:
     width = max((len(r) for r in rows), default=1)
-    sheet.range("A1").value = [[inert(v) for v in r] + [None] * (width - len(r)) for r in rows]
+    sheet.range("A1").value = [[_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
 
 
 def _stamp() -> str:

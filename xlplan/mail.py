@@ -27,6 +27,7 @@ from xlplan.findings import Severity
 from xlplan.io.writer import write_bytes_atomic
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
+from xlplan.text import inert, printable
 from xlplan.validation import Report, validate
 
 if TYPE_CHECKING:
@@ -227,8 +228,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
 
 def _inert(text: str) -> str:
     """Workbook text in a message: printable, and never the start of a formula."""
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
-    return "'" + clean if clean[:1] in ("=", "+", "-", "@") else clean
+    return inert(printable(text))
 
 
 def _safe_name(name: str) -> str:

@@ -17,6 +17,7 @@ from xlplan import contract as c
 from xlplan.findings import Finding, finding, or_list
 from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, col_letters
 from xlplan.numbers import format_sv, from_excel, parse_sv
+from xlplan.text import short
 
 _HEADER_YEAR = re.compile(r"^(.*\S)\s+([0-9]{4})$")
 _TOTAL_LABEL = re.compile(r"^(summa|totalt?)\b", re.IGNORECASE)
@@ -340,7 +341,7 @@ def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding])
             findings.append(finding("felvarde", sheet, cell.ref, column=column, text=text))
         else:
             findings.append(finding("ej-tal", sheet, cell.ref, column=column,
-                                    what=f"texten \"{_short(text)}\""))
+                                    what=f"texten \"{short(text)}\""))
         return Value(cell, None, valid=False)
     if kind is CellKind.ERROR:
         findings.append(finding("felvarde", sheet, cell.ref, column=column, text=cell.value or "#?"))
@@ -348,11 +349,6 @@ def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding])
     what = "ett sanningsvärde (SANT/FALSKT)" if kind is CellKind.BOOL else "ett datum"
     findings.append(finding("ej-tal", sheet, cell.ref, column=column, what=what))
     return Value(cell, None, valid=False)
-
-
-def _short(text: str, limit: int = 40) -> str:
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
 # -- Info -----------------------------------------------------------------------------------
@@ -393,7 +389,7 @@ def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> In
             findings.append(finding(code, sheet, ref, field=name, hint=hint))
         else:
             findings.append(finding(code, sheet, ref, field=name, hint=hint,
-                                    value=_short(value if value is not None else text(name))))
+                                    value=short(value if value is not None else text(name))))
 
     namnd: str | None = None
     raw_namnd = text("Nämnd")
@@ -466,7 +462,7 @@ def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> In
     if version and version.removesuffix(".0") != str(c.CONTRACT_VERSION):
         f = get("Mallversion")
         findings.append(finding("okand-mallversion", f.sheet if f else None,
-                                f.value.ref if f else None, value=_short(version),
+                                f.value.ref if f else None, value=short(version),
                                 wanted=str(c.CONTRACT_VERSION)))
     return Info(
         namnd=namnd,
