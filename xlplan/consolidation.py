@@ -77,16 +77,16 @@ class Region:
     findings: list[tuple[str, Finding]] = field(default_factory=list)  # (file, finding)
     spool: Spool | None = None  # the used files' rows, when they were spooled to disk
 
-    def rows(self, key: str) -> Iterator[tuple[str, Any]]:
-        """(nämnd, row) for a contract table's rows, "investeringar" (Investment) or
-        "objekt" ((kind, object, value)), from every used file, in nämnd order."""
-        if self.spool is not None:  # streamed, in the order the files were read
+    def objects(self) -> Iterator[tuple[str, tuple[str, str, Decimal]]]:
+        """(nämnd, (kind, object, value)) for the history, from every used file: spooled to
+        disk during a run, else still in the extracts."""
+        if self.spool is not None:
             by_source = {f.name: f.namnd or "" for f in self.files if f.used}
-            for source, row in self.spool.rows(key, set(by_source)):
+            for source, row in self.spool.rows(OBJECTS, set(by_source)):
                 yield by_source[source], row
             return
         for n, e in self.used.items():
-            for row in _extract_rows(e, key):
+            for row in _objects(e):
                 yield n, row
 
     @property
@@ -332,15 +332,14 @@ class Outcome:
 
 
 def history_figures(region: Region) -> dict[tuple[str, str, str], Decimal]:
-    return {(n, kind, obj): v for n, (kind, obj, v) in region.rows("objekt")}
+    return {(n, kind, obj): v for n, (kind, obj, v) in region.objects()}
 
 
-def _extract_rows(e: Extract, key: str) -> list[Any]:
-    if key == "investeringar":
-        return list(e.investments)
-    if key == "objekt":
-        return [(kind, obj, v) for (kind, obj), v in e.objects.items()]
-    return e.rows.get(key, [])
+OBJECTS = "objekt"  # the spool key of the history's business objects
+
+
+def _objects(e: Extract) -> list[tuple[str, str, Decimal]]:
+    return [(kind, obj, v) for (kind, obj), v in e.objects.items()]
 
 
 
@@ -398,7 +397,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
             def arrived(item: InputFile) -> None:
                 writer.add(item)
                 if database and item.extract is not None:
-                    spool.add("objekt", item.name, _extract_rows(item.extract, "objekt"))
+                    spool.add(OBJECTS, item.name, _objects(item.extract))
                 if item.extract is not None:  # keep only the figures in memory
                     item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
 

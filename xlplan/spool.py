@@ -15,7 +15,6 @@ class Spool:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="xlplan-spool-")
         self._files: dict[str, Any] = {}
-        self.counts: dict[str, int] = {}
 
     def add(self, key: str, source: str, rows: list[Any]) -> None:
         if not rows:
@@ -24,7 +23,6 @@ class Spool:
         if fh is None:
             fh = self._files[key] = (Path(self._dir.name) / f"{len(self._files)}.pkl").open("wb")
         pickle.dump((source, rows), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self.counts[key] = self.counts.get(key, 0) + len(rows)
 
     def rows(self, key: str, sources: set[str]) -> Iterator[tuple[str, Any]]:
         """(source, row) for every row spooled under ``key`` by one of ``sources``."""
