@@ -39,6 +39,11 @@ def tenth(rng: random.Random, lo: int, hi: int) -> Decimal:
     return Decimal(rng.randint(lo * 10, hi * 10)) / 10
 
 
+def net(row: dict[str, object]) -> Decimal:
+    """A Budgetram row's Nettobudget: the sum of its seven amount columns."""
+    return sum((v for k, v in row.items() if isinstance(v, Decimal)), Decimal(0))
+
+
 def planbok(i: int, rng: random.Random) -> PlanbokData:
     namnd = code(i)
     data = PlanbokData(namnd, YEAR, info={
@@ -70,8 +75,8 @@ def planbok(i: int, rng: random.Random) -> PlanbokData:
         "avskrivningstid": rng.choice((3, 5, 10, 20)),
     } for k in range(200)]
     data.tables["Prognos"] = [{
-        "omrade": row["omrade"], "budget": Decimal(0), "utfall": -tenth(rng, 0, 100),
-        "prognos": -tenth(rng, 0, 400)} for row in budget]
+        "omrade": row["omrade"], "budget": net(row), "utfall": -tenth(rng, 0, 100),
+        "prognos": net(row) - tenth(rng, 0, 40)} for row in budget]
     data.tables["Ramforandringar"] = [
         {"typ": "Uppräkning", "beskrivning": "LPIK", "belopp": -tenth(rng, 5, 50)},
     ]
