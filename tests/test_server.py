@@ -198,6 +198,8 @@ def test_bad_requests_get_4xx_in_swedish_and_nothing_is_sent_or_filed(tmp_path: 
             "konstigt värde": (400, {**good, "sheets": [{"name": "A", "values": [[{"a": 1}]],
                                                         "tables": []}]}, None),
             "ingen lista": (400, [1, 2], None),
+            "tabell utan adress": (400, {**good, "sheets": [{"name": "Info", "values": [["Fält"]],
+                                                            "tables": [{"name": "Info"}]}]}, None),
         }
         with live(s) as url:
             for case, (status, body, raw) in cases.items():

@@ -44,6 +44,7 @@ ROUTES = ("validera", "berakna", "skicka", "konsolidera")
 ALL = "*"
 MIN_TOKEN_LENGTH = 16
 _BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RANGE = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]{1,7}(:\$?[A-Z]{1,3}\$?[0-9]{1,7})?")
 
 
 @dataclass
@@ -115,8 +116,15 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
                 or not isinstance(sheet.get("values"), list) \
                 or not all(isinstance(row, list) for row in sheet["values"]) \
-                or not isinstance(sheet.get("tables", []), list):
+                or not isinstance(sheet.get("tables"), list):
             raise Refusal(400, "Ett blad i anropet har fel form (name, values, tables).")
+        for table in sheet["tables"]:
+            if not isinstance(table, dict) or not isinstance(table.get("name"), str) \
+                    or not _RANGE.fullmatch(str(table.get("range_address", ""))) \
+                    or not all(isinstance(table.get(k, True), bool)
+                               for k in ("show_headers", "show_totals")):
+                raise Refusal(400, f"En tabell på bladet {sheet['name'][:31]} har fel form "
+                                   "(name, range_address).")
         for row in sheet["values"]:
             for value in row:
                 if value is not None and not isinstance(value, str | int | float | bool):
@@ -138,7 +146,7 @@ def open_book(payload: dict[str, Any]) -> Any:
     xw.engines["remote"]  # raises xlwings' LicenseError without XLWINGS_LICENSE_KEY
     from xlwings.pro import _xlremote  # pinned xlwings 0.37.8
 
-    app = _xlremote.App(apps=None, add_book=False)
+    app = _xlremote.App(apps=None, add_book=False)  # type: ignore[no-untyped-call]
     return xw.Book(impl=app.books.open(json=payload))
 
 
