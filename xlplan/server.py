@@ -18,7 +18,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -271,8 +270,9 @@ def build_app(settings: Settings) -> Starlette:
 def serve(host: str, port: int, settings: Settings) -> None:
     """Run the server until stopped (uvicorn)."""
     import uvicorn
+    import xlwings
 
-    if not os.environ.get("XLWINGS_LICENSE_KEY"):
+    if not xlwings.__pro__:  # the key: XLWINGS_LICENSE_KEY or xlwings' own config file
         raise ConfigError("Servern behöver XLWINGS_LICENSE_KEY: \"noncommercial\" för en region "
                           "eller kommun (PolyForm Noncommercial omfattar myndigheter), annars "
                           "en köpt xlwings PRO-nyckel. Se README, avsnittet om licens.")
