@@ -450,3 +450,18 @@ def test_xlplan_serve_needs_a_licence_key_then_answers(tmp_path: Path) -> None:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert HSN not in output and "validera för HSN" in output
+
+
+def test_a_sheet_name_excel_would_refuse_sends_and_files_nothing(tmp_path: Path) -> None:
+    body = book_json(full_plan(tmp_path))
+    body["sheets"].append({"name": "Anteckningar[1]", "values": [["x"]], "pictures": [],
+                           "tables": []})  # "[" is not allowed in an Excel sheet name
+    with smtp_server(tmp_path) as smtp:
+        with live(settings(tmp_path, smtp_port=smtp.port)) as url:
+            response = post(url, "skicka", body)
+        assert smtp.messages() == []
+    assert response.status_code == 200, response.text
+    [alert] = [a for a in response.json()["actions"] if a["func"] == "alert"]
+    assert alert["args"][0].startswith("Inget skickades: Planboken kunde inte sparas som fil")
+    assert scan_inbox(tmp_path / "inkorg") == []
+    assert list((tmp_path / "inkorg").iterdir()) == []  # the hidden work folder is gone too

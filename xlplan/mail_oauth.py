@@ -48,9 +48,14 @@ def xoauth2_string(user: str, token: str) -> str:
 def xoauth2_login(smtp: smtplib.SMTP, user: str, command: str) -> None:
     """Authenticate ``smtp`` (after STARTTLS) with a token from ``command``."""
     token = oauth2_token(command)
+
+    def answer(challenge: bytes | None = None) -> str:
+        # the first answer carries the token; a 334 challenge after it is the server's error
+        # report, which the client acknowledges with an empty line before the 535
+        return xoauth2_string(user, token) if challenge is None else ""
+
     try:
-        smtp.auth("XOAUTH2", lambda challenge=None: xoauth2_string(user, token),
-                  initial_response_ok=True)
+        smtp.auth("XOAUTH2", answer, initial_response_ok=True)
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"OAuth2-inloggningen (XOAUTH2) som {user} nekades av servern "
                         f"({exc.smtp_code}); kontrollera kontots behörighet och token-kommandot. "

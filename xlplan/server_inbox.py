@@ -119,7 +119,11 @@ def deliver(payload: dict[str, Any]) -> Any:
                               "skickades.") from None
         try:
             path = tmp / name
-            write_planbok(payload, path)
+            try:
+                write_planbok(payload, path)
+            except Exception as exc:  # a sheet or table name Excel would not have allowed
+                raise OutputError(f"Planboken kunde inte sparas som fil på servern "
+                                  f"({type(exc).__name__}).") from None
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
             result = send(path, settings)  # validates the file again; raises: nothing filed
