@@ -465,3 +465,15 @@ def test_a_sheet_name_excel_would_refuse_sends_and_files_nothing(tmp_path: Path)
     assert alert["args"][0].startswith("Inget skickades: Planboken kunde inte sparas som fil")
     assert scan_inbox(tmp_path / "inkorg") == []
     assert list((tmp_path / "inkorg").iterdir()) == []  # the hidden work folder is gone too
+
+
+def test_each_request_has_its_own_app_so_alerts_never_cross(tmp_path: Path) -> None:
+    # xw.Book(json=…) puts every book in one App whose alert goes to the newest book; a
+    # request opened while another runs must not receive the other's dialog
+    from xlplan.server import open_book
+
+    first = open_book(book_json(full_plan(tmp_path, name="a.xlsx")))
+    second = open_book(book_json(full_plan(tmp_path, name="b.xlsx")))
+    first.app.alert("till a", title="xlplan")
+    assert [a["args"][0] for a in first.json()["actions"] if a["func"] == "alert"] == ["till a"]
+    assert second.json()["actions"] == []
