@@ -221,6 +221,18 @@ def demo(
         typer.echo(f"Prova själv: xlplan validate {paths[1]}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adress att lyssna på")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port")] = 8000,
+) -> None:
+    """Kör knapparna som server (xlwings): Excel på Windows, Mac och webben utan Python på datorn."""
+    from xlplan.server import serve as run
+    from xlplan.settings import load_settings
+
+    run(host, port, load_settings())
+
+
 def _print_report(report: Report, format: Format) -> None:
     if format is Format.json:
         import json

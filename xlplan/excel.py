@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlplan import contract as c
 from xlplan.findings import Finding, Severity
@@ -24,6 +25,12 @@ from xlplan.numbers import to_cell
 from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
 from xlplan.text import inert
 from xlplan.validation import Report, validate_raw
+
+if TYPE_CHECKING:
+    from xlplan.mail import SendResult
+    from xlplan.settings import Settings
+
+    Deliver = Callable[[Any, Report, Settings], SendResult]
 
 KONTROLL = "Kontroll"
 SAMMANFATTNING = "Sammanfattning"
@@ -150,14 +157,14 @@ def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
 # --- Beräkna --------------------------------------------------------------------------------
 
 
-def berakna(book: Any | None = None) -> None:
+def berakna(book: Any | None = None, *, settings: Settings | None = None) -> None:
     """Write the Sammanfattning sheet from the open workbook."""
     from xlplan.compute import summarize
     from xlplan.settings import load_settings
 
     book = _book(book)
     report = validate_raw(read_book(book), book.name)
-    summary = summarize(report.planbok, load_settings(), errors=report.errors)
+    summary = summarize(report.planbok, settings or load_settings(), errors=report.errors)
     write_sammanfattning(book, summary_rows(summary))
 
 
@@ -187,9 +194,10 @@ def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
 # --- Skicka ----------------------------------------------------------------------------------
 
 
-def skicka(book: Any | None = None) -> str:
+def skicka(book: Any | None = None, *, settings: Settings | None = None,
+           deliver: Deliver | None = None) -> str:
     """Validate, then send the saved workbook to the ekonomidirektör. Returns what the user
-    was told."""
+    was told. ``deliver`` replaces sending the saved file (the server sends what it was given)."""
     from xlplan.errors import MailRefused, XlplanError
     from xlplan.mail import send
     from xlplan.settings import load_settings
@@ -199,11 +207,13 @@ def skicka(book: Any | None = None) -> str:
     path = Path(book.fullname)
     if report.errors:
         message = f"Planboken har {report.errors} fel och skickades inte. Se bladet Kontroll."
-    elif not path.is_file():
+    elif deliver is None and not path.is_file():
         message = "Spara arbetsboken som fil först; det är den sparade filen som skickas."
     else:
         try:
-            result = send(path, load_settings())
+            settings = settings or load_settings()
+            result = (deliver(book, report, settings) if deliver is not None
+                      else send(path, settings))
             message = (f"Skickat till {', '.join(result.recipients)}. "
                        f"{result.warnings} varningar finns med i brevet.")
         except MailRefused as exc:
@@ -237,8 +247,11 @@ def region_settings(book: Any) -> dict[str, str]:
     return fields
 
 
-def konsolidera(book: Any | None = None) -> str:
-    """Consolidate the inbox named in the region workbook's Info; write the Region sheet."""
+def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
+                server: tuple[Path, Path] | None = None) -> str:
+    """Consolidate the inbox named in the region workbook's Info; write the Region sheet.
+    ``server`` (inbox, output file) replaces the workbook's own Inkorg, Utfil and Databas: on
+    the server only its own folders and database are used."""
     from xlplan.consolidation import consolidate
     from xlplan.errors import XlplanError
     from xlplan.numbers import format_sv
@@ -249,10 +262,14 @@ def konsolidera(book: Any | None = None) -> str:
     base = Path(book.fullname).parent if Path(book.fullname).is_file() else Path.cwd()
     rows: list[list[Any]] = [[f"Regionsammanställning – {_stamp()}"], []]
     inbox, out = fields.get("Inkorg", ""), fields.get("Utfil", "")
+    if server is not None:
+        base, (inbox_path, out_path) = Path.cwd(), server
+        inbox, out = str(inbox_path), str(out_path)
+        fields.pop("Databas", None)
     if not inbox or not out:
         message = "Fyll i Inkorg och Utfil i tabellen Info."
     else:
-        settings = load_settings()
+        settings = settings or load_settings()
         try:
             database = _beside(fields.get("Databas") or settings.databas, base)
             outcome = consolidate(base / inbox, base / out, database=database,

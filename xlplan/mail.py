@@ -25,6 +25,7 @@ from xlplan.compute import Summary, summarize
 from xlplan.errors import ConfigError, MailError, MailRefused, UnreadableWorkbook
 from xlplan.findings import Severity
 from xlplan.io.writer import write_bytes_atomic
+from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
 from xlplan.text import inert, printable
@@ -64,7 +65,7 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage, recipients: list[str]) -> str:
         s = self.settings
-        if s.smtp_user and not s.smtp_starttls:
+        if (s.smtp_user or s.smtp_oauth2_kommando) and not s.smtp_starttls:
             raise ConfigError("Inloggning (XLPLAN_SMTP_USER) kräver STARTTLS; xlplan skickar aldrig "
                               "lösenord okrypterat. Sätt XLPLAN_SMTP_STARTTLS=1.")
         delay = s.smtp_vantetid
@@ -93,7 +94,9 @@ class SmtpTransport:
                         cafile=str(s.smtp_cafil) if s.smtp_cafil else None)
                     smtp.starttls(context=context)
                     smtp.ehlo()
-                if s.smtp_user:
+                if s.smtp_oauth2_kommando:
+                    xoauth2_login(smtp, s.smtp_user, s.smtp_oauth2_kommando)
+                elif s.smtp_user:
                     try:
                         smtp.login(s.smtp_user, s.smtp_password.get_secret_value())
                     except UnicodeEncodeError:

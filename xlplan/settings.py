@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     avsandare: str = ""
     mottagare: str = Field("", description="Kommaseparerade adresser till ekonomidirektören.")
     loggmapp: Path = Field(Path("xlplan-logg"), description="Mapp för sändloggen (JSON-rader).")
+    smtp_oauth2_kommando: str = Field(
+        "", description="Kommando som skriver en OAuth2-åtkomsttoken på stdout (inloggning med "
+        "XOAUTH2, t.ex. mot Microsoft 365) i stället för lösenord.")
+
+    # --- the server (xlplan serve) -----------------------------------------------------------
+    server_tokens: dict[str, str] = Field(
+        default_factory=dict, description="Behörighetsnycklar: token -> nämndens kod, eller \"*\" "
+        "för ekonomidirektören (får allt, ensam om Konsolidera).")
+    server_inkorg: Path = Field(Path("inkorg"), description="Serverns inkorg: Skicka lägger "
+                                "planböckerna här, Konsolidera läser härifrån.")
+    server_utfil: Path = Field(Path("Regionsammanstallning.xlsx"),
+                               description="Konsolidera via servern skriver hit.")
+    server_url: str = Field("", description="Serverns publika adress (https://…) i tilläggets "
+                            "manifest; annars adressen anropet kom till.")
+    server_max_mb: float = Field(20.0, gt=0, description="Största tillåtna anrop i MB.")
 
     @classmethod
     def settings_customise_sources(
@@ -91,6 +106,8 @@ _REASONS = {
     "extra_forbidden": "okänd inställning",
     "greater_than_equal": "är för litet",
     "less_than_equal": "är för stort",
+    "greater_than": "är för litet",
+    "dict_type": "ska vara en tabell, t.ex. {\"token\" = \"HSN\"}",
 }
 
 
