@@ -183,6 +183,9 @@ def new(
     namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
     region: Annotated[bool, typer.Option("--region", help="Ekonomidirektörens regionbok "
                                          "(Konsolidera)")] = False,
+    server: Annotated[str, typer.Option("--server", help="Knapparna anropar xlplan serve på "
+                                        "den här adressen (https://…) i stället för Python "
+                                        "på datorn")] = "",
 ) -> None:
     """Skapa en ny planbok (eller med --region en regionbok) från mallen. Skriver aldrig över."""
     from xlplan.contract import NAMND_CODE
@@ -191,15 +194,19 @@ def new(
     if not 2000 <= ar <= 2100:
         _err(f"Budgetåret {ar} är inte rimligt.")
         raise typer.Exit(2)
+    bad_url = not server.startswith(("https://", "http://")) or any(c in server for c in " \"'<>")
+    if server and (bad_url or file.suffix.lower() != ".xlsm"):
+        _err("--server ska vara en adress som https://server/xlplan och filen en .xlsm.")
+        raise typer.Exit(2)
     if region:
-        new_region(file, ar)
+        new_region(file, ar, server=server)
         typer.echo(f"Skrev {file} (regionbok {ar}). Fyll i Inkorg och Utfil på bladet Info.")
         return
     code = namnd.strip().upper()
     if not NAMND_CODE.match(code):
         _err(f"Ange nämndens kod med --namnd, t.ex. HSN (fick \"{namnd}\").")
         raise typer.Exit(2)
-    new_planbok(file, code, ar, namn)
+    new_planbok(file, code, ar, namn, server=server)
     typer.echo(f"Skrev {file} (planbok {code} {ar}).")
 
 
