@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,31 @@ def _book(book: Any | None) -> Any:
     import xlwings as xw
 
     return xw.Book.caller()
+
+
+def _folder(book: Any) -> Path | None:
+    """The workbook's folder (its own xlplan.toml may lie there), if it is a saved file."""
+    with contextlib.suppress(Exception):
+        path = Path(book.fullname)
+        if path.is_file():
+            return path.parent
+    return None
+
+
+@contextlib.contextmanager
+def _status(book: Any, text: str) -> Iterator[None]:
+    """Excel's status bar says what runs ("xlplan validerar …"), where the Book has one
+    (Excel through RunPython; xlwings' remote Book has none, and the VBA macro sets it)."""
+    shown = False
+    with contextlib.suppress(Exception):
+        book.app.status_bar = text
+        shown = True
+    try:
+        yield
+    finally:
+        if shown:
+            with contextlib.suppress(Exception):
+                book.app.status_bar = False
 
 
 def _cell(value: Any) -> Any:
@@ -72,10 +98,11 @@ def validera(book: Any | None = None) -> Report:
     """Validate the open workbook: colour error and warning cells, list every finding in
     Kontroll. Earlier marks are cleared first; the user's values are never changed."""
     book = _book(book)
-    report = validate_raw(read_book(book), book.name)
-    _clear_marks(book, report.planbok)
-    _mark(book, report.findings)
-    _write_kontroll(book, report)
+    with _status(book, f"xlplan validerar {book.name} …"):
+        report = validate_raw(read_book(book), book.name)
+        _clear_marks(book, report.planbok)
+        _mark(book, report.findings)
+        _write_kontroll(book, report)
     return report
 
 
@@ -156,9 +183,10 @@ def berakna(book: Any | None = None) -> None:
     from xlplan.settings import load_settings
 
     book = _book(book)
-    report = validate_raw(read_book(book), book.name)
-    summary = summarize(report.planbok, load_settings(), errors=report.errors)
-    write_sammanfattning(book, summary_rows(summary))
+    with _status(book, f"xlplan beräknar {book.name} …"):
+        report = validate_raw(read_book(book), book.name)
+        summary = summarize(report.planbok, load_settings(_folder(book)), errors=report.errors)
+        write_sammanfattning(book, summary_rows(summary))
 
 
 def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
@@ -203,7 +231,8 @@ def skicka(book: Any | None = None) -> str:
         message = "Spara arbetsboken som fil först; det är den sparade filen som skickas."
     else:
         try:
-            result = send(path, load_settings())
+            with _status(book, f"xlplan skickar {path.name} …"):
+                result = send(path, load_settings(_folder(book)))
             message = (f"Skickat till {', '.join(result.recipients)}. "
                        f"{result.warnings} varningar finns med i brevet.")
         except MailRefused as exc:
@@ -252,11 +281,12 @@ def konsolidera(book: Any | None = None) -> str:
     if not inbox or not out:
         message = "Fyll i Inkorg och Utfil i tabellen Info."
     else:
-        settings = load_settings()
         try:
+            settings = load_settings(_folder(book))
             database = _beside(fields.get("Databas") or settings.databas, base)
-            outcome = consolidate(base / inbox, base / out, database=database,
-                                  expected=settings.forvantade_namnder)
+            with _status(book, f"xlplan konsoliderar {inbox} …"):
+                outcome = consolidate(base / inbox, base / out, database=database,
+                                      expected=settings.forvantade_namnder)
         except XlplanError as exc:
             message = exc.message
         else:
