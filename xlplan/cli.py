@@ -39,20 +39,36 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text eller
 def validate(
     files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)")],
     format: FormatOption = Format.text,
+    markera: Annotated[Path | None, typer.Option(
+        "--markera", help="Skriv en kopia (.xlsx) med fel röda, varningar gula och bladet "
+                          "Kontroll, som knappen Validera gör")] = None,
 ) -> None:
     """Kontrollera planböcker: summor, netton, regler. Exit 0 inga fel, 1 fel, 2 oläsbar fil."""
     from xlplan.errors import XlplanError
     from xlplan.validation import validate as run
 
+    if markera is not None:
+        from xlplan.markera import check_target
+
+        if len(files) != 1:
+            _err("--markera fungerar med en planbok i taget.")
+            raise typer.Exit(2)
+        check_target(files[0], markera)  # before the work: refused early, nothing written
     exit_code = 0
     for path in files:
         try:
             report = run(path)
+            if markera is not None:
+                from xlplan.markera import write_marked_copy
+
+                write_marked_copy(path, markera, report)
         except XlplanError as exc:
             _err(exc.message)
             exit_code = 2
             continue
         _print_report(report, format)
+        if markera is not None and format is Format.text:
+            typer.echo(f"Skrev en markerad kopia: {markera}")
         if report.errors and exit_code == 0:
             exit_code = 1
     raise typer.Exit(exit_code)

@@ -106,31 +106,44 @@ def validera(book: Any | None = None) -> Report:
     return report
 
 
-def _old_marks(book: Any) -> list[tuple[str, str]]:
-    if KONTROLL not in [s.name for s in book.sheets]:
-        return []
-    values = book.sheets[KONTROLL].used_range.options(ndim=2).value or []
+# The marking plan, shared by the button (on an xlwings Book) and by ``xlplan validate
+# --markera`` (on a copy of the file, xlplan/markera.py): which earlier marks to clear, which
+# cells to colour, the rows of Kontroll.
+
+
+def old_marks(kontroll: list[list[Any]]) -> list[tuple[str, str]]:
+    """(sheet, cell) of the error and warning rows of an earlier Kontroll sheet."""
     marks = []
-    for row in values:
+    for row in kontroll:
         if len(row) >= 4 and row[0] in ("Fel", "Varning") and row[2] and row[3]:
             marks.append((str(row[2]), str(row[3])))
     return marks
 
 
-def _clear_marks(book: Any, planbok: Planbok) -> None:
-    names = {s.name for s in book.sheets}
-    formats = _number_formats(planbok)
-    for sheet_name, ref in _old_marks(book):
-        if sheet_name not in names or not _is_ref(ref):
-            continue
-        rng = book.sheets[sheet_name].range(ref)
-        rng.clear_formats()
-        fmt = formats.get((sheet_name, ref))
-        if fmt:
-            rng.number_format = fmt
+def mark_colours(findings: tuple[Finding, ...], sheets: set[str]
+                 ) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(sheet, cell) -> fill colour: red for an error, yellow for a warning (red wins)."""
+    colours: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for f in findings:
+        if f.sheet is not None and f.sheet in sheets and f.cell and f.severity is not Severity.INFO:
+            key = (f.sheet, f.cell)
+            if f.severity is Severity.ERROR or key not in colours:
+                colours[key] = RED if f.severity is Severity.ERROR else YELLOW
+    return colours
 
 
-def _number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
+def kontroll_rows(name: str, report: Report, note: str = "") -> list[list[Any]]:
+    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
+              + (f" – {note}" if note else ""))
+    rows: list[list[Any]] = [[f"Kontroll av {name}: {status}"], [], KONTROLL_HEADER]
+    rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
+             for f in report.findings]
+    if not report.findings:
+        rows.append(["", "", "", "", "Inga fynd."])
+    return rows
+
+
+def number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
     """The template's number format of every amount cell, to restore after clearing a mark."""
     out: dict[tuple[str, str], str] = {}
     for table in planbok.tables.values():
@@ -143,7 +156,7 @@ def _number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
     return out
 
 
-def _is_ref(ref: str) -> bool:
+def is_ref(ref: str) -> bool:
     try:
         parse_ref(ref)
     except ValueError:
@@ -151,27 +164,29 @@ def _is_ref(ref: str) -> bool:
     return True
 
 
-def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
+def _clear_marks(book: Any, planbok: Planbok) -> None:
     names = {s.name for s in book.sheets}
-    colours: dict[tuple[str, str], tuple[int, int, int]] = {}
-    for f in findings:
-        if f.sheet is not None and f.sheet in names and f.cell and f.severity is not Severity.INFO:
-            key = (f.sheet, f.cell)
-            if f.severity is Severity.ERROR or key not in colours:
-                colours[key] = RED if f.severity is Severity.ERROR else YELLOW
-    for (sheet, ref), colour in colours.items():
+    if KONTROLL not in names:
+        return
+    formats = number_formats(planbok)
+    kontroll = book.sheets[KONTROLL].used_range.options(ndim=2).value or []
+    for sheet_name, ref in old_marks(kontroll):
+        if sheet_name not in names or not is_ref(ref):
+            continue
+        rng = book.sheets[sheet_name].range(ref)
+        rng.clear_formats()
+        fmt = formats.get((sheet_name, ref))
+        if fmt:
+            rng.number_format = fmt
+
+
+def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
+    for (sheet, ref), colour in mark_colours(findings, {s.name for s in book.sheets}).items():
         book.sheets[sheet].range(ref).color = colour
 
 
 def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
-    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
-              + (f" – {note}" if note else ""))
-    rows: list[list[Any]] = [[f"Kontroll av {book.name}: {status}"], [], KONTROLL_HEADER]
-    rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
-             for f in report.findings]
-    if not report.findings:
-        rows.append(["", "", "", "", "Inga fynd."])
-    _write_rows(_sheet(book, KONTROLL), rows)
+    _write_rows(_sheet(book, KONTROLL), kontroll_rows(book.name, report, note))
 
 
 # --- Beräkna --------------------------------------------------------------------------------
