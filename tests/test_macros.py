@@ -116,6 +116,7 @@ def test_every_module_equals_its_source_in_full(books: dict[str, tuple[Path, boo
         assert list(got) == list(expected), name
         for module, text in expected.items():
             assert got[module] == text, f"{name}: module {module} differs from its source"
+            assert text.startswith(f'Attribute VB_Name = "{module}"\n')  # the stream's name
 
 
 def test_the_long_xlwings_module_survives_to_its_last_line(
