@@ -130,7 +130,7 @@ def _text(rid: int, unicode_id: int, text: str) -> bytes:
 def _dir_stream(modules: list[Module]) -> bytes:
     """MS-OVBA 2.3.4.2, uncompressed."""
     out = bytearray()
-    out += _record(0x0001, struct.pack("<I", 1))  # PROJECTSYSKIND: 32-bit Windows
+    out += _record(0x0001, struct.pack("<I", 3))  # PROJECTSYSKIND: 64-bit Windows, as quickstart
     out += _record(0x0002, struct.pack("<I", 0x0409))  # PROJECTLCID
     out += _record(0x0014, struct.pack("<I", 0x0409))  # PROJECTLCIDINVOKE
     out += _record(0x0003, struct.pack("<H", CODEPAGE))  # PROJECTCODEPAGE
