@@ -18,7 +18,7 @@ import pytest
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from tests.engine import recalculate
-from xlplan import validate
+from xlplan import ovba, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 # located without importing xlwings (tests/xlbook.py sets its licence variable first)
@@ -139,6 +139,12 @@ def test_project_is_source_only(books: dict[str, tuple[Path, bool]]) -> None:
         assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000100"), name
         project = ole.openstream("PROJECT").read().decode("cp1252")
         assert "Class=Dictionary\r\n" in project and "Module=xlplan\r\n" in project
+        # not protected, no password, visible (MS-OVBA 2.3.1.15-17, obfuscated as in 2.4.3)
+        values = dict(re.findall(r'^(CMG|DPB|GC)="([0-9A-F]+)"\r$', project, re.MULTILINE))
+        pid = re.search(r'^ID="(\{[0-9A-F-]+\})"', project, re.MULTILINE)
+        assert pid is not None
+        for key, plain in (("CMG", bytes(4)), ("DPB", b"\x00"), ("GC", b"\xff")):
+            assert ovba.decrypt(bytes.fromhex(values[key])) == (ovba.project_key(pid[1]), plain)
 
 
 def libreoffice_text(source: str, kind: str) -> str:
@@ -223,3 +229,13 @@ def test_module_sources_fit_the_project_code_page() -> None:
     # the project stores its modules in Windows-1252 (PROJECTCODEPAGE); å, ä, ö fit
     for source in source_files(server=True):
         source.read_text(encoding="utf-8").encode("cp1252")
+
+
+def test_new_refuses_a_bad_server_address(tmp_path: Path) -> None:
+    for server, name in (("ftp://x.example", "a.xlsm"), ('https://x.example/"&x', "b.xlsm"),
+                         ("https://x.example", "c.xlsx")):
+        result = subprocess.run([sys.executable, "-m", "xlplan", "new", "--namnd", "HSN", "--ar",
+                                 "2027", "--server", server, name], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and "--server" in result.stderr, server
+    assert list(tmp_path.iterdir()) == []

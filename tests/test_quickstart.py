@@ -107,3 +107,14 @@ def test_config_sheet_uses_the_quickstarts_keys(quickstart: Path) -> None:
     assert extra == {"ADD_WORKBOOK_TO_PYTHONPATH", "XLPLAN_VERSION"}
     source = (XLWINGS / "xlwings.bas").read_text()
     assert 'GetConfig("ADD_WORKBOOK_TO_PYTHONPATH"' in source
+
+
+def test_our_decompressor_reads_excels_streams(quickstart: Path) -> None:
+    # Excel's compressor picks other matches than ours (MS-OVBA 3.2.2 shows one); the
+    # quickstart's dir stream and 19 kB xlwings module stream are Excel-made
+    from xlplan import ovba
+
+    theirs = streams(quickstart)
+    for name in ("VBA/dir", "VBA/xlwings"):
+        packed = theirs.openstream(name).read()
+        assert ovba.decompress(packed) == bytes(decompress_stream(bytearray(packed)))
