@@ -39,20 +39,36 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text eller
 def validate(
     files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)")],
     format: FormatOption = Format.text,
+    markera: Annotated[Path | None, typer.Option(
+        "--markera", help="Skriv en kopia (.xlsx) med fel röda, varningar gula och bladet "
+                          "Kontroll, som knappen Validera gör")] = None,
 ) -> None:
     """Kontrollera planböcker: summor, netton, regler. Exit 0 inga fel, 1 fel, 2 oläsbar fil."""
     from xlplan.errors import XlplanError
     from xlplan.validation import validate as run
 
+    if markera is not None:
+        from xlplan.markera import check_target
+
+        if len(files) != 1:
+            _err("--markera fungerar med en planbok i taget.")
+            raise typer.Exit(2)
+        check_target(files[0], markera)  # before the work: refused early, nothing written
     exit_code = 0
     for path in files:
         try:
             report = run(path)
+            if markera is not None:
+                from xlplan.markera import write_marked_copy
+
+                write_marked_copy(path, markera, report)
         except XlplanError as exc:
             _err(exc.message)
             exit_code = 2
             continue
         _print_report(report, format)
+        if markera is not None and format is Format.text:
+            typer.echo(f"Skrev en markerad kopia: {markera}")
         if report.errors and exit_code == 0:
             exit_code = 1
     raise typer.Exit(exit_code)
@@ -183,6 +199,9 @@ def new(
     namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
     region: Annotated[bool, typer.Option("--region", help="Ekonomidirektörens regionbok "
                                          "(Konsolidera)")] = False,
+    server: Annotated[str, typer.Option("--server", help="Knapparna anropar xlplan serve på "
+                                        "den här adressen (https://…) i stället för Python "
+                                        "på datorn")] = "",
 ) -> None:
     """Skapa en ny planbok (eller med --region en regionbok) från mallen. Skriver aldrig över."""
     from xlplan.contract import NAMND_CODE
@@ -191,15 +210,19 @@ def new(
     if not 2000 <= ar <= 2100:
         _err(f"Budgetåret {ar} är inte rimligt.")
         raise typer.Exit(2)
+    bad_url = not server.startswith(("https://", "http://")) or any(c in server for c in " \"'<>")
+    if server and (bad_url or file.suffix.lower() != ".xlsm"):
+        _err("--server ska vara en adress som https://server/xlplan och filen en .xlsm.")
+        raise typer.Exit(2)
     if region:
-        new_region(file, ar)
+        new_region(file, ar, server=server)
         typer.echo(f"Skrev {file} (regionbok {ar}). Fyll i Inkorg och Utfil på bladet Info.")
         return
     code = namnd.strip().upper()
     if not NAMND_CODE.match(code):
         _err(f"Ange nämndens kod med --namnd, t.ex. HSN (fick \"{namnd}\").")
         raise typer.Exit(2)
-    new_planbok(file, code, ar, namn)
+    new_planbok(file, code, ar, namn, server=server)
     typer.echo(f"Skrev {file} (planbok {code} {ar}).")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,31 @@ def _book(book: Any | None) -> Any:
     return xw.Book.caller()
 
 
+def _folder(book: Any) -> Path | None:
+    """The workbook's folder (its own xlplan.toml may lie there), if it is a saved file."""
+    with contextlib.suppress(Exception):
+        path = Path(book.fullname)
+        if path.is_file():
+            return path.parent
+    return None
+
+
+@contextlib.contextmanager
+def _status(book: Any, text: str) -> Iterator[None]:
+    """Excel's status bar says what runs ("xlplan validerar …"), where the Book has one
+    (Excel through RunPython; xlwings' remote Book has none, and the VBA macro sets it)."""
+    shown = False
+    with contextlib.suppress(Exception):
+        book.app.status_bar = text
+        shown = True
+    try:
+        yield
+    finally:
+        if shown:
+            with contextlib.suppress(Exception):
+                book.app.status_bar = False
+
+
 def _cell(value: Any) -> Any:
     """A value for Range.value: text never becomes a formula."""
     return inert(value) if isinstance(value, str) else value
@@ -79,38 +104,52 @@ def validera(book: Any | None = None) -> Report:
     """Validate the open workbook: colour error and warning cells, list every finding in
     Kontroll. Earlier marks are cleared first; the user's values are never changed."""
     book = _book(book)
-    report = validate_raw(read_book(book), book.name)
-    _clear_marks(book, report.planbok)
-    _mark(book, report.findings)
-    _write_kontroll(book, report)
+    with _status(book, f"xlplan validerar {book.name} …"):
+        report = validate_raw(read_book(book), book.name)
+        _clear_marks(book, report.planbok)
+        _mark(book, report.findings)
+        _write_kontroll(book, report)
     return report
 
 
-def _old_marks(book: Any) -> list[tuple[str, str]]:
-    if KONTROLL not in [s.name for s in book.sheets]:
-        return []
-    values = book.sheets[KONTROLL].used_range.options(ndim=2).value or []
+# The marking plan, shared by the button (on an xlwings Book) and by ``xlplan validate
+# --markera`` (on a copy of the file, xlplan/markera.py): which earlier marks to clear, which
+# cells to colour, the rows of Kontroll.
+
+
+def old_marks(kontroll: list[list[Any]]) -> list[tuple[str, str]]:
+    """(sheet, cell) of the error and warning rows of an earlier Kontroll sheet."""
     marks = []
-    for row in values:
+    for row in kontroll:
         if len(row) >= 4 and row[0] in ("Fel", "Varning") and row[2] and row[3]:
             marks.append((str(row[2]), str(row[3])))
     return marks
 
 
-def _clear_marks(book: Any, planbok: Planbok) -> None:
-    names = {s.name for s in book.sheets}
-    formats = _number_formats(planbok)
-    for sheet_name, ref in _old_marks(book):
-        if sheet_name not in names or not _is_ref(ref):
-            continue
-        rng = book.sheets[sheet_name].range(ref)
-        rng.clear_formats()
-        fmt = formats.get((sheet_name, ref))
-        if fmt:
-            rng.number_format = fmt
+def mark_colours(findings: tuple[Finding, ...], sheets: set[str]
+                 ) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(sheet, cell) -> fill colour: red for an error, yellow for a warning (red wins)."""
+    colours: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for f in findings:
+        if f.sheet is not None and f.sheet in sheets and f.cell and f.severity is not Severity.INFO:
+            key = (f.sheet, f.cell)
+            if f.severity is Severity.ERROR or key not in colours:
+                colours[key] = RED if f.severity is Severity.ERROR else YELLOW
+    return colours
 
 
-def _number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
+def kontroll_rows(name: str, report: Report, note: str = "") -> list[list[Any]]:
+    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
+              + (f" – {note}" if note else ""))
+    rows: list[list[Any]] = [[f"Kontroll av {name}: {status}"], [], KONTROLL_HEADER]
+    rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
+             for f in report.findings]
+    if not report.findings:
+        rows.append(["", "", "", "", "Inga fynd."])
+    return rows
+
+
+def number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
     """The template's number format of every amount cell, to restore after clearing a mark."""
     out: dict[tuple[str, str], str] = {}
     for table in planbok.tables.values():
@@ -123,7 +162,7 @@ def _number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
     return out
 
 
-def _is_ref(ref: str) -> bool:
+def is_ref(ref: str) -> bool:
     try:
         parse_ref(ref)
     except ValueError:
@@ -131,27 +170,29 @@ def _is_ref(ref: str) -> bool:
     return True
 
 
-def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
+def _clear_marks(book: Any, planbok: Planbok) -> None:
     names = {s.name for s in book.sheets}
-    colours: dict[tuple[str, str], tuple[int, int, int]] = {}
-    for f in findings:
-        if f.sheet is not None and f.sheet in names and f.cell and f.severity is not Severity.INFO:
-            key = (f.sheet, f.cell)
-            if f.severity is Severity.ERROR or key not in colours:
-                colours[key] = RED if f.severity is Severity.ERROR else YELLOW
-    for (sheet, ref), colour in colours.items():
+    if KONTROLL not in names:
+        return
+    formats = number_formats(planbok)
+    kontroll = book.sheets[KONTROLL].used_range.options(ndim=2).value or []
+    for sheet_name, ref in old_marks(kontroll):
+        if sheet_name not in names or not is_ref(ref):
+            continue
+        rng = book.sheets[sheet_name].range(ref)
+        rng.clear_formats()
+        fmt = formats.get((sheet_name, ref))
+        if fmt:
+            rng.number_format = fmt
+
+
+def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
+    for (sheet, ref), colour in mark_colours(findings, {s.name for s in book.sheets}).items():
         book.sheets[sheet].range(ref).color = colour
 
 
 def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
-    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
-              + (f" – {note}" if note else ""))
-    rows: list[list[Any]] = [[f"Kontroll av {book.name}: {status}"], [], KONTROLL_HEADER]
-    rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
-             for f in report.findings]
-    if not report.findings:
-        rows.append(["", "", "", "", "Inga fynd."])
-    _write_rows(_sheet(book, KONTROLL), rows)
+    _write_rows(_sheet(book, KONTROLL), kontroll_rows(book.name, report, note))
 
 
 # --- Beräkna --------------------------------------------------------------------------------
@@ -163,9 +204,11 @@ def berakna(book: Any | None = None, *, settings: Settings | None = None) -> Non
     from xlplan.settings import load_settings
 
     book = _book(book)
-    report = validate_raw(read_book(book), book.name)
-    summary = summarize(report.planbok, settings or load_settings(), errors=report.errors)
-    write_sammanfattning(book, summary_rows(summary))
+    with _status(book, f"xlplan beräknar {book.name} …"):
+        report = validate_raw(read_book(book), book.name)
+        summary = summarize(report.planbok, settings or load_settings(_folder(book)),
+                            errors=report.errors)
+        write_sammanfattning(book, summary_rows(summary))
 
 
 def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
@@ -211,9 +254,10 @@ def skicka(book: Any | None = None, *, settings: Settings | None = None,
         message = "Spara arbetsboken som fil först; det är den sparade filen som skickas."
     else:
         try:
-            settings = settings or load_settings()
-            result = (deliver(book, report, settings) if deliver is not None
-                      else send(path, settings))
+            settings = settings or load_settings(_folder(book))
+            with _status(book, f"xlplan skickar {path.name} …"):
+                result = (deliver(book, report, settings) if deliver is not None
+                          else send(path, settings))
             message = (f"Skickat till {', '.join(result.recipients)}. "
                        f"{result.warnings} varningar finns med i brevet.")
         except MailRefused as exc:
@@ -269,11 +313,12 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
     if not inbox or not out:
         message = "Fyll i Inkorg och Utfil i tabellen Info."
     else:
-        settings = settings or load_settings()
         try:
+            settings = settings or load_settings(_folder(book))
             database = _beside(fields.get("Databas") or settings.databas, base)
-            outcome = consolidate(base / inbox, base / out, database=database,
-                                  expected=settings.forvantade_namnder)
+            with _status(book, f"xlplan konsoliderar {inbox} …"):
+                outcome = consolidate(base / inbox, base / out, database=database,
+                                      expected=settings.forvantade_namnder)
         except XlplanError as exc:
             message = exc.message
         else:

@@ -1,12 +1,20 @@
-"""One settings object, read once at the edge: defaults, then a TOML file, then
-``XLPLAN_*`` environment variables (which win).
+"""One settings object, read once at the edge. Later sources win:
 
-The file is ``xlplan.toml`` in the working folder, or the path in ``XLPLAN_INSTALLNINGAR``.
+1. defaults;
+2. the per-user file ``xlplan.toml`` in the user's settings folder (platformdirs: on Windows
+   ``%APPDATA%\\xlplan\\xlplan.toml``, on a Mac ``~/Library/Application Support/xlplan/``);
+3. ``xlplan.toml`` in the folder: the workbook's folder for a button, the working folder for
+   the command line;
+4. ``XLPLAN_*`` environment variables.
+
+``XLPLAN_INSTALLNINGAR`` names one file that is read instead of 2 and 3.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -22,7 +30,23 @@ from pydantic_settings import (
 from xlplan.errors import ConfigError
 
 SETTINGS_FILE_ENV = "XLPLAN_INSTALLNINGAR"
-DEFAULT_FILE = Path("xlplan.toml")
+FILE_NAME = "xlplan.toml"
+_FILES: ContextVar[tuple[Path, ...]] = ContextVar("xlplan_settings_files", default=())
+
+
+def user_file() -> Path:
+    """The per-user settings file (it need not exist)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("xlplan", appauthor=False, roaming=True)) / FILE_NAME
+
+
+def settings_files(folder: Path | None = None) -> tuple[Path, ...]:
+    """The files read, weakest first."""
+    named = os.environ.get(SETTINGS_FILE_ENV)
+    if named:
+        return (Path(named),)
+    return user_file(), (folder / FILE_NAME if folder is not None else Path(FILE_NAME))
 
 
 class Settings(BaseSettings):
@@ -86,8 +110,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_FILE)
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+        files = _FILES.get() or settings_files()
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=list(files))
         return init_settings, env_settings, toml
 
     @property
@@ -111,11 +135,20 @@ _REASONS = {
 }
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings; a bad file or variable becomes a Swedish ConfigError."""
-    path = Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_FILE)
-    if os.environ.get(SETTINGS_FILE_ENV) and not path.exists():
-        raise ConfigError(f"Inställningsfilen {path} ({SETTINGS_FILE_ENV}) finns inte.")
+def load_settings(folder: Path | None = None, **overrides: object) -> Settings:
+    """Read the settings (``folder``: where a workbook's own xlplan.toml may lie); a bad file
+    or variable becomes a Swedish ConfigError."""
+    files = settings_files(folder)
+    if os.environ.get(SETTINGS_FILE_ENV) and not files[0].exists():
+        raise ConfigError(f"Inställningsfilen {files[0]} ({SETTINGS_FILE_ENV}) finns inte.")
+    for path in files:
+        try:
+            if path.is_file():
+                with path.open("rb") as f:
+                    tomllib.load(f)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"Inställningsfilen {path} kan inte läsas: {exc}.") from None
+    token = _FILES.set(files)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -126,4 +159,6 @@ def load_settings(**overrides: object) -> Settings:
             expected=expected)
         raise ConfigError(f"Inställningen {where} är fel: {reason}.") from None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"Inställningsfilen {path} kan inte läsas: {exc}.") from None
+        raise ConfigError(f"Inställningsfilen kan inte läsas: {exc}.") from None
+    finally:
+        _FILES.reset(token)

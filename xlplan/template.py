@@ -79,10 +79,10 @@ def computed(spec: c.Table, key: str, row: RowData) -> Decimal:
     raise KeyError((spec.name, key))
 
 
-def write_planbok(path: Path, data: PlanbokData, *, vba_project: Path | None = None,
+def write_planbok(path: Path, data: PlanbokData, *, macros: Macros | None = None,
                   buttons: Sequence[tuple[str, str, str]] = ()) -> None:
-    """Write ``data`` as a planbok at ``path`` (atomically). ``buttons`` are
-    (macro, caption, description) placed on a Start sheet of an .xlsm."""
+    """Write ``data`` as a planbok at ``path`` (atomically). With ``macros`` (an .xlsm),
+    ``buttons`` are (macro, caption, description) placed on a Start sheet."""
     import xlsxwriter
 
     with atomic_path(path) as tmp:
@@ -94,8 +94,8 @@ def write_planbok(path: Path, data: PlanbokData, *, vba_project: Path | None = N
                            "created": FIXED_TIME, "author": "xlplan"})
         wb.set_calc_mode("auto")
         fmt = _Formats(wb)
-        if vba_project is not None:
-            wb.add_vba_project(str(vba_project))
+        if macros is not None:
+            macros.attach(wb)
             _start_sheet(wb, fmt, data, buttons)
         _instructions(wb, fmt, data)
         _info_sheet(wb, fmt, data)
@@ -105,6 +105,8 @@ def write_planbok(path: Path, data: PlanbokData, *, vba_project: Path | None = N
             rows = list(data.tables.get(spec.name, ()))
             if spec.required or rows or spec.name in data.include:
                 _table_sheet(wb, fmt, data, spec, rows)
+        if macros is not None:
+            macros.finish(wb, fmt)
         wb.close()
 
 
@@ -132,6 +134,23 @@ def _start_sheet(wb: Any, fmt: _Formats, data: PlanbokData,
         row = 3 + i * 3
         ws.insert_button(row, 0, {"macro": macro, "caption": caption, "width": 160, "height": 36})
         ws.write_string(row, 1, description, fmt.wrap)
+    _page_setup(ws, None)
+
+
+def _page_setup(ws: Any, header_row: int | None) -> None:
+    """Print as a controller expects: A4 landscape, one page wide (as many pages tall as
+    needed), the table's header row repeated on every page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+
+
+def header_width(header: str) -> float:
+    """A column width (in characters) that shows ``header`` in bold with the table's filter
+    button beside it."""
+    return len(header) * 1.15 + 4
 
 
 def _instructions(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
@@ -160,6 +179,7 @@ def _instructions(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
     for i, (text, f) in enumerate(lines):
         if text:
             ws.write_string(i, 0, text, f) if f is not None else ws.write_string(i, 0, text)
+    _page_setup(ws, None)
 
 
 def _info_sheet(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
@@ -187,6 +207,7 @@ def _info_sheet(wb: Any, fmt: _Formats, data: PlanbokData) -> None:
     ws.set_column(1, 1, 34)
     ws.set_column(2, 2, 60)
     ws.freeze_panes(first + 1, 0)
+    _page_setup(ws, first)
 
 
 def _write(ws: Any, r: int, col: int, value: Cell, text_fmt: Any, fmt: _Formats,
@@ -261,13 +282,15 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
                              to_cell(_column_total(spec, col.key, body)))
     for ci, col in enumerate(spec.columns):
         col_format = num if col.kind is c.Kind.AMOUNT else None
-        ws.set_column(ci, ci, col.width, col_format)
+        width = max(col.width, header_width(col.header_for(data.budgetar)))
+        ws.set_column(ci, ci, width, col_format)
         if col.kind is c.Kind.CHOICE:
             ws.data_validation(first + 1, ci, last - 1, ci,
                                {"validate": "list", "source": list(col.choices),
                                 "error_message": "Välj ett värde ur listan: "
                                                  + ", ".join(col.choices)})
     ws.freeze_panes(first + 1, 1)
+    _page_setup(ws, first)
 
 
 def _escape_header(header: str) -> str:
@@ -310,37 +333,96 @@ def _check_target(path: Path) -> None:
         raise OutputError(f"Filnamnet {path.name} ska sluta på .xlsx eller .xlsm (med knappar).")
 
 
-def _with_macros(path: Path, write: Callable[[Path | None], None]) -> None:
-    """Call ``write`` with a vbaProject.bin for .xlsm targets, None for .xlsx."""
+class Macros:
+    """The VBA side of an .xlsm: the project file is attached when the workbook is begun and
+    written when its sheets are known (one document module per sheet), with the hidden
+    ``xlwings.conf`` sheet last."""
+
+    def __init__(self, folder: Path, server: str = "") -> None:
+        self.bin = folder / "vbaProject.bin"
+        self.server = server
+
+    def attach(self, wb: Any) -> None:
+        self.bin.write_bytes(b"")  # xlsxwriter reads the file only when the workbook closes
+        wb.add_vba_project(str(self.bin))
+
+    def finish(self, wb: Any, fmt: _Formats) -> None:
+        from xlplan.vba import build_vba_project
+
+        _conf_sheet(wb, fmt, self.server)
+        build_vba_project(self.bin, len(wb.worksheets()), server=bool(self.server))
+
+
+XLWINGS_CONF = "xlwings.conf"
+
+
+def conf_rows(server: str = "") -> list[tuple[str, str | bool]]:
+    """The settings xlwings' VBA module reads from the workbook (sheet ``xlwings.conf``):
+    what a controller's PC needs, nothing a user-level xlwings.conf should decide."""
+    from xlplan import __version__
+
+    rows: list[tuple[str, str | bool]] = [
+        ("Interpreter_Win", "python"),
+        ("Interpreter_Mac", "/usr/local/bin/python3"),
+        ("ADD_WORKBOOK_TO_PYTHONPATH", False),
+        ("Show Console", False),
+        ("XLPLAN_VERSION", __version__),
+    ]
+    if server:
+        rows.append(("XLPLAN_SERVER", server.rstrip("/")))
+    return rows
+
+
+def _conf_sheet(wb: Any, fmt: _Formats, server: str) -> None:
+    ws = wb.add_worksheet(XLWINGS_CONF)
+    rows = conf_rows(server)
+    for r, (key, value) in enumerate(rows):
+        ws.write_string(r, 0, key)
+        if isinstance(value, bool):
+            ws.write_boolean(r, 1, value)
+        else:
+            ws.write_string(r, 1, value)
+    ws.write_string(len(rows) + 2, 0, "Inställningar för xlwings (knapparna). Skrivna av xlplan "
+                                      "new; ändra bara om IT säger det.", fmt.note)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 40)
+    _page_setup(ws, None)
+    ws.hide()
+
+
+def _with_macros(path: Path, write: Callable[[Macros | None], None], server: str = "") -> None:
+    """Call ``write`` with the macros of an .xlsm target, None for .xlsx."""
     if path.suffix.lower() != ".xlsm":
         write(None)
         return
     import tempfile
 
-    from xlplan.vba import build_vba_project
-
     with tempfile.TemporaryDirectory() as tmp:
-        write(build_vba_project(Path(tmp) / "vbaProject.bin"))
+        write(Macros(Path(tmp), server))
 
 
-def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "") -> None:
-    """``xlplan new``: a fresh planbok (.xlsm: with buttons); never overwrites a file."""
+def new_planbok(path: Path, namnd: str, budgetar: int, namndnamn: str = "", *,
+                server: str = "") -> None:
+    """``xlplan new``: a fresh planbok (.xlsm: with buttons); never overwrites a file.
+    ``server``: the buttons call ``xlplan serve`` at this URL instead of a local Python."""
     _check_target(path)
     data = blank(namnd, budgetar, namndnamn)
-    _with_macros(path, lambda vba: write_planbok(path, data, vba_project=vba,
-                                                 buttons=PLANBOK_BUTTONS))
+    _with_macros(path, lambda macros: write_planbok(path, data, macros=macros,
+                                                    buttons=PLANBOK_BUTTONS), server)
 
 
 def new_region(path: Path, budgetar: int, *, region: str = "", inkorg: str = "inkorg",
-               utfil: str = "Regionsammanstallning.xlsx", databas: str = "") -> None:
+               utfil: str = "Regionsammanstallning.xlsx", databas: str = "",
+               server: str = "") -> None:
     """``xlplan new --region``: the ekonomidirektör's workbook with the Konsolidera button."""
     _check_target(path)
-    _with_macros(path, lambda vba: write_region_book(
-        path, budgetar, region=region, inkorg=inkorg, utfil=utfil, databas=databas, vba=vba))
+    _with_macros(path, lambda macros: write_region_book(
+        path, budgetar, region=region, inkorg=inkorg, utfil=utfil, databas=databas,
+        macros=macros), server)
 
 
 def write_region_book(path: Path, budgetar: int, *, region: str, inkorg: str, utfil: str,
-                      databas: str, vba: Path | None) -> None:
+                      databas: str, macros: Macros | None) -> None:
     import xlsxwriter
 
     with atomic_path(path) as tmp:
@@ -350,8 +432,8 @@ def write_region_book(path: Path, budgetar: int, *, region: str, inkorg: str, ut
                            "author": "xlplan"})
         fmt = _Formats(wb)
         data = PlanbokData("", budgetar)
-        if vba is not None:
-            wb.add_vba_project(str(vba))
+        if macros is not None:
+            macros.attach(wb)
             _start_sheet(wb, fmt, data, REGION_BUTTONS)
         ws = wb.add_worksheet("Info")
         ws.write_string(0, 0, f"Regionsammanställning {budgetar}", fmt.title)
@@ -368,6 +450,9 @@ def write_region_book(path: Path, budgetar: int, *, region: str, inkorg: str, ut
             _write(ws, 3 + i, 1, value if value != "" else None, fmt.text, fmt)
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 60)
+        _page_setup(ws, 2)
+        if macros is not None:
+            macros.finish(wb, fmt)
         wb.close()
 
 
