@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         Decimal("0.006"), description="Regionens mål för nettokostnadsutveckling (högst).")
 
     # --- consolidation --------------------------------------------------------------------
+    region: str = Field("", description="Regionens namn i sammanställningens rubrik.")
     databas: str = Field("sqlite:///xlplan-historik.db",
                          description="SQLAlchemy-URL till historiken (SQLite eller PostgreSQL).")
     forvantade_namnder: list[str] = Field(
