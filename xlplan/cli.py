@@ -355,8 +355,10 @@ def _err(message: str) -> None:
 
 def main() -> None:
     """Entry point: every error reaches the user as one Swedish sentence, never a traceback."""
+    from xlplan.cli_sv import install
     from xlplan.errors import XlplanError
 
+    install()  # help, usage and usage errors in Swedish
     try:
         app()  # standalone: typer prints usage errors itself and exits with their code
     except XlplanError as exc:
