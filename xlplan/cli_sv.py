@@ -32,8 +32,9 @@ TYPER = {
     "default: {default}": "standard: {default}",
     "required": "krävs",
 }
-TYPES = {"integer": "ett heltal", "int": "ett heltal", "float": "ett tal", "bool": "ja eller nej", "boolean": "ett sanningsvärde (ja/nej)",
-         "UUID": "ett UUID", "integer range": "ett heltal i intervallet"}
+TYPES = {"integer": "ett heltal", "int": "ett heltal", "float": "ett tal", "bool": "ja eller nej",
+         "boolean": "ett sanningsvärde (ja/nej)", "UUID": "ett UUID",
+         "integer range": "ett heltal i intervallet"}
 MESSAGES: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"Missing option '([^']*)'.*", r"Flaggan '\1' saknas."),
     (r"Missing argument '([^']*)'.*", r"Argumentet '\1' saknas."),
@@ -76,7 +77,7 @@ def install() -> None:
     from typer._click import core, exceptions
     from typer._click.utils import echo
 
-    typer.core._ = lambda text: TYPER.get(text, text)  # type: ignore[attr-defined]
+    setattr(typer.core, "_", lambda text: TYPER.get(text, text))  # noqa: B010
     get_help, get_usage = core.Context.get_help, core.Context.get_usage
     core.Context.get_help = lambda self: help_text(get_help(self))  # type: ignore[method-assign]
     core.Context.get_usage = lambda self: help_text(get_usage(self))  # type: ignore[method-assign]
