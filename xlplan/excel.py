@@ -137,7 +137,9 @@ def _mark(book: Any, findings: tuple[Finding, ...]) -> None:
 
 
 def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
-    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
+    from xlplan.text import count
+
+    status = (f"{report.errors} fel, {count(report.warnings, 'varning', 'varningar')} – {_stamp()}"
               + (f" – {note}" if note else ""))
     rows: list[list[Any]] = [[f"Kontroll av {book.name}: {status}"], [], KONTROLL_HEADER]
     rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]
