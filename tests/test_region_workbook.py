@@ -80,7 +80,7 @@ def test_every_value_stands_under_its_own_blocks_header(tmp_path: Path) -> None:
             for r in range(p[1] + 1, p[3] + 1)}
     assert [round(v, 1) for v in rows["HSN"]] == [-4115.6, -4183.5, -67.9]
     assert ws.freeze_panes == "A4"
-    assert len(ws._charts) == 3  # net, budget and prognos, deviation  # noqa: SLF001
+    assert len(ws._charts) == 3  # net, budget and prognos, deviation
 
 
 def test_conditional_formats_tell_worse_better_errors_and_warnings_apart(tmp_path: Path) -> None:

@@ -47,10 +47,11 @@ class Overview:
         self.block_title = self.wb.add_format({"bold": True, "font_size": 12,
                                                "font_color": "#1F3864"})
         self.header = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1,
-                                          "text_wrap": True, "valign": "top"})
+                                          "text_wrap": True, "valign": "bottom"})
         self.total_mkr = self.wb.add_format({"bold": True, "num_format": "#,##0.0", "top": 1})
         self.total_tkr = self.wb.add_format({"bold": True, "num_format": "#,##0", "top": 1})
         self.total_text = self.wb.add_format({"bold": True, "top": 1})
+        self.status = self.wb.add_format({"indent": 1})
         for ci, width in enumerate(WIDTHS):
             ws.set_column(ci, ci, width)
 
@@ -119,7 +120,7 @@ class Overview:
     def chart(self, kind: str, at_row: int, title: str, series: Sequence[tuple[str, int]],
               block: Block, unit: str, *, categories_col: int = 0, legend: bool = True,
               colours: Sequence[str] = ("#4472C4", "#ED7D31"),
-              signs: Sequence[Decimal] | None = None) -> None:
+              signs: Sequence[Decimal] | None = None, labels: bool = True) -> None:
         """A chart of ``block``'s rows beside the tables, with its unit on the value axis and
         Swedish number format (a space for thousands, shown so by Swedish Excel)."""
         chart = self.wb.add_chart({"type": kind})
@@ -128,8 +129,9 @@ class Overview:
                 "name": name, "categories": [SHEET, block.first, categories_col, block.last,
                                              categories_col],
                 "values": [SHEET, block.first, col, block.last, col],
-                "fill": {"color": colour}, "border": {"none": True},
-                "data_labels": {"value": True, "num_format": "#,##0.0"}}
+                "fill": {"color": colour}, "border": {"none": True}}
+            if labels:
+                options["data_labels"] = {"value": True, "num_format": "#,##0.0"}
             if signs is not None:  # worse than budget red, better green, point by point
                 options["points"] = [{"fill": {"color": "#C00000" if v < 0 else "#548235"},
                                       "border": {"none": True}} for v in signs]
@@ -234,7 +236,8 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
             o.ws.conditional_format(r, 3, r, 3, {"type": "formula", "criteria": f"=$D{r + 1}>$C{r + 1}",
                                                  "format": o.green})
         o.chart("bar", prog.header, "Budget och helårsprognos", [("Budget", 2),
-                                                                 ("Helårsprognos", 3)], prog, "mkr")
+                                                                 ("Helårsprognos", 3)], prog, "mkr",
+                labels=False)  # two bars a nämnd: the values are in the table beside
         deviations = [p[3] for p in forecast.values()]
         o.chart("bar", prog.header, "Avvikelse: helårsprognos − budget", [("Avvikelse (mkr)", 4)],
                 prog, "mkr", legend=False, signs=deviations)
@@ -278,7 +281,7 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
                     ["Nämnd", "Fil", "Fel", "Varningar", "Status"],
                     [[f.namnd, f.name, f.errors, f.warnings, _status(f.used, f.extract is None)]
                      for f in region.files],
-                    [None, None, None, None, None],
+                    [None, None, None, None, o.status],
                     totals=["Summa", f"{len(region.files)} filer",
                             sum(f.errors for f in region.files),
                             sum(f.warnings for f in region.files), None])
