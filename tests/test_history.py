@@ -220,3 +220,22 @@ def test_manad_must_be_a_month(tmp_path: Path, month: str) -> None:
                     str(tmp_path / "o.xlsx"), "--ingen-historik", "--manad", month)
     assert result.returncode == 2 and "ÅÅÅÅ-MM" in result.stderr
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def _open(url: str) -> str:
+    try:
+        HistoryStore(url).close()
+    except Exception as exc:  # reported to the parent, which fails the test
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    url = f"sqlite:///{tmp_path / 'ny.db'}"
+    with mp.get_context("fork").Pool(4) as pool:
+        assert pool.map(_open, [url] * 8) == ["ok"] * 8
+    con = sqlite3.connect(tmp_path / "ny.db")
+    assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0002",)]
+    con.close()

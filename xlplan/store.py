@@ -149,9 +149,15 @@ class HistoryStore:
         config = Config()
         config.set_main_option("script_location",
                                str(Path(__file__).resolve().parent / "migrations"))
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
+            # one migrator at a time: a second process waits, then finds nothing to do
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7306090416)")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            conn.commit()
 
     def _guard(self, action: Any) -> Any:
         try:
