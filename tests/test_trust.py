@@ -164,3 +164,11 @@ def test_a_log_file_per_run_with_the_exit_code(tmp_path: Path) -> None:
     assert "Skrev " in done and done.splitlines()[-1].endswith("med exit 0")
     failed = next(t for t in texts if "exit 2" in t)
     assert "finns inte" in failed
+
+
+def test_every_bad_setting_in_one_message(tmp_path: Path) -> None:
+    env = _mail_env(tmp_path, XLPLAN_SMTP_PORT="abc", XLPLAN_INTERNRANTA="x")
+    code, _, err = _run(env, "send", str(full_plan(tmp_path)), "--dry-run", cwd=tmp_path)
+    assert code == 2
+    assert err.strip() == ("Inställningarna är fel: internranta ska vara ett tal, t.ex. 0.015; "
+                           "smtp_port ska vara ett heltal.")

@@ -79,6 +79,7 @@ class _Book:
 STREAM_FILES = 100  # files; a larger inbox is written in constant memory (streamed): in
 # memory, xlsxwriter holds ~1 MB a planbok (200 files: 200 MB)
 DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
+INVESTMENT_WIDTHS = [14, 14, 18, 28, 32, 16, 14, 8, 14]
 INVESTMENT_HEADERS = ["Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt",
                       "Investeringstyp", "Kategori", "År", "Belopp (tkr)"]
 
@@ -177,7 +178,7 @@ class RegionWriter:
             self.investments_ws, "Investeringar per budgetansvar (tkr)",
             "Ett objekt som en nämnd begär och en annan har budget för räknas hos den som har "
             "budgetansvaret.", "InvesteringarRegion", INVESTMENT_HEADERS,
-            [None] * 8 + [b.tkr], [14, 12, 18, 28, 32, 16, 14, 8, 14])
+            [None] * 8 + [b.tkr], INVESTMENT_WIDTHS)
 
     def _titled(self, ws: Any, title: str, note: str, name: str, headers: Sequence[str],
                 formats: Sequence[Any], widths: Sequence[int]) -> _Growing:
@@ -247,7 +248,7 @@ class RegionWriter:
                 ["Budgetansvar", "Investeringar", "Investeringsram", "Utrymme"],
                 [[h, held, frame, (frame - held) if frame is not None else None]
                  for h, (held, frame) in region.egen_ram_tkr.items()],
-                [None, b.tkr, b.tkr, b.tkr])
+                [None, b.tkr, b.tkr, b.tkr], INVESTMENT_WIDTHS[:4])  # the sheet's widths
         ws.conditional_format(first, 3, end, 3, {"type": "cell", "criteria": "<", "value": 0,
                                                  "format": b.red})  # negative room
         _transfers(b, self.transfers_ws, region)
@@ -287,6 +288,9 @@ def _transfers(b: _Book, ws: Any, region: Region) -> None:
             [None] * 5 + [b.mkr, None, None], [16, 10, 30, 8, 8, 14, 20, 18])
 
 
+CHANGES_WIDTHS = [10, 30, 36, 16, 16, 16, 16, 16]  # both tables on Förändringar: one grid
+
+
 def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, note: str,
              baseline: Baseline | None, figures: dict[Key, Decimal]) -> None:
     """What changed against the previous month, then every nämnd's and område's prognos
@@ -308,7 +312,7 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
                                    ch.what, ch.before, ch.after, ch.diff] for ch in changes]
         _, last = b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring",
                                                   "Före", "Efter", "Skillnad"], rows,
-                          [None] * 4 + [b.mkr] * 3, [10, 30, 36, 12, 14, 14, 14])
+                          [None] * 4 + [b.mkr] * 3, CHANGES_WIDTHS)
     before = baseline.figures if baseline is not None else {}
     keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
                   key=lambda key: (key[0], key[1] != "Totalt", key[1]))
@@ -323,7 +327,7 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
     first, end = b.table(ws, last + 3, "ForandringarPrognos",
                          ["Nämnd", "Område", "Budget före", "Budget", "Helårsprognos före",
                           "Helårsprognos", "Avvikelse före", "Avvikelse"], prow,
-                         [None, None] + [b.mkr] * 6)
+                         [None, None] + [b.mkr] * 6, CHANGES_WIDTHS)
     for col in (6, 7):  # avvikelse: negative (worse than budget) red
         ws.conditional_format(first, col, end, col, {"type": "cell", "criteria": "<",
                                                      "value": 0, "format": b.red})
