@@ -8,7 +8,7 @@ import xlplan
 def test_public_api_is_what_all_says() -> None:
     assert xlplan.__all__ == sorted(xlplan.__all__)
     assert set(xlplan.__all__) == {"Report", "XlplanError", "__version__", "consolidate",
-                                   "open_planbok", "send", "summarize", "validate"}
+                                   "history_dataframe", "open_planbok", "send", "summarize", "validate"}
     for name in xlplan.__all__:
         assert getattr(xlplan, name) is not None
     assert callable(xlplan.validate) and callable(xlplan.consolidate)

@@ -14,6 +14,7 @@ __all__ = [
     "XlplanError",
     "__version__",
     "consolidate",
+    "history_dataframe",
     "open_planbok",
     "send",
     "summarize",
@@ -28,12 +29,14 @@ _WHERE = {
     "summarize": "xlplan.compute",
     "consolidate": "xlplan.consolidation",
     "send": "xlplan.mail",
+    "history_dataframe": "xlplan.history",
 }
 
 if TYPE_CHECKING:
     from xlplan.compute import summarize
     from xlplan.consolidation import consolidate
     from xlplan.errors import XlplanError
+    from xlplan.history import history_dataframe
     from xlplan.mail import send
     from xlplan.validation import Report, open_planbok, validate
 

@@ -109,25 +109,37 @@ def send(
                                                    "XLPLAN_MOTTAGARE)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Skicka inte; skriv brevet")] = False,
     eml: Annotated[Path | None, typer.Option("--eml", help="Med --dry-run: spara brevet här")] = None,
+    format: FormatOption = Format.text,
 ) -> None:
     """Validera och skicka planboken till ekonomidirektören. Fel i planboken: inget skickas (exit 1)."""
     from xlplan.errors import MailRefused
     from xlplan.mail import send as run
     from xlplan.settings import load_settings
+    from xlplan.text import count
     from xlplan.validation import validate as check
 
+    if eml is not None and not dry_run:
+        _err("--eml sparar brevet i stället för att skicka det och går bara med --dry-run. "
+             "Inget skickades.")
+        raise typer.Exit(2)
     try:
         result = run(file, load_settings(), to=till, dry_run=dry_run, eml=eml)
     except MailRefused as exc:
-        _print_report(check(file), Format.text)
+        _print_report(check(file), format)
         _err(exc.message)
         raise typer.Exit(1) from None
-    if result.status == "torrkorning":
+    if format is Format.json:
+        import json
+        from dataclasses import asdict
+
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False))
+    elif result.status == "torrkorning":
         where = f" Brevet sparades i {result.eml}." if result.eml else ""
         typer.echo(f"Torrkörning: inget skickades till {', '.join(result.recipients)}.{where}")
     else:
         typer.echo(f"Skickat till {', '.join(result.recipients)} (Message-ID {result.message_id}; "
-                   f"servern svarade {result.reply}). {result.warnings} varningar i brevet.")
+                   f"servern svarade {result.reply}). {count(result.warnings, 'varning', 'varningar')} "
+                   "i brevet.")
 
 
 @app.command()
@@ -139,17 +151,35 @@ def consolidate(
                                            "inställningen databas)")] = None,
     ingen_historik: Annotated[bool, typer.Option("--ingen-historik",
                                                  help="Spara och jämför inte")] = False,
+    manad: Annotated[str | None, typer.Option("--manad", help="Rapportmånad ÅÅÅÅ-MM (annars "
+                                              "planböckernas Rapportmånad)")] = None,
+    logg: Annotated[Path | None, typer.Option("--logg", help="Mapp för en loggfil per körning "
+                                              "(schemalagd körning)")] = None,
 ) -> None:
     """Sammanställ inkorgens planböcker till regionens siffror. Exit 0 allt giltigt, 1 fel i
     någon fil, 2 vägrat (t.ex. blandade budgetår) och inget skrivet."""
+    from xlplan.runlog import run_logged
+
+    run_logged(logg, "konsolidera", lambda: _consolidate(inkorg, out, format, db, ingen_historik,
+                                                         manad))
+
+
+def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_historik: bool,
+                 manad: str | None) -> int:
+    import re
+
     from xlplan.consolidation import consolidate as run
     from xlplan.settings import load_settings
+    from xlplan.text import count
 
+    if manad is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", manad):
+        _err(f"--manad ska vara en månad som ÅÅÅÅ-MM, t.ex. 2027-03 (fick \"{manad}\").")
+        return 2
     settings = load_settings()
     database = None if ingen_historik else (db or settings.databas)
     with _progress(format is Format.text) as (start, step):
         outcome = run(inkorg, out, database=database, expected=settings.forvantade_namnder,
-                      progress=step, on_start=start)
+                      progress=step, on_start=start, month=manad, region_name=settings.region)
     region = outcome.region
     if outcome.history_note:
         _err(outcome.history_note)
@@ -169,12 +199,13 @@ def consolidate(
                        f"{format_sv(region.finansiering or Decimal(0), 1)})")
         for f in region.files:
             state = "används" if f.used else f"används inte: {f.reason}"
-            typer.echo(f"  {f.name}: {f.errors} fel, {f.warnings} varningar – {state}")
+            typer.echo(f"  {f.name}: {f.errors} fel, {count(f.warnings, 'varning', 'varningar')}"
+                       f" – {state}")
         for _, found in region.findings:
             typer.echo(f"  {found.severity.swedish}: {found.message}")
         if outcome.history_note:
             typer.echo(f"  {outcome.history_note}")
-    raise typer.Exit(1 if region.inputs_with_errors else 0)
+    return 1 if region.inputs_with_errors else 0
 
 
 @contextlib.contextmanager
@@ -256,6 +287,92 @@ def serve(
     run(host, port, load_settings())
 
 
+historik_app = typer.Typer(help="Historiken: körningar per rapportmånad; lista, ta bort, "
+                           "exportera.", no_args_is_help=False, add_completion=False)
+app.add_typer(historik_app, name="historik")
+DbOption = Annotated[str | None, typer.Option("--db", help="Historik: SQLAlchemy-URL (annars "
+                                              "inställningen databas)")]
+
+
+def _database(db: str | None) -> str:
+    from xlplan.settings import load_settings
+
+    return db or load_settings().databas
+
+
+@historik_app.callback(invoke_without_command=True)
+def historik(
+    ctx: typer.Context,
+    db: DbOption = None,
+    ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Lista körningarna: rapportmånad, tid, antal filer, utfilens sha256, aktiv eller ersatt."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from xlplan.history import open_store, run_status
+
+    with open_store(_database(db)) as store:
+        runs = store.list_runs(ar)
+    if format is Format.json:
+        import json
+        from dataclasses import asdict
+
+        typer.echo(json.dumps([{**asdict(r), "aktiv": r.active} for r in runs],
+                              ensure_ascii=False))
+        return
+    if not runs:
+        typer.echo("Inga körningar i historiken.")
+        return
+    typer.echo(f"{'Id':>4}  {'År':4}  {'Månad':7}  {'Tid (UTC)':25}  {'Filer':>5}  "
+               f"{'Status':14}  Utfil (sha256)")
+    for r in runs:
+        typer.echo(f"{r.id:>4}  {r.budgetar:4}  {r.rapportmanad or 'okänd':7}  {r.tid:25}  "
+                   f"{r.antal_filer:>5}  {run_status(r):14}  {r.utfil or '–'} "
+                   f"({r.utfil_sha256 or 'okänd'})")
+
+
+@historik_app.command("ta-bort")
+def historik_ta_bort(
+    korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)")],
+    db: DbOption = None,
+    ja: Annotated[bool, typer.Option("--ja", help="Fråga inte (för skript)")] = False,
+) -> None:
+    """Ta bort en körning ur historiken (frågar först). Var den månadens aktiva körning blir
+    den närmast föregående körningen för månaden aktiv igen."""
+    from xlplan.history import open_store
+
+    with open_store(_database(db)) as store:
+        found = [r for r in store.list_runs() if r.id == korning]
+        if not found:
+            _err(f"Ingen körning med id {korning} i historiken.")
+            raise typer.Exit(2)
+        r = found[0]
+        what = (f"körning {r.id} (budgetår {r.budgetar}, rapportmånad "
+                f"{r.rapportmanad or 'okänd'}, {r.tid}, {r.antal_filer} filer)")
+        if not ja:
+            typer.echo(f"Ta bort {what}? Skriv ja för att ta bort: ", nl=False)
+            answer = sys.stdin.readline().strip().lower()
+            if answer not in ("j", "ja"):
+                typer.echo("Inget togs bort.")
+                raise typer.Exit(1)
+        store.remove(korning)
+    typer.echo(f"Tog bort {what}.")
+
+
+@historik_app.command("export")
+def historik_export(
+    file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv")],
+    db: DbOption = None,
+    ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
+) -> None:
+    """Exportera varje sparat nyckeltal (en rad per körning, nämnd och objekt) till .xlsx/.csv."""
+    from xlplan.history import export_history
+
+    rows = export_history(_database(db), file, ar)
+    typer.echo(f"Skrev {file}: {rows} rader.")
+
+
 def _print_report(report: Report, format: Format) -> None:
     if format is Format.json:
         import json
@@ -273,8 +390,10 @@ def _err(message: str) -> None:
 
 def main() -> None:
     """Entry point: every error reaches the user as one Swedish sentence, never a traceback."""
+    from xlplan.cli_sv import install
     from xlplan.errors import XlplanError
 
+    install()  # help, usage and usage errors in Swedish
     try:
         app()  # standalone: typer prints usage errors itself and exits with their code
     except XlplanError as exc:

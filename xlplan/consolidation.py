@@ -76,6 +76,7 @@ class Region:
     transfers: list[TransferCheck]
     findings: list[tuple[str, Finding]] = field(default_factory=list)  # (file, finding)
     spool: Spool | None = None  # the used files' rows, when they were spooled to disk
+    rapportmanad: str | None = None  # the inbox's month (most common Rapportmånad)
 
     def objects(self) -> Iterator[tuple[str, tuple[str, str, Decimal]]]:
         """(nämnd, (kind, object, value)) for the history, from every used file: spooled to
@@ -271,6 +272,7 @@ def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile]
     months = [e.rapportmanad for e in ex.values() if e.rapportmanad]
     if months:
         common = max(sorted(set(months)), key=months.count)  # the most common, then the latest
+        region.rapportmanad = common
         for n, e in ex.items():
             if e.rapportmanad and e.rapportmanad != common:
                 region.findings.append((file_of[n], finding(
@@ -345,10 +347,25 @@ def _objects(e: Extract) -> list[tuple[str, str, Decimal]]:
 
 
 
+def check_output(folder: Path, target: Path) -> None:
+    """The output must be an .xlsx outside the inbox (else next month it is read as a planbok)."""
+    if target.suffix.lower() != ".xlsx":
+        raise ConsolidationRefused(f"Utfilen {target.name} ska sluta på .xlsx (sammanställningen "
+                                   "är en Excel-arbetsbok). Inget skrevs.")
+    try:
+        inside = target.resolve().parent.is_relative_to(folder.resolve())
+    except OSError:
+        inside = False
+    if inside:
+        raise ConsolidationRefused(f"Utfilen {target} ligger i inkorgen {folder}; då läses den som "
+                                   "en planbok nästa månad. Välj en annan mapp. Inget skrevs.")
+
+
 def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = None,
                 expected: Iterable[str] = (),
                 progress: Callable[[Path], None] | None = None,
-                on_start: Callable[[int], None] | None = None) -> Outcome:
+                on_start: Callable[[int], None] | None = None,
+                month: str | None = None, region_name: str = "") -> Outcome:
     """Consolidate ``inbox`` into the workbook ``out`` and record the run in the history.
 
     Raises ConsolidationRefused (nothing written). A history database that cannot be used
@@ -357,6 +374,7 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
     """
     folder, target = Path(inbox), Path(out)
     paths = scan_inbox(folder)
+    check_output(folder, target)
     if not paths:
         raise ConsolidationRefused("Inkorgen är tom: inga .xlsx- eller .xlsm-filer.")
     if target.resolve() in {p.resolve() for p in paths}:
@@ -365,9 +383,17 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
         on_start(len(paths))
     spool = Spool()
     try:
-        return _consolidate(folder, target, paths, spool, database, expected, progress)
+        return _consolidate(folder, target, paths, spool, database, expected, progress, month,
+                            region_name)
     finally:
         spool.close()
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _newest_first(paths: list[Path]) -> list[Path]:
@@ -382,17 +408,19 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 
 def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                  database: str | None, expected: Iterable[str],
-                 progress: Callable[[Path], None] | None) -> Outcome:
+                 progress: Callable[[Path], None] | None, month: str | None = None,
+                 region_name: str = "") -> Outcome:
     from xlplan.errors import HistoryError
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter
     from xlplan.io.writer import atomic_path
-    from xlplan.store import HistoryStore, changes
+    from xlplan.store import Baseline, HistoryStore, changes
 
     store: HistoryStore | None = None
+    baseline: Baseline | None = None
     note = ""
     diff: list[Change] | None = None
     with atomic_path(target) as tmp:  # a refusal below removes the temp file: nothing written
-        writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES)
+        writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES, region_name=region_name)
         try:
             def arrived(item: InputFile) -> None:
                 writer.add(item)
@@ -406,27 +434,35 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
             year, used = choose(files)
             region = region_figures(year, files, used, expected)
             region.spool = spool
+            if month is not None:
+                region.rapportmanad = month
             figures = history_figures(region) if database else {}
             trend: list[tuple[str, str, Decimal]] = []
             if database:
                 try:
                     store = HistoryStore(database)
-                    previous = store.latest(year)
+                    previous = store.baseline(year, region.rapportmanad)
                     if previous is not None:
-                        diff = changes(previous[1], figures)
-                        note = f"Jämfört med sammanställningen {previous[0]}."
-                    trend = store.trend(year)
+                        diff = changes(previous.figures, figures)
+                        note = f"Jämfört med {previous.label}."
+                        baseline = previous
+                    elif region.rapportmanad is None:
+                        note = ("Ingen rapportmånad i planböckerna (Info › Rapportmånad) och "
+                                "ingen --manad: körningen jämförs inte med en annan månad.")
+                    trend = [t for t in store.trend(year) if t[0] != region.rapportmanad]
                 except HistoryError as exc:
                     note, store = f"Historiken kunde inte läsas: {exc.message}", None
-            trend += [("denna körning", n, v) for n, v in region.netto.items()]
-            writer.finish(region, diff, note, trend)
+            label = region.rapportmanad or "denna körning"
+            trend += [(label, n, v) for n, v in region.netto.items()]
+            writer.finish(region, diff, note, trend, baseline, figures)
         except BaseException:
             writer.abort()
             raise
     outcome = Outcome(region, target, note, len(diff or []))
     if store is not None:
         try:
-            store.record(year, str(folder), len(files), figures)
+            store.record(year, region.rapportmanad, str(folder), len(files), figures,
+                         out=str(target.resolve()), out_sha256=_sha256(target))
         except HistoryError as exc:
             outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
         finally:

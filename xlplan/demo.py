@@ -197,6 +197,12 @@ def run(year: int = YEAR) -> PlanbokData:
 
 
 def write_demo(out: Path, year: int = YEAR) -> list[Path]:
+    """Write the demo into ``out``, a new or empty folder: it never overwrites a file."""
+    from xlplan.errors import OutputError
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"{out} finns redan och är inte en tom mapp; demon skriver aldrig över "
+                          "filer. Ange en ny eller tom mapp med --out, t.ex. --out demo-ny.")
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for data in (rs(year), hsn(year), run(year)):

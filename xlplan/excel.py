@@ -139,7 +139,9 @@ def mark_colours(findings: tuple[Finding, ...], sheets: set[str]
 
 
 def kontroll_rows(name: str, report: Report, note: str = "") -> list[list[Any]]:
-    status = (f"{report.errors} fel, {report.warnings} varningar – {_stamp()}"
+    from xlplan.text import count
+
+    status = (f"{report.errors} fel, {count(report.warnings, 'varning', 'varningar')} – {_stamp()}"
               + (f" – {note}" if note else ""))
     rows: list[list[Any]] = [[f"Kontroll av {name}: {status}"], [], KONTROLL_HEADER]
     rows += [[f.severity.swedish, f.code, f.sheet or "", f.cell or "", f.message]

@@ -148,7 +148,26 @@ def extract(planbok: Planbok) -> Extract | None:
                     r.text("diarienummer").upper(), r.text("fran").upper(), r.text("till").upper(),
                     to_mkr(r["belopp"].number, enhet), changes.sheet, r["belopp"].ref))
     ex.objects[("netto", "Totalt")] = ex.netto_mkr
+    _forecast_objects(planbok, ex)
     return ex
+
+
+def _forecast_objects(planbok: Planbok, ex: Extract) -> None:
+    """Budget, Helårsprognos and Avvikelse per område and in total, for the history."""
+    table = planbok.table(c.PROGNOS)
+    if table is None or not table.rows or ex.prognos_mkr is None:
+        return
+    for r in table.rows:
+        name = r.text("omrade")
+        if not name or not (r["budget"].valid and r["prognos"].valid):
+            continue
+        budget, forecast = (to_mkr(r[k].number, ex.enhet) for k in ("budget", "prognos"))
+        for kind, value in (("budget", budget), ("prognos", forecast),
+                            ("avvikelse", forecast - budget)):
+            ex.objects[(kind, name)] = ex.objects.get((kind, name), ZERO) + value
+    budget, _, forecast, deviation = ex.prognos_mkr
+    for kind, value in (("budget", budget), ("prognos", forecast), ("avvikelse", deviation)):
+        ex.objects[(kind, "Totalt")] = value
 
 
 def _financing(planbok: Planbok) -> Decimal | None:

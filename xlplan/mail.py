@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import smtplib
 import ssl
 import time
@@ -251,6 +252,27 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def check_addresses(sender: str, recipients: list[str], settings: Settings,
+                    dry_run: bool) -> None:
+    """Every missing setting and every malformed address, in one message."""
+    problems = []
+    if not recipients:
+        problems.append("ingen mottagare (ange --till eller XLPLAN_MOTTAGARE)")
+    if not sender:
+        problems.append("ingen avsändare (sätt XLPLAN_AVSANDARE)")
+    if not dry_run and not settings.smtp_host:
+        problems.append("ingen e-postserver (sätt XLPLAN_SMTP_HOST)")
+    bad = [a for a in ([sender] if sender else []) + recipients if not ADDRESS.match(a)]
+    if bad:
+        problems.append("ogiltig e-postadress: " + ", ".join(f"\"{printable(a)}\"" for a in bad))
+    if problems:
+        raise ConfigError("Kan inte skicka: " + "; ".join(problems) + ". Inget skickades.")
+
+
 # --- the whole send ----------------------------------------------------------------------------
 
 
@@ -272,10 +294,7 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
         audit.write("stoppad", "", f"{report.errors} valideringsfel")
         raise MailRefused(f"{p.name} har {report.errors} fel och skickades inte. Rätta felen "
                           "(xlplan validate) och skicka igen.")
-    if not recipients:
-        raise ConfigError("Ingen mottagare: ange --till eller XLPLAN_MOTTAGARE.")
-    if not sender:
-        raise ConfigError("Ingen avsändare: sätt XLPLAN_AVSANDARE.")
+    check_addresses(sender, recipients, settings, dry_run)
     summary = summarize(report.planbok, settings)
     message = build_message(p, data, report, summary, sender, recipients)
     message_id = str(message["Message-ID"])

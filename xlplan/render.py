@@ -6,6 +6,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from xlplan.findings import Severity
+from xlplan.text import count
 
 if TYPE_CHECKING:
     from xlplan.validation import Report
@@ -20,7 +21,8 @@ def report_text(report: Report) -> None:
     console = Console(highlight=False, soft_wrap=False)
     errors, warnings = report.errors, report.warnings
     status = "[green]inga fel[/]" if not errors else f"[bold red]{errors} fel[/]"
-    console.print(f"[bold]{_escape(report.file)}[/]: {status}, {warnings} varningar",
+    console.print(f"[bold]{_escape(report.file)}[/]: {status}, "
+                  f"{count(warnings, 'varning', 'varningar')}",
                   soft_wrap=True)
     for sheet, group in groupby(report.findings, key=lambda f: f.sheet or ""):
         table = Table(title=f"Blad: {sheet}" if sheet else "Arbetsboken", title_justify="left",

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
         Decimal("0.006"), description="Regionens mål för nettokostnadsutveckling (högst).")
 
     # --- consolidation --------------------------------------------------------------------
+    region: str = Field("", description="Regionens namn i sammanställningens rubrik.")
     databas: str = Field("sqlite:///xlplan-historik.db",
                          description="SQLAlchemy-URL till historiken (SQLite eller PostgreSQL).")
     forvantade_namnder: list[str] = Field(
@@ -152,12 +153,16 @@ def load_settings(folder: Path | None = None, **overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "?"
-        expected = str(first.get("ctx", {}).get("expected", "")).replace(" or ", " eller ")
-        reason = _REASONS.get(first.get("type", ""), "värdet går inte att använda").format(
-            expected=expected)
-        raise ConfigError(f"Inställningen {where} är fel: {reason}.") from None
+        problems = []  # every bad setting in one message, not one per try
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ())) or "?"
+            expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", " eller ")
+            reason = _REASONS.get(error.get("type", ""), "värdet går inte att använda").format(
+                expected=expected)
+            problems.append(f"{where} {reason}")
+        if len(problems) == 1:
+            raise ConfigError(f"Inställningen {problems[0].replace(' ', ' är fel: ', 1)}.") from None
+        raise ConfigError("Inställningarna är fel: " + "; ".join(problems) + ".") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Inställningsfilen kan inte läsas: {exc}.") from None
     finally:

@@ -1,14 +1,18 @@
 """History of consolidations (SQLAlchemy): SQLite by default, any URL (PostgreSQL) to share.
 
-Each run stores the key figures per nämnd and business object. Values are kept as exact
-decimal strings (SQLite's NUMERIC would round them through a float).
+A run belongs to (budget year, Rapportmånad). It stores the key figures per nämnd and
+business object. Re-running a month supersedes that month's earlier run: the earlier one is
+kept (``ersatt_av`` names its successor) but leaves Trend and Förändringar. Values are kept
+as exact decimal strings (SQLite's NUMERIC would round them through a float). The schema is
+migrated with Alembic (``xlplan/migrations``) when a store is opened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from xlplan.errors import HistoryError
@@ -20,7 +24,11 @@ KIND_LABELS = {
     "omrade": "Områdets netto (mkr)",
     "atgard": "Åtgärdens effekt budgetåret (mkr)",
     "investering": "Investering (tkr)",
+    "budget": "Prognos: budget (mkr)",
+    "prognos": "Helårsprognos (mkr)",
+    "avvikelse": "Avvikelse (mkr)",
 }
+POSTGRES_HINT = "Installera drivrutinen: pip install 'xlplan[postgres]'."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,33 @@ class Change:
         return "ändrad"
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One recorded run, as ``xlplan historik`` lists it."""
+
+    id: int
+    budgetar: int
+    rapportmanad: str | None
+    tid: str
+    antal_filer: int
+    inkorg: str
+    utfil: str | None
+    utfil_sha256: str | None
+    ersatt_av: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.ersatt_av is None
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What a run is compared with: a label for the user and the figures."""
+
+    label: str
+    figures: dict[Key, Decimal]
+
+
 def changes(before: dict[Key, Decimal], after: dict[Key, Decimal]) -> list[Change]:
     """What differs between two runs, per nämnd and business object (pure)."""
     out = []
@@ -54,6 +89,13 @@ def changes(before: dict[Key, Decimal], after: dict[Key, Decimal]) -> list[Chang
         if b != a:
             out.append(Change(key[0], key[1], key[2], b, a))
     return out
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None  # a value another program wrote: skipped, not a crash
 
 
 class HistoryStore:
@@ -68,8 +110,10 @@ class HistoryStore:
             connect_args: dict[str, Any] = {"timeout": 5} if url.startswith("sqlite") else {}
             self.engine = sa.create_engine(url, connect_args=connect_args)
         except Exception as exc:  # a malformed URL or a missing driver
+            hint = f" {POSTGRES_HINT}" if url.startswith("postgresql") and isinstance(
+                exc, ImportError | ModuleNotFoundError) else ""
             raise HistoryError(f"Historikdatabasen ({_safe(url)}) kan inte användas: "
-                               f"{type(exc).__name__}.") from None
+                               f"{type(exc).__name__}.{hint}") from None
         meta = sa.MetaData()
         self.runs = sa.Table(
             "xlplan_korningar", meta,
@@ -78,6 +122,10 @@ class HistoryStore:
             sa.Column("budgetar", sa.Integer, nullable=False, index=True),
             sa.Column("inkorg", sa.String(1000), nullable=False),
             sa.Column("antal_filer", sa.Integer, nullable=False),
+            sa.Column("rapportmanad", sa.String(7), nullable=True),
+            sa.Column("ersatt_av", sa.Integer, nullable=True),
+            sa.Column("utfil", sa.String(1000), nullable=True),
+            sa.Column("utfil_sha256", sa.String(64), nullable=True),
         )
         self.figures = sa.Table(
             "xlplan_nyckeltal", meta,
@@ -90,7 +138,26 @@ class HistoryStore:
             sa.Column("varde", sa.String(60), nullable=False),
         )
         self.meta = meta
-        self._guard(lambda: meta.create_all(self.engine))
+        self._guard(self._migrate)
+
+    def _migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic); a database the first release
+        made (no version table) is adopted by the baseline revision and upgraded."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location",
+                               str(Path(__file__).resolve().parent / "migrations"))
+        with self.engine.connect() as conn:
+            # one migrator at a time: a second process waits, then finds nothing to do
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7306090416)")
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            conn.commit()
 
     def _guard(self, action: Any) -> Any:
         try:
@@ -100,54 +167,147 @@ class HistoryStore:
             raise HistoryError(f"Historikdatabasen ({_safe(self.url)}) kan inte användas: "
                                f"{reason}.") from None
 
-    def latest(self, budgetar: int) -> tuple[str, dict[Key, Decimal]] | None:
-        """The figures of the most recent run for ``budgetar``: (time, figures)."""
-        def read() -> tuple[str, dict[Key, Decimal]] | None:
-            sa = self.sa
+    def _figures(self, conn: Any, run_id: int) -> dict[Key, Decimal]:
+        f = self.figures.c
+        rows = conn.execute(self.sa.select(f.namnd, f.slag, f.objekt, f.varde)
+                            .where(f.korning == run_id))
+        out = {}
+        for r in rows:
+            value = _decimal(r.varde)
+            if value is not None:
+                out[(r.namnd, r.slag, r.objekt)] = value
+        return out
+
+    def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
+        """What a run for (``budgetar``, ``rapportmanad``) is compared with: the newest
+        earlier month's run; for the year's first month recorded, that month's run being
+        replaced. None when there is neither (or the run has no month)."""
+        if rapportmanad is None:
+            return None
+
+        def read() -> Baseline | None:
+            r = self.runs.c
+            active = [r.budgetar == budgetar, r.ersatt_av.is_(None), r.rapportmanad.is_not(None)]
             with self.engine.connect() as conn:
                 run = conn.execute(
-                    sa.select(self.runs.c.id, self.runs.c.tid)
-                    .where(self.runs.c.budgetar == budgetar)
-                    .order_by(self.runs.c.id.desc()).limit(1)).first()
-                if run is None:
-                    return None
-                rows = conn.execute(sa.select(self.figures.c.namnd, self.figures.c.slag,
-                                              self.figures.c.objekt, self.figures.c.varde)
-                                    .where(self.figures.c.korning == run.id))
-                return run.tid, {(r.namnd, r.slag, r.objekt): Decimal(r.varde) for r in rows}
-        result: tuple[str, dict[Key, Decimal]] | None = self._guard(read)
+                    self.sa.select(r.id, r.rapportmanad).where(*active,
+                                                             r.rapportmanad < rapportmanad)
+                    .order_by(r.rapportmanad.desc(), r.id.desc()).limit(1)).first()
+                if run is not None:
+                    return Baseline(run.rapportmanad, self._figures(conn, run.id))
+                run = conn.execute(
+                    self.sa.select(r.id, r.tid).where(*active, r.rapportmanad == rapportmanad)
+                    .order_by(r.id.desc()).limit(1)).first()
+                if run is not None:
+                    return Baseline(f"{rapportmanad} (förra körningen, {run.tid})",
+                                    self._figures(conn, run.id))
+                return None
+        result: Baseline | None = self._guard(read)
         return result
 
-    def record(self, budgetar: int, inbox: str, files: int, figures: dict[Key, Decimal],
-               when: dt.datetime | None = None) -> int:
+    def record(self, budgetar: int, rapportmanad: str | None, inbox: str, files: int,
+               figures: dict[Key, Decimal], *, out: str | None = None,
+               out_sha256: str | None = None, when: dt.datetime | None = None) -> int:
+        """Store a run; an earlier active run of the same month is marked as superseded."""
         def write() -> int:
             stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+            r = self.runs.c
             with self.engine.begin() as conn:
                 key = conn.execute(self.runs.insert().values(
-                    tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files
-                )).inserted_primary_key
+                    tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files,
+                    rapportmanad=rapportmanad, utfil=out[:1000] if out else None,
+                    utfil_sha256=out_sha256)).inserted_primary_key
                 assert key is not None
-                run_id = key[0]
+                run_id = int(key[0])
+                if rapportmanad is not None:
+                    conn.execute(self.runs.update().where(
+                        r.budgetar == budgetar, r.rapportmanad == rapportmanad,
+                        r.ersatt_av.is_(None), r.id != run_id).values(ersatt_av=run_id))
                 if figures:
                     conn.execute(self.figures.insert(), [
                         {"korning": run_id, "namnd": n, "slag": k, "objekt": o[:500],
                          "varde": format(v, "f")} for (n, k, o), v in figures.items()])
-                return int(run_id)
+                return run_id
         result: int = self._guard(write)
         return result
 
     def trend(self, budgetar: int) -> list[tuple[str, str, Decimal]]:
-        """Net budget per nämnd, run by run: (time, nämnd, netto mkr)."""
+        """Net budget per nämnd, month by month (active runs only): (month, nämnd, mkr)."""
         def read() -> list[tuple[str, str, Decimal]]:
-            sa = self.sa
+            r, f = self.runs.c, self.figures.c
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(self.runs.c.tid, self.figures.c.namnd, self.figures.c.varde)
-                    .join(self.figures, self.figures.c.korning == self.runs.c.id)
-                    .where(self.runs.c.budgetar == budgetar, self.figures.c.slag == "netto")
-                    .order_by(self.runs.c.id, self.figures.c.namnd))
-                return [(r.tid, r.namnd, Decimal(r.varde)) for r in rows]
+                    self.sa.select(r.rapportmanad, f.namnd, f.varde)
+                    .join(self.figures, f.korning == r.id)
+                    .where(r.budgetar == budgetar, r.ersatt_av.is_(None),
+                           r.rapportmanad.is_not(None), f.slag == "netto")
+                    .order_by(r.rapportmanad, f.namnd))
+                out = []
+                for row in rows:
+                    value = _decimal(row.varde)
+                    if value is not None:
+                        out.append((row.rapportmanad, row.namnd, value))
+                return out
         result: list[tuple[str, str, Decimal]] = self._guard(read)
+        return result
+
+    def list_runs(self, budgetar: int | None = None) -> list[Run]:
+        """Every run (superseded ones too), oldest first."""
+        def read() -> list[Run]:
+            r = self.runs.c
+            query = self.sa.select(self.runs).order_by(r.budgetar, r.rapportmanad, r.id)
+            if budgetar is not None:
+                query = query.where(r.budgetar == budgetar)
+            with self.engine.connect() as conn:
+                return [Run(row.id, row.budgetar, row.rapportmanad, row.tid, row.antal_filer,
+                            row.inkorg, row.utfil, row.utfil_sha256, row.ersatt_av)
+                        for row in conn.execute(query)]
+        result: list[Run] = self._guard(read)
+        return result
+
+    def figures_of(self, budgetar: int | None = None) -> list[tuple[Run, Key, Decimal]]:
+        """Every stored figure with its run (for export), oldest run first."""
+        def read() -> list[tuple[Run, Key, Decimal]]:
+            runs = {run.id: run for run in self.list_runs(budgetar)}
+            f = self.figures.c
+            out = []
+            with self.engine.connect() as conn:
+                query = (self.sa.select(f.korning, f.namnd, f.slag, f.objekt, f.varde)
+                         .where(f.korning.in_(list(runs)))
+                         .order_by(f.korning, f.namnd, f.slag, f.objekt))
+                for row in conn.execute(query):
+                    value = _decimal(row.varde)
+                    if value is not None:
+                        out.append((runs[row.korning], (row.namnd, row.slag, row.objekt), value))
+            return out
+        result: list[tuple[Run, Key, Decimal]] = self._guard(read)
+        return result
+
+    def remove(self, run_id: int) -> Run | None:
+        """Delete a run and its figures. If it was its month's active run, the newest run it
+        superseded becomes active again. Returns the removed run (None: no such run)."""
+        def write() -> Run | None:
+            r = self.runs.c
+            found = [run for run in self.list_runs() if run.id == run_id]
+            if not found:
+                return None
+            with self.engine.begin() as conn:
+                conn.execute(self.figures.delete().where(self.figures.c.korning == run_id))
+                conn.execute(self.runs.delete().where(r.id == run_id))
+                previous = conn.execute(self.sa.select(r.id).where(r.ersatt_av == run_id)
+                                        .order_by(r.id.desc()).limit(1)).first()
+                if previous is not None:
+                    successor = found[0].ersatt_av  # None when the removed run was active
+                    conn.execute(self.runs.update().where(r.ersatt_av == run_id)
+                                 .values(ersatt_av=successor))
+                    if successor is None:  # only the newest of them is active again
+                        conn.execute(self.runs.update().where(
+                            r.budgetar == found[0].budgetar,
+                            r.rapportmanad == found[0].rapportmanad,
+                            r.ersatt_av.is_(None), r.id != previous.id)
+                            .values(ersatt_av=previous.id))
+            return found[0]
+        result: Run | None = self._guard(write)
         return result
 
     def close(self) -> None:

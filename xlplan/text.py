@@ -20,3 +20,9 @@ def short(text: str, limit: int = 40) -> str:
     """Printable and at most ``limit`` characters, for quoting a cell in a message."""
     clean = printable(text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def count(n: int, one: str, many: str) -> str:
+    """A number with its noun in Swedish: ``count(1, "varning", "varningar")`` is
+    "1 varning", 2 gives "2 varningar" (and 0 "0 varningar")."""
+    return f"{n} {one if n == 1 else many}"

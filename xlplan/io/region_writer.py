@@ -17,8 +17,9 @@ from xlplan import __version__
 from xlplan import contract as c
 from xlplan.consolidation import InputFile, Region
 from xlplan.extract import Investment
+from xlplan.io.overview import page_setup, write_overview
 from xlplan.numbers import to_cell
-from xlplan.store import KIND_LABELS, Change
+from xlplan.store import KIND_LABELS, Baseline, Change, Key
 
 Cell = str | Decimal | int | float | None
 
@@ -33,6 +34,8 @@ class _Book:
         self.tkr = wb.add_format({"num_format": "#,##0"})
         self.pct = wb.add_format({"num_format": "0.0%"})
         self.bold = wb.add_format({"bold": True})
+        self.red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
 
     def table(self, ws: Any, first_row: int, name: str, headers: Sequence[str],
               rows: Iterable[Sequence[Cell]], formats: Sequence[Any] | None = None,
@@ -76,6 +79,7 @@ class _Book:
 STREAM_FILES = 100  # files; a larger inbox is written in constant memory (streamed): in
 # memory, xlsxwriter holds ~1 MB a planbok (200 files: 200 MB)
 DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
+INVESTMENT_WIDTHS = [14, 14, 18, 28, 32, 16, 14, 8, 14]
 INVESTMENT_HEADERS = ["Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt",
                       "Investeringstyp", "Kategori", "År", "Belopp (tkr)"]
 
@@ -84,8 +88,12 @@ class _Growing:
     """A sheet whose table grows one file at a time (row order, so it also streams)."""
 
     def __init__(self, book: _Book, ws: Any, name: str, headers: Sequence[str],
-                 formats: Sequence[Any], widths: Sequence[int], first_row: int = 3) -> None:
+                 formats: Sequence[Any], widths: Sequence[int], first_row: int = 3,
+                 freeze_cols: int = 1) -> None:
         self.book, self.ws, self.name = book, ws, name
+        self.sums: dict[int, Decimal] = {}  # column -> its total (amount columns)
+        ws.freeze_panes(first_row + 1, freeze_cols)
+        page_setup(ws, header_rows=(first_row, first_row))
         self.headers, self.formats = list(headers), list(formats)
         self.first_row = first_row
         self.next = first_row + 1
@@ -98,17 +106,39 @@ class _Growing:
     def append(self, row: Sequence[Cell]) -> None:
         for ci, value in enumerate(row):
             self.book.write(self.ws, self.next, ci, value, self.formats[ci])
+            if self.formats[ci] is not None and isinstance(value, Decimal | int) and not isinstance(
+                    value, bool):
+                self.sums[ci] = self.sums.get(ci, Decimal(0)) + Decimal(value)
         self.next += 1
 
-    def close(self) -> int:
-        """Make it a table (an autofilter when streamed); returns the last row used."""
+    def close(self, totals: bool = True) -> int:
+        """Make it a table (an autofilter when streamed) with a totals row under the amount
+        columns; returns the last row used."""
         last = max(self.next - 1, self.first_row + 1)
+        amounts = [ci for ci, f in enumerate(self.formats) if f is not None]
+        totals = totals and bool(amounts)
         if self.book.streamed:
             self.ws.autofilter(self.first_row, 0, last, len(self.headers) - 1)
-        else:
-            self.ws.add_table(self.first_row, 0, last, len(self.headers) - 1, {
-                "name": self.name, "style": "Table Style Medium 2",
-                "columns": [{"header": h} for h in self.headers]})
+            if totals:
+                from xlsxwriter.utility import xl_range
+
+                last += 1
+                self.ws.write_string(last, 0, "Summa", self.book.bold)
+                for ci in amounts:
+                    self.ws.write_formula(last, ci, "=SUBTOTAL(109,"
+                                          f"{xl_range(self.first_row + 1, ci, last - 1, ci)})",
+                                          self.formats[ci], to_cell(self.sums.get(ci, Decimal(0))))
+            return last
+        columns: list[dict[str, Any]] = [{"header": h} for h in self.headers]
+        if totals:
+            last += 1
+            columns[0]["total_string"] = "Summa"
+            for ci in amounts:
+                columns[ci].update({"total_function": "sum", "format": self.formats[ci],
+                                    "total_value": to_cell(self.sums.get(ci, Decimal(0)))})
+        self.ws.add_table(self.first_row, 0, last, len(self.headers) - 1, {
+            "name": self.name, "style": "Table Style Medium 2", "columns": columns,
+            "total_row": totals})
         return last
 
 
@@ -118,9 +148,10 @@ class RegionWriter:
     memory; :meth:`finish` adds what needs the whole region. Files must arrive newest first:
     the first file for a nämnd is the one used."""
 
-    def __init__(self, path: Path, streamed: bool) -> None:
+    def __init__(self, path: Path, streamed: bool, region_name: str = "") -> None:
         import xlsxwriter
 
+        self.region_name = region_name
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                                   "strings_to_urls": False,
                                                   "strings_to_numbers": False,
@@ -147,7 +178,7 @@ class RegionWriter:
             self.investments_ws, "Investeringar per budgetansvar (tkr)",
             "Ett objekt som en nämnd begär och en annan har budget för räknas hos den som har "
             "budgetansvaret.", "InvesteringarRegion", INVESTMENT_HEADERS,
-            [None] * 8 + [b.tkr], [14, 12, 18, 28, 32, 16, 14, 8, 14])
+            [None] * 8 + [b.tkr], INVESTMENT_WIDTHS)
 
     def _titled(self, ws: Any, title: str, note: str, name: str, headers: Sequence[str],
                 formats: Sequence[Any], widths: Sequence[int]) -> _Growing:
@@ -196,13 +227,15 @@ class RegionWriter:
                                  item.belopp_tkr])
 
     def finish(self, region: Region, changes: list[Change] | None, history_note: str = "",
-               trend: list[tuple[str, str, Decimal]] | None = None) -> None:
+               trend: list[tuple[str, str, Decimal]] | None = None,
+               baseline: Baseline | None = None,
+               figures: dict[Key, Decimal] | None = None) -> None:
         if self.used != {n: f.name for n, f in ((f.namnd, f) for f in region.files if f.used)}:
             from xlplan.errors import ConsolidationRefused
 
             raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
         b = self.book
-        _overview(b, self.overview, region)
+        write_overview(b, self.overview, region, self.region_name)
         for growing in self.detail.values():
             growing.close()
         for asked_by, item in sorted(self.pending_investments,
@@ -211,16 +244,21 @@ class RegionWriter:
         last = self.investments.close()
         ws = self.investments_ws
         ws.write_string(last + 2, 0, "Mot investeringsramen (budgetåret)", b.bold)
-        b.table(ws, last + 3, "Investeringsramar",
+        first, end = b.table(ws, last + 3, "Investeringsramar",
                 ["Budgetansvar", "Investeringar", "Investeringsram", "Utrymme"],
                 [[h, held, frame, (frame - held) if frame is not None else None]
                  for h, (held, frame) in region.egen_ram_tkr.items()],
-                [None, b.tkr, b.tkr, b.tkr])
+                [None, b.tkr, b.tkr, b.tkr], INVESTMENT_WIDTHS[:4])  # the sheet's widths
+        ws.conditional_format(first, 3, end, 3, {"type": "cell", "criteria": "<", "value": 0,
+                                                 "format": b.red})  # negative room
         _transfers(b, self.transfers_ws, region)
         for file, f in region.findings:
             self.controls.append([file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
-        self.controls.close()
-        _changes(b, self.changes_ws, region, changes, history_note)
+        last = self.controls.close()
+        for word, fmt in (("Fel", b.red), ("Varning", b.amber)):  # errors and warnings apart
+            self.controls_ws.conditional_format(4, 1, last, 1, {
+                "type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt})
+        _changes(b, self.changes_ws, region, changes, history_note, baseline, figures or {})
         _trend(b, self.trend_ws, region, trend or [])
         _manifest(b, self.manifest_ws, region)
         self.wb.close()
@@ -237,61 +275,11 @@ def _titles(b: _Book, ws: Any, title: str, note: str = "") -> None:
         ws.write_string(1, 0, note, b.note)
 
 
-def _overview(b: _Book, ws: Any, region: Region) -> None:
-    _titles(b, ws, f"Regionsammanställning {region.budgetar}",
-            "Belopp i mkr. Netto = nämndens nettobudget (alla budgettyper).")
-    years = [region.budgetar + i for i in range(3)]
-    rows: list[list[Cell]] = []
-    for n, e in region.used.items():
-        # each year's effect against the base year's frame: never added together
-        effects = [e.effekt_mkr.get(y) if e.effekt_mkr else None for y in years]
-        coverage = [v / e.gap_mkr if v is not None and e.gap_mkr else None for v in effects]
-        p = e.prognos_mkr
-        rows.append([n, e.namndnamn, e.netto_mkr, e.gap_mkr, *effects, *coverage,
-                     p[0] if p else None, p[2] if p else None, p[3] if p else None])
-    first, last = b.table(ws, 3, "Namnder", [
-        "Nämnd", "Namn", "Netto", "Gap", *[f"Åtgärder {y}" for y in years],
-        *[f"Täckningsgrad {y}" for y in years], "Prognos: budget", "Helårsprognos",
-        "Avvikelse"], rows,
-        [None, None, b.mkr, b.mkr, b.mkr, b.mkr, b.mkr, b.pct, b.pct, b.pct, b.mkr, b.mkr, b.mkr],
-        [10, 30, 14, 12, 14, 14, 14, 16, 16, 16, 16, 14, 12])
-    r = last + 2
-    figures: list[tuple[str, Cell]] = [
-        ("Regionens netto", region.region_netto),
-        ("Finansiering", region.finansiering),
-        ("Resultat (finansiering + netto)", region.resultat),
-        ("Interna intäkter", region.interna[0]),
-        ("Interna kostnader", region.interna[1]),
-        ("Interna poster, obalans", region.interna[2]),
-    ]
-    for label, value in figures:
-        ws.write_string(r, 0, label, b.bold)
-        b.write(ws, r, 2, value if value is not None else "saknas (ingen Finansiering)", b.mkr)
-        r += 1
-    r += 1
-    ws.write_string(r, 0, "Filer i inkorgen", b.bold)
-    b.table(ws, r + 1, "Filer", ["Fil", "Nämnd", "Använd", "Fel", "Varningar", "Orsak"],
-            [[f.name, f.namnd, f.used, f.errors, f.warnings, f.reason] for f in region.files],
-            widths=[30, 10, 10, 8, 10, 60])
-    if region.used:
-        chart = b.wb.add_chart({"type": "bar"})
-        chart.add_series({"name": "Netto (mkr)", "categories": ["Översikt", first, 0, last, 0],
-                          "values": ["Översikt", first, 2, last, 2]})
-        chart.set_title({"name": "Nettobudget per nämnd"})
-        chart.set_legend({"none": True})
-        ws.insert_chart(3, 14, chart)
-        if any(e.prognos_mkr for e in region.used.values()):
-            chart2 = b.wb.add_chart({"type": "column"})
-            for col, name in ((10, "Budget"), (11, "Helårsprognos")):
-                chart2.add_series({"name": name, "categories": ["Översikt", first, 0, last, 0],
-                                   "values": ["Översikt", first, col, last, col]})
-            chart2.set_title({"name": "Prognos mot budget (mkr)"})
-            ws.insert_chart(20, 14, chart2)
-
-
 def _transfers(b: _Book, ws: Any, region: Region) -> None:
     _titles(b, ws, "Omdisponeringar mellan nämnder",
             "Samma diarienummer ska bokas hos båda nämnderna med lika belopp och motsatt tecken.")
+    page_setup(ws, header_rows=(3, 3))
+    ws.freeze_panes(4, 0)
     rows: list[list[Cell]] = [
         [t.diarienummer, n, file, tr.fran, tr.till, tr.belopp_mkr, f"{tr.sheet}!{tr.cell}", t.status]
         for t in region.transfers for n, file, tr in t.sides]
@@ -300,41 +288,77 @@ def _transfers(b: _Book, ws: Any, region: Region) -> None:
             [None] * 5 + [b.mkr, None, None], [16, 10, 30, 8, 8, 14, 20, 18])
 
 
-def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None,
-             note: str) -> None:
-    _titles(b, ws, "Förändringar sedan förra sammanställningen",
-            note or "Per nämnd och objekt: nettobudget, områden, åtgärder, investeringar.")
+CHANGES_WIDTHS = [10, 30, 36, 16, 16, 16, 16, 16]  # both tables on Förändringar: one grid
+
+
+def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, note: str,
+             baseline: Baseline | None, figures: dict[Key, Decimal]) -> None:
+    """What changed against the previous month, then every nämnd's and område's prognos
+    against that month (the figure the ekonomidirektör follows most)."""
+    month = region.rapportmanad or "denna körning"
+    against = baseline.label if baseline is not None else "föregående månad"
+    _titles(b, ws, f"Förändringar {month} mot {against}",
+            note or "Per nämnd och objekt: nettobudget, områden, prognos, åtgärder, investeringar.")
+    page_setup(ws, header_rows=(3, 3))
+    ws.freeze_panes(4, 1)
     if changes is None:
         ws.write_string(3, 0, note or "Ingen tidigare sammanställning för budgetåret.")
         return
-    rows: list[list[Cell]] = [[ch.namnd, KIND_LABELS.get(ch.kind, ch.kind), ch.objekt, ch.what,
-                               ch.before, ch.after, ch.diff] for ch in changes]
-    b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring", "Före", "Efter",
-                                     "Skillnad"], rows, [None] * 4 + [b.mkr] * 3,
-            [10, 30, 36, 12, 14, 14, 14])
+    if not changes:
+        ws.write_string(3, 0, f"Inga förändringar mot {against}.", b.bold)
+        last = 3
+    else:
+        rows: list[list[Cell]] = [[ch.namnd, KIND_LABELS.get(ch.kind, ch.kind), ch.objekt,
+                                   ch.what, ch.before, ch.after, ch.diff] for ch in changes]
+        _, last = b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring",
+                                                  "Före", "Efter", "Skillnad"], rows,
+                          [None] * 4 + [b.mkr] * 3, CHANGES_WIDTHS)
+    before = baseline.figures if baseline is not None else {}
+    keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
+                  key=lambda key: (key[0], key[1] != "Totalt", key[1]))
+    if not keys:
+        return
+    ws.write_string(last + 2, 0, f"Prognos per nämnd och område: {month} mot {against} (mkr)",
+                    b.bold)
+    prow: list[list[Cell]] = []
+    for n, o in keys:
+        prow.append([n, o, *[d.get((n, kind, o)) for kind in ("budget", "prognos", "avvikelse")
+                             for d in (before, figures)]])
+    first, end = b.table(ws, last + 3, "ForandringarPrognos",
+                         ["Nämnd", "Område", "Budget före", "Budget", "Helårsprognos före",
+                          "Helårsprognos", "Avvikelse före", "Avvikelse"], prow,
+                         [None, None] + [b.mkr] * 6, CHANGES_WIDTHS)
+    for col in (6, 7):  # avvikelse: negative (worse than budget) red
+        ws.conditional_format(first, col, end, col, {"type": "cell", "criteria": "<",
+                                                     "value": 0, "format": b.red})
 
 
 def _trend(b: _Book, ws: Any, region: Region, trend: list[tuple[str, str, Decimal]]) -> None:
-    """Net per nämnd, run by run (from the history), this run last."""
-    _titles(b, ws, f"Nettobudget per nämnd, körning för körning {region.budgetar} (mkr)",
-            "Från historiken; utan historik visas bara denna körning.")
-    runs = list(dict.fromkeys(when for when, _, _ in trend))
+    """Net per nämnd, month by month (from the history), this run's month last."""
+    _titles(b, ws, f"Nettobudget per nämnd, månad för månad {region.budgetar} (mkr)",
+            "Från historiken: den senaste körningen för varje rapportmånad.")
+    months = sorted(dict.fromkeys(when for when, _, _ in trend))
     values = {(when, n): v for when, n, v in trend}
     namnder = sorted({n for _, n, _ in trend})
-    rows = [[n, *[values.get((when, n)) for when in runs]] for n in namnder]
-    b.table(ws, 3, "Trend", ["Nämnd", *runs], rows, [None, *[b.mkr] * len(runs)],
-            [10, *[22] * len(runs)])
+    rows = [[n, *[values.get((when, n)) for when in months]] for n in namnder]
+    b.table(ws, 3, "Trend", ["Nämnd", *months], rows, [None, *[b.mkr] * len(months)],
+            [10, *[12] * len(months)])
+    ws.freeze_panes(4, 1)
+    page_setup(ws, header_rows=(3, 3))
 
 
 def _manifest(b: _Book, ws: Any, region: Region) -> None:
     _titles(b, ws, "Manifest: vilka filer sammanställningen bygger på")
+    page_setup(ws)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for r, (label, value) in enumerate((("xlplan", __version__),
                                         ("Kontraktsversion", str(c.CONTRACT_VERSION)),
                                         ("Skapad (UTC)", stamp),
-                                        ("Budgetår", str(region.budgetar))), start=2):
+                                        ("Budgetår", str(region.budgetar)),
+                                        ("Rapportmånad", region.rapportmanad or "saknas")),
+                                       start=2):
         ws.write_string(r, 0, label, b.bold)
         ws.write_string(r, 1, value)
-    b.table(ws, 7, "Manifest", ["Fil", "Nämnd", "SHA-256", "Använd", "Orsak"],
+    b.table(ws, 8, "Manifest", ["Fil", "Nämnd", "SHA-256", "Använd", "Orsak"],
             [[f.name, f.namnd, f.sha256, f.used, f.reason] for f in region.files],
             widths=[30, 10, 68, 8, 60])

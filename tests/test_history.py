@@ -1,0 +1,241 @@
+"""History by Rapportmånad, its migrations, and the `historik` commands.
+
+Figures from tests/test_consolidate.py's inbox (hand-worked there): RS net −390 mkr;
+with Personalkostnader −310 instead of −300, −400. Prognos added here by hand:
+HSN Division Medicin budget −1250, helårsprognos −1262 → avvikelse −12.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.books import BUDGETRAM_HEADER, T, info, write_book
+from tests.test_cli import xlplan
+from xlplan.consolidation import consolidate
+from xlplan.store import HistoryStore
+
+Y = 2025
+TJ = "Tjänstemannabudget"
+PROGNOS_HEADER = ["Område", "Budget", "Utfall ackumulerat", "Helårsprognos", "Avvikelse"]
+
+
+def planbok(path: Path, namnd: str, personal: float, month: str,
+            prognos: float | None = None) -> Path:
+    net = 100 + personal
+    tables = [info(namnd, Y, Rapportmånad=month),
+              T("Budgetram", BUDGETRAM_HEADER,
+                [["Division Medicin", TJ, 100.0, None, personal, None, None, None, None, net]],
+                sheet="Budgetram")]
+    if prognos is not None:
+        tables.append(T("Prognos", PROGNOS_HEADER,
+                        [["Division Medicin", net, net / 4, prognos, prognos - net]],
+                        sheet="Prognos"))
+    return write_book(path, *tables)
+
+
+def month_inbox(tmp: Path, month: str, hsn_prognos: float = -1250.0,
+                rs_personal: float = -490.0) -> Path:
+    folder = tmp / f"inkorg-{month}"
+    folder.mkdir(exist_ok=True)
+    planbok(folder / "hsn.xlsx", "HSN", -1350.0, month, prognos=hsn_prognos)  # net −1250
+    planbok(folder / "rs.xlsx", "RS", rs_personal, month)  # net −390
+    return folder
+
+
+def changes_sheet(path: Path) -> openpyxl.worksheet.worksheet.Worksheet:
+    return openpyxl.load_workbook(path)["Förändringar"]
+
+
+def trend_header(path: Path) -> list[Any]:
+    return [c.value for c in openpyxl.load_workbook(path)["Trend"][4]]
+
+
+def test_a_month_run_twice_is_one_trend_column_and_no_changes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-02"), tmp_path / "feb.xlsx", database=db)
+    march = month_inbox(tmp_path, "2025-03")
+    consolidate(march, tmp_path / "mars1.xlsx", database=db)
+    consolidate(march, tmp_path / "mars2.xlsx", database=db)
+    assert trend_header(tmp_path / "mars2.xlsx") == ["Nämnd", "2025-02", "2025-03"]
+    ws = changes_sheet(tmp_path / "mars2.xlsx")
+    assert ws["A4"].value == "Inga förändringar mot 2025-02."
+    store = HistoryStore(db)
+    runs = store.list_runs()
+    assert [(r.rapportmanad, r.active) for r in runs] == [
+        ("2025-02", True), ("2025-03", False), ("2025-03", True)]
+    assert runs[1].ersatt_av == runs[2].id  # superseded, kept
+    assert [m for m, _, _ in store.trend(Y)] == ["2025-02", "2025-02", "2025-03", "2025-03"]
+    store.close()
+
+
+def test_a_prognos_change_appears_in_forandringar(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-02"), tmp_path / "feb.xlsx", database=db)
+    consolidate(month_inbox(tmp_path, "2025-03", hsn_prognos=-1262.0, rs_personal=-500.0),
+                tmp_path / "mars.xlsx", database=db)
+    ws = changes_sheet(tmp_path / "mars.xlsx")
+    assert ws["A1"].value == "Förändringar 2025-03 mot 2025-02"
+    rows = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=5)]
+    changed = [r[:7] for r in rows]
+    # prognos −1250 → −1262 (−12); avvikelse 0 → −12; RS net −390 → −400
+    assert ("HSN", "Helårsprognos (mkr)", "Division Medicin", "ändrad", -1250, -1262, -12) in changed
+    assert ("HSN", "Avvikelse (mkr)", "Totalt", "ändrad", 0, -12, -12) in changed
+    assert ("RS", "Nettobudget (mkr)", "Totalt", "ändrad", -390, -400, -10) in changed
+    # the prognos table: Budget före/nu, Helårsprognos före/nu, Avvikelse före/nu
+    prognos = {(r[0], r[1]): r[2:8] for r in rows if r[0] == "HSN" and r[4] is not None
+               and r[1] in ("Totalt", "Division Medicin") and isinstance(r[2], int | float)}
+    assert prognos[("HSN", "Division Medicin")] == (-1250, -1250, -1250, -1262, 0, -12)
+    assert prognos[("HSN", "Totalt")] == (-1250, -1250, -1250, -1262, 0, -12)
+
+
+def test_migrates_a_database_made_by_the_first_release(tmp_path: Path) -> None:
+    # the schema the first release created (current main before this change), with one run
+    path = tmp_path / "gammal.db"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE xlplan_korningar (id INTEGER NOT NULL PRIMARY KEY, tid VARCHAR(32) NOT NULL,
+            budgetar INTEGER NOT NULL, inkorg VARCHAR(1000) NOT NULL,
+            antal_filer INTEGER NOT NULL);
+        CREATE INDEX ix_xlplan_korningar_budgetar ON xlplan_korningar (budgetar);
+        CREATE TABLE xlplan_nyckeltal (id INTEGER NOT NULL PRIMARY KEY,
+            korning INTEGER NOT NULL REFERENCES xlplan_korningar (id),
+            namnd VARCHAR(20) NOT NULL, slag VARCHAR(20) NOT NULL, objekt VARCHAR(500) NOT NULL,
+            varde VARCHAR(60) NOT NULL);
+        CREATE INDEX ix_xlplan_nyckeltal_korning ON xlplan_nyckeltal (korning);
+        INSERT INTO xlplan_korningar VALUES (1, '2025-03-05T10:00:00+00:00', 2025, '/inkorg', 3);
+        INSERT INTO xlplan_nyckeltal VALUES (1, 1, 'RS', 'netto', 'Totalt', '-390.25');
+    """)
+    con.commit()
+    con.close()
+    db = f"sqlite:///{path}"
+    consolidate(month_inbox(tmp_path, "2025-04"), tmp_path / "april.xlsx", database=db)
+    con = sqlite3.connect(path)
+    version = con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall()
+    columns = [r[1] for r in con.execute("PRAGMA table_info(xlplan_korningar)")]
+    con.close()
+    assert version == [("0002",)]
+    assert {"rapportmanad", "ersatt_av", "utfil", "utfil_sha256"} <= set(columns)
+    store = HistoryStore(db)
+    runs = store.list_runs()
+    assert [(r.id, r.rapportmanad, r.tid, r.active) for r in runs] == [
+        (1, None, "2025-03-05T10:00:00+00:00", True), (2, "2025-04", runs[1].tid, True)]
+    old = [(k, v) for run, k, v in store.figures_of() if run.id == 1]
+    assert old == [(("RS", "netto", "Totalt"), Decimal("-390.25"))]  # kept, exact
+    store.close()
+    HistoryStore(db).close()  # opening again: nothing left to migrate, no error
+
+
+def test_historik_lists_exports_and_removes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-02"), tmp_path / "feb.xlsx", database=db)
+    consolidate(month_inbox(tmp_path, "2025-03"), tmp_path / "mars.xlsx", database=db)
+    listed = xlplan("historik", "--db", db, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    from tests.conftest import sha256
+
+    assert [(r["rapportmanad"], r["antal_filer"], r["utfil_sha256"]) for r in runs] == [
+        ("2025-02", 2, sha256(tmp_path / "feb.xlsx")), ("2025-03", 2, sha256(tmp_path / "mars.xlsx"))]
+    text = xlplan("historik", "--db", db).stdout
+    assert "2025-03" in text and sha256(tmp_path / "mars.xlsx") in text
+
+    csv_out = xlplan("historik", "export", str(tmp_path / "h.csv"), "--db", db)
+    assert csv_out.returncode == 0, csv_out.stderr
+    lines = (tmp_path / "h.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "korning,budgetar,rapportmanad,tid,aktiv,namnd,slag,objekt,varde"
+    assert any(line.endswith(",ja,RS,netto,Totalt,-390") and ",2025-03," in line for line in lines)
+    assert xlplan("historik", "export", str(tmp_path / "h.xlsx"), "--db", db).returncode == 0
+    ws = openpyxl.load_workbook(tmp_path / "h.xlsx")["Historik"]
+    assert ws["A1"].value == "Körning" and ws.max_row == len(lines)  # same rows as the CSV
+    refused = xlplan("historik", "export", str(tmp_path / "h.txt"), "--db", db)
+    assert refused.returncode == 2 and ".xlsx eller .csv" in refused.stderr
+
+    first = runs[0]["id"]
+    import subprocess
+    import sys
+
+    no = subprocess.run([sys.executable, "-m", "xlplan", "historik", "ta-bort", str(first),
+                         "--db", db], input="nej\n", capture_output=True, text=True, timeout=60)
+    assert no.returncode == 1 and "Inget togs bort" in no.stdout
+    yes = xlplan("historik", "ta-bort", str(first), "--db", db, "--ja")
+    assert yes.returncode == 0 and "Tog bort körning" in yes.stdout
+    left = json.loads(xlplan("historik", "--db", db, "-f", "json").stdout)
+    assert [r["rapportmanad"] for r in left] == ["2025-03"]
+    missing = xlplan("historik", "--db", f"sqlite:///{tmp_path / 'ingen.db'}")
+    assert missing.returncode == 2 and "finns inte" in missing.stderr
+
+
+def test_removing_the_active_run_brings_back_the_one_it_replaced(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    march = month_inbox(tmp_path, "2025-03")
+    consolidate(march, tmp_path / "a.xlsx", database=db)
+    consolidate(march, tmp_path / "b.xlsx", database=db)
+    store = HistoryStore(db)
+    first, second = store.list_runs()
+    store.remove(second.id)
+    assert [(r.id, r.active) for r in store.list_runs()] == [(first.id, True)]
+    store.close()
+
+
+def test_history_as_a_pandas_dataframe(tmp_path: Path) -> None:
+    from xlplan.history import history_dataframe
+
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-03"), tmp_path / "mars.xlsx", database=db)
+    df = history_dataframe(db)
+    assert list(df.columns) == ["korning", "budgetar", "rapportmanad", "tid", "aktiv", "namnd",
+                                "slag", "objekt", "varde"]
+    net = df[(df.slag == "netto") & (df.objekt == "Totalt")].set_index("namnd")["varde"]
+    assert net.to_dict() == {"HSN": Decimal(-1250), "RS": Decimal(-390)}
+
+
+def test_cli_does_not_import_pandas_or_alembic_at_start() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import xlplan.cli; "
+            "print(sorted(m for m in ('pandas', 'alembic', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_missing_postgresql_driver_says_how_to_install_it(tmp_path: Path) -> None:
+    # pg8000 is not installed: the same error a machine without psycopg gets
+    folder = month_inbox(tmp_path, "2025-03")
+    outcome = consolidate(folder, tmp_path / "o.xlsx",
+                          database="postgresql+pg8000://xlplan@localhost/xlplan")
+    assert "pip install 'xlplan[postgres]'" in outcome.history_note
+
+
+@pytest.mark.parametrize("month", ["2025-13", "mars"])
+def test_manad_must_be_a_month(tmp_path: Path, month: str) -> None:
+    result = xlplan("consolidate", str(month_inbox(tmp_path, "2025-03")), "--out",
+                    str(tmp_path / "o.xlsx"), "--ingen-historik", "--manad", month)
+    assert result.returncode == 2 and "ÅÅÅÅ-MM" in result.stderr
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def _open(url: str) -> str:
+    try:
+        HistoryStore(url).close()
+    except Exception as exc:  # reported to the parent, which fails the test
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    url = f"sqlite:///{tmp_path / 'ny.db'}"
+    with mp.get_context("fork").Pool(4) as pool:
+        assert pool.map(_open, [url] * 8) == ["ok"] * 8
+    con = sqlite3.connect(tmp_path / "ny.db")
+    assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0002",)]
+    con.close()

@@ -1,0 +1,120 @@
+"""The Regionsammanställning as the ekonomidirektör sees it: rendered by LibreOffice to PDF,
+read back with openpyxl. Built from the demo's three planböcker (RS, HSN, RUN)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import range_boundaries
+
+from tests.engine import recalculate
+from xlplan.consolidation import consolidate
+from xlplan.demo import write_demo
+
+
+def region_workbook(tmp: Path) -> Path:
+    inbox = tmp / "inkorg"
+    write_demo(inbox)
+    out = tmp / "region.xlsx"
+    consolidate(inbox, out, region_name="Region Exempel")
+    return out
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+
+
+def test_oversikt_prints_on_one_landscape_page(tmp_path: Path) -> None:
+    out = region_workbook(tmp_path)
+    only = tmp_path / "oversikt.xlsx"  # the Översikt alone, to count its pages
+    wb = openpyxl.load_workbook(out)
+    assert all(ws.page_setup.orientation == "landscape" for ws in wb.worksheets)
+    assert all(ws.page_setup.paperSize == 9 for ws in wb.worksheets)  # A4, every sheet
+    pdf = recalculate(out, tmp_path / "pdf", fmt="pdf")
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    # the footer names the sheet and says "Sida 1 av N": page 1 is all of Översikt
+    assert "Översikt" in text and "Sida 1 av" in text
+    assert "Region Exempel – Regionsammanställning budgetår 2027 – rapportmånad 2027-03" in text
+    # and alone it is one page
+    for name in wb.sheetnames[1:]:
+        del wb[name]
+    wb.save(only)
+    assert pdf_pages(recalculate(only, tmp_path / "pdf1", fmt="pdf")) == 1
+    assert pdf_pages(pdf) < 39  # the whole workbook: no longer one page per few columns
+
+
+def test_every_value_stands_under_its_own_blocks_header(tmp_path: Path) -> None:
+    out = region_workbook(tmp_path)
+    ws = openpyxl.load_workbook(out)["Översikt"]
+    blocks = {t.displayName: range_boundaries(t.ref) for t in ws.tables.values()}
+    assert set(blocks) == {"OversiktNamnder", "OversiktResultat", "OversiktPrognos",
+                           "OversiktInvesteringar", "OversiktAtgardsplan", "OversiktFiler"}
+    # no two blocks share a cell
+    cells = {name: {(r, c) for r in range(b[1], b[3] + 1) for c in range(b[0], b[2] + 1)}
+             for name, b in blocks.items()}
+    names = list(cells)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not cells[a] & cells[b], (a, b)
+    # every value below the title lies in a block, or is the title line just above one
+    titles = {(b[1] - 1, 1) for b in blocks.values()}
+    owner = {cell: name for name, cs in cells.items() for cell in cs}
+    for row in ws.iter_rows(min_row=4):
+        for cell in row:
+            if cell.value is None:
+                continue
+            key = (cell.row, cell.column)
+            assert key in owner or key in titles, f"{cell.coordinate}={cell.value!r} outside a block"
+            if key in owner:  # the nearest header above it is its own block's
+                top = blocks[owner[key]][1]
+                assert all((r, cell.column) not in owner or owner[(r, cell.column)] == owner[key]
+                           for r in range(top, cell.row)), cell.coordinate
+    # hand-checked against the demo: HSN prognos −4 183,5 against budget −4 115,6 → −67,9
+    p = blocks["OversiktPrognos"]
+    rows = {ws.cell(r, 1).value: [ws.cell(r, c).value for c in range(3, 6)]
+            for r in range(p[1] + 1, p[3] + 1)}
+    assert [round(v, 1) for v in rows["HSN"]] == [-4115.6, -4183.5, -67.9]
+    assert ws.freeze_panes == "A4"
+    assert len(ws._charts) == 3  # net, budget and prognos, deviation
+
+
+def test_conditional_formats_tell_worse_better_errors_and_warnings_apart(tmp_path: Path) -> None:
+    out = region_workbook(tmp_path)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Översikt"]
+    rules = [(str(rng.sqref), rule.operator, rule.formula, rule.dxf.fill.bgColor.rgb)
+             for rng in ws.conditional_formatting for rule in rng.rules]
+    red, green, amber = "FFFFC7CE", "FFC6EFCE", "FFFFEB9C"
+    p = range_boundaries(ws.tables["OversiktPrognos"].ref)
+    deviation = f"E{p[1] + 1}:E{p[3]}"
+    assert (deviation, "lessThan", ["0"], red) in rules
+    assert (deviation, "greaterThan", ["0"], green) in rules
+    i = range_boundaries(ws.tables["OversiktInvesteringar"].ref)
+    assert (f"E{i[1] + 1}:E{i[3] - 1}", "lessThan", ["0"], red) in rules  # negative room
+    f = range_boundaries(ws.tables["OversiktFiler"].ref)
+    assert (f"C{f[1] + 1}:C{f[3]}", "greaterThan", ["0"], red) in rules  # errors
+    assert (f"D{f[1] + 1}:D{f[3]}", "greaterThan", ["0"], amber) in rules  # warnings
+    control = [(rule.formula, rule.dxf.fill.bgColor.rgb)
+               for rng in wb["Kontroll"].conditional_formatting for rule in rng.rules]
+    assert (['"Fel"'], red) in control and (['"Varning"'], amber) in control
+
+
+def test_detail_sheets_have_totals_rows_frozen_headers_and_print_titles(tmp_path: Path) -> None:
+    out = region_workbook(tmp_path)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Budgetram"]
+    table = ws.tables["Budgetram"]
+    assert table.totalsRowCount == 1
+    last = range_boundaries(table.ref)[3]
+    assert ws.cell(last, 1).value == "Summa"
+    assert str(ws.cell(last, 10).value).startswith("=SUBTOTAL(109,")
+    assert ws.freeze_panes == "B5" and ws.print_title_rows == "$4:$4"
+    recalculated = openpyxl.load_workbook(recalculate(out, tmp_path / "calc"), data_only=True)
+    # hand-worked from the demo: the three nämnder's Nettobudget, all rows, in mkr
+    body = [ws.cell(r, 11).value for r in range(5, last)]
+    assert round(recalculated["Budgetram"].cell(last, 11).value, 6) == round(sum(body), 6)

@@ -1,0 +1,82 @@
+"""A log file per run, for a scheduled job (systemd timer, Windows Task Scheduler).
+
+``run_logged(folder, name, job)`` runs ``job`` (which returns the exit code) and, when
+``folder`` is given, copies everything it prints (stdout and stderr) into
+``<folder>/<name>-YYYYMMDD-HHMMSS.log`` with a first line saying when it started and a last
+line with the exit code, so a scheduler's alert can point at the file. The exit code is the
+command's: 0 all valid, 1 written but with errors, 2 refused or could not run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from xlplan.errors import OutputError, XlplanError
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, stream: TextIO, log: TextIO) -> None:
+        self.stream, self.log = stream, log
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False  # no progress bar in a log
+
+
+def log_path(folder: Path, name: str, now: dt.datetime | None = None) -> Path:
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{name}-{stamp}.log"
+    n = 1
+    while path.exists():  # two runs in one second: never overwrite a log
+        n += 1
+        path = folder / f"{name}-{stamp}-{n}.log"
+    return path
+
+
+def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
+    """Run ``job`` and exit with its code; with ``folder``, log the run there."""
+    if folder is None:
+        raise typer.Exit(job())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = log_path(folder, name)
+        log = path.open("x", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"Loggmappen {folder} kan inte användas ({exc.strerror}).") from None
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    log.write(f"xlplan {name} startade {started}: {' '.join(sys.argv[1:])}\n")
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
+    code = 2
+    try:
+        code = job()
+    except XlplanError as exc:
+        print(exc.message, file=sys.stderr)
+        code = exc.exit_code
+    except Exception as exc:
+        print(f"Ett oväntat fel inträffade ({type(exc).__name__}).", file=sys.stderr)
+        code = 2
+    finally:
+        sys.stdout, sys.stderr = out, err
+        ended = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        log.write(f"xlplan {name} slutade {ended} med exit {code}\n")
+        log.close()
+    raise typer.Exit(code)
