@@ -155,11 +155,17 @@ def test_konsolidera_from_the_region_workbook(tmp_path: Path) -> None:
 
     folder = inbox(tmp_path)
     region = tmp_path / "region.xlsm"
-    new_region(region, 2025, inkorg=folder.name, utfil="sammanstallning.xlsx")
+    new_region(region, 2025, region="Region Jämtland Härjedalen", inkorg=folder.name,
+               utfil="sammanstallning.xlsx")
     book = remote_book(region)
     message = excel.konsolidera(book)
     assert message.startswith("Skrev sammanstallning.xlsx: 3 nämnder, budgetår 2025.")
     assert (tmp_path / "sammanstallning.xlsx").exists()
+    # the region's name in the workbook's Info reaches the Översikt's title
+    import openpyxl
+
+    title = openpyxl.load_workbook(tmp_path / "sammanstallning.xlsx")["Översikt"]["A1"].value
+    assert title.startswith("Region Jämtland Härjedalen")
     [values] = [a["values"] for a in actions(book) if a["func"] == "setValues"]
     rows = {row[0]: row[1] for row in values if row and isinstance(row[0], str)}
     assert rows["HSN"] == -1253 and rows["Regionens netto"] == -1708

@@ -320,7 +320,8 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
             database = _beside(fields.get("Databas") or settings.databas, base)
             with _status(book, f"xlplan konsoliderar {inbox} …"):
                 outcome = consolidate(base / inbox, base / out, database=database,
-                                      expected=settings.forvantade_namnder)
+                                      expected=settings.forvantade_namnder,
+                                      region_name=fields.get("Region") or settings.region)
         except XlplanError as exc:
             message = exc.message
         else:
