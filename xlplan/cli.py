@@ -67,13 +67,15 @@ def summary(
     ] = None,
 ) -> None:
     """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
-    from xlplan.compute import summarize
+    from xlplan.compute import check_previous, summarize
     from xlplan.settings import load_settings
     from xlplan.validation import validate as run
 
     settings = load_settings()
     report = run(file)
     previous = run(foregaende).planbok if foregaende is not None else None
+    if previous is not None:
+        check_previous(report.planbok, previous)  # another nämnd or year: exit 2
     result = summarize(report.planbok, settings, errors=report.errors, previous=previous)
     if format is Format.json:
         import json

@@ -1,0 +1,359 @@
+"""Every figure of a planbok, defined once: the rules, the summary (compute.py), the
+consolidation extract (extract.py) and the Excel handlers all read them from here.
+
+A figure is a :class:`Total`: the exact sum of the cells that could be read, the
+precision those cells were typed to (the rounding model, :mod:`xlplan.rounding`), and the
+cells that could not be read. ``known`` is None as soon as one cell is missing: a check or
+a consolidation never uses a figure it could not compute; the summary shows ``value`` (the
+readable cells) and says that the plan has errors.
+
+Column keys are the contract's (:mod:`xlplan.contract`); an unknown key raises
+:class:`~xlplan.model.UnknownColumn` (a programming error, never a silent blank).
+Åtgärdsplan effects are per year: nothing here adds the years together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlplan import contract as c
+from xlplan.model import Planbok, Row, TableData, Value
+from xlplan.rounding import Figure, Verdict, judge
+
+ZERO = Decimal(0)
+EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
+TRANSFER_KEYS = ("belopp", "belopp_1", "belopp_2")
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    figure: Figure
+    missing: tuple[str, ...] = ()  # cells that could not be read (each already a finding)
+
+    @property
+    def value(self) -> Decimal:
+        """The sum of the readable cells (for the summary, which says it has errors)."""
+        return self.figure.value
+
+    @property
+    def known(self) -> Decimal | None:
+        """The figure, or None when a cell it needs could not be read."""
+        return None if self.missing else self.figure.value
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+EMPTY = Total(Figure(ZERO))
+
+
+def total(values: Iterable[Value]) -> Total:
+    """The sum of ``values``; unusable cells are listed as missing, blanks count 0."""
+    usable: list[Figure] = []
+    missing: list[str] = []
+    for v in values:
+        if v.valid:
+            usable.append(v.figure)
+        else:
+            missing.append(v.ref)
+    return Total(Figure.sum(usable), tuple(missing))
+
+
+def combine(totals: Iterable[Total]) -> Total:
+    items = list(totals)
+    return Total(Figure.sum(t.figure for t in items), tuple(m for t in items for m in t.missing))
+
+
+def column(table: TableData, key: str, rows: Iterable[Row] | None = None) -> Total:
+    """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
+    hidden (cells that are SUBTOTAL formulas themselves are left out)."""
+    table.spec.column(key)  # an unknown key fails here, loudly
+    chosen = table.rows if rows is None else rows
+    return total(r[key] for r in chosen if not r[key].excluded_from_subtotal)
+
+
+# --- Budgetram --------------------------------------------------------------------------------
+
+
+def budget_type(row: Row) -> str:
+    """A blank (or unknown) Budgettyp counts as Tjänstemannabudget."""
+    return c.match_choice(row.text("budgettyp"), c.BUDGETTYPER) or c.TJANSTEMANNABUDGET
+
+
+def net_from_parts(row: Row) -> Figure | None:
+    """What the row's Nettobudget should be: the sum of its seven amounts (None if a part
+    is unusable)."""
+    parts = [row[k] for k in c.NET_PARTS]
+    if not all(p.valid for p in parts):
+        return None
+    return Figure.sum(p.figure for p in parts)
+
+
+def net_is_wrong(table: TableData, row: Row) -> bool:
+    """The row's typed Nettobudget differs from its parts beyond rounding (a nettofel)."""
+    net = row["nettobudget"]
+    if not table.has("nettobudget") or not net.valid:
+        return False
+    expected = net_from_parts(row)
+    return expected is not None and judge(net.figure, expected) is Verdict.DIFFERENT
+
+
+def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:
+    """A row's net as typed; ``corrected``: a wrong net replaced by the sum of its parts
+    (to tell a total that is wrong by itself from one that follows a wrong row)."""
+    if corrected and net_is_wrong(table, row):
+        expected = net_from_parts(row)
+        assert expected is not None
+        return Total(expected)
+    return total([row["nettobudget"]])
+
+
+def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total] | None:
+    """Σ Nettobudget per budget type; None without the table or its Nettobudget column."""
+    table = planbok.table(c.BUDGETRAM)
+    if table is None or not table.has("nettobudget"):
+        return None
+    out = {kind: EMPTY for kind in c.BUDGETTYPER}
+    for row in table.rows:
+        kind = budget_type(row)
+        out[kind] = combine((out[kind], row_net(table, row, corrected)))
+    return out
+
+
+def net(planbok: Planbok) -> Total | None:
+    """The nämnd's total net budget (all budget types)."""
+    per_type = nets_per_type(planbok)
+    return None if per_type is None else combine(per_type.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    label: str  # Område as written (first row)
+    ref: str  # its Område cell
+    net: Total
+    corrected: Total
+
+
+def nets_per_area(planbok: Planbok) -> dict[str, Area]:
+    """Σ Nettobudget per Område (by its normalised name), in table order."""
+    table = planbok.table(c.BUDGETRAM)
+    out: dict[str, Area] = {}
+    if table is None or not table.has("nettobudget") or not table.has("omrade"):
+        return out
+    for row in table.rows:
+        label = row.text("omrade")
+        if not label:
+            continue
+        key = c.norm(label)
+        net_, fixed = row_net(table, row), row_net(table, row, corrected=True)
+        before = out.get(key)
+        if before is None:
+            out[key] = Area(label, row["omrade"].ref, net_, fixed)
+        else:
+            out[key] = Area(before.label, before.ref, combine((before.net, net_)),
+                            combine((before.corrected, fixed)))
+    return out
+
+
+def per_kind(planbok: Planbok) -> dict[str, Total]:
+    """Each Budgetram amount column's sum over the rows (by contract key)."""
+    table = planbok.table(c.BUDGETRAM)
+    if table is None:
+        return {}
+    return {k: column(table, k) for k in c.NET_PARTS if table.has(k)}
+
+
+# --- Nettoram and Ramförändringar ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    previous: Total  # Σ Budgetram Y-1
+    current: Total  # Σ Budgetram Y
+
+    @property
+    def change(self) -> Figure:
+        """The frame's arithmetic change, Y − (Y-1) (negative: the frame grew)."""
+        return self.current.figure - self.previous.figure
+
+    @property
+    def received(self) -> Figure:
+        """What the nämnd received, seen from the nämnd (money in positive): net frames are
+        negative, so this is Budgetram Y-1 − Budgetram Y (−1 730,9 → −1 758,5: +27,6)."""
+        return self.previous.figure - self.current.figure
+
+    @property
+    def complete(self) -> bool:
+        return self.previous.complete and self.current.complete
+
+
+def frame(planbok: Planbok) -> Frame | None:
+    table = planbok.table(c.NETTORAM)
+    if table is None or not (table.has("ram") and table.has("ram_fg")) or not table.rows:
+        return None
+    return Frame(column(table, "ram_fg"), column(table, "ram"))
+
+
+def explained(planbok: Planbok) -> Total | None:
+    """Σ Ramförändringar › Belopp Y: what the listed changes give the nämnd."""
+    table = planbok.table(c.RAMFORANDRINGAR)
+    if table is None or not table.has("belopp") or not table.rows:
+        return None
+    return column(table, "belopp")
+
+
+def is_transfer(row: Row) -> bool:
+    return c.match_choice(row.text("typ"), ("Omdisponering",)) is not None
+
+
+def diarienummer(row: Row) -> str:
+    return row.text("diarienummer").upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    diarienummer: str
+    fran: str
+    till: str
+    amount: Value  # Belopp Y
+    row: Row
+
+
+def transfers(planbok: Planbok) -> list[Transfer]:
+    """The Omdisponering rows with a diarienummer."""
+    table = planbok.table(c.RAMFORANDRINGAR)
+    if table is None:
+        return []
+    return [Transfer(diarienummer(r), r.text("fran").upper(), r.text("till").upper(),
+                     r["belopp"], r)
+            for r in table.rows if is_transfer(r) and diarienummer(r)]
+
+
+def internal_transfers(planbok: Planbok) -> dict[str, list[Row]]:
+    """Transfers inside the nämnd (Från = Till = this nämnd), by diarienummer."""
+    namnd = planbok.info.namnd
+    out: dict[str, list[Row]] = {}
+    for t in transfers(planbok):
+        if namnd is not None and t.fran == t.till == namnd:
+            out.setdefault(t.diarienummer, []).append(t.row)
+    return out
+
+
+# --- Åtgärdsplan ---------------------------------------------------------------------------------
+
+
+def effect_years(planbok: Planbok) -> list[int]:
+    year = planbok.info.budgetar
+    return [] if year is None else [year, year + 1, year + 2]
+
+
+def effects_per_year(planbok: Planbok) -> dict[int, Total] | None:
+    """Σ Effekt per year, each measured against the base year (never added across years);
+    a blank year is no effect that year."""
+    table = planbok.table(c.ATGARDSPLAN)
+    years = effect_years(planbok)
+    if table is None or not table.rows or not years:
+        return None
+    return {y: column(table, key) if table.has(key) else EMPTY
+            for y, key in zip(years, EFFECT_KEYS, strict=True)}
+
+
+# --- Investeringar -------------------------------------------------------------------------------
+
+
+def budget_holder(row: Row, namnd: str | None) -> str:
+    """The nämnd that holds the budget; blank means this nämnd."""
+    return row.text("budgetansvar").upper() or (namnd or "")
+
+
+def year_usable(row: Row) -> bool:
+    """False when År holds something that is not a year (already an error at its cell)."""
+    v = row["ar"]
+    if v.blank:
+        return True
+    n = v.amount
+    return v.valid and n is not None and n == n.to_integral_value() and 1900 <= n <= 2200
+
+
+def investment_year(row: Row, budgetar: int | None) -> int | None:
+    """The investment's year: blank = the budget year; None when År is not a year."""
+    if not year_usable(row):
+        return None
+    v = row["ar"]
+    return budgetar if v.blank or v.amount is None else int(v.amount)
+
+
+def investments_per_holder(planbok: Planbok) -> dict[str, Total]:
+    """Σ Belopp (tkr) per Budgetansvar, all years."""
+    table = planbok.table(c.INVESTERINGAR)
+    out: dict[str, Total] = {}
+    if table is None or not table.has("belopp"):
+        return out
+    for row in table.rows:
+        holder = budget_holder(row, planbok.info.namnd) or "?"
+        out[holder] = combine((out.get(holder, EMPTY), total([row["belopp"]])))
+    return out
+
+
+def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
+    """Σ Belopp (tkr) per Budgetansvar for investments in ``year`` (default: the budget
+    year). An object whose År is not a year cannot be placed in a year: its holder's figure
+    is incomplete (the År cell is named as missing)."""
+    table = planbok.table(c.INVESTERINGAR)
+    info = planbok.info
+    wanted = info.budgetar if year is None else year
+    out: dict[str, Total] = {}
+    if table is None or not table.has("belopp") or wanted is None:
+        return out
+    for row in table.rows:
+        holder = budget_holder(row, info.namnd) or "?"
+        before = out.get(holder, EMPTY)
+        ar = investment_year(row, info.budgetar)
+        if ar is None:
+            out[holder] = Total(before.figure, (*before.missing, row["ar"].ref))
+        elif ar == wanted:
+            out[holder] = combine((before, total([row["belopp"]])))
+    return out
+
+
+def own_in_year(planbok: Planbok, year: int | None = None) -> Total | None:
+    """What this nämnd holds the budget for in ``year`` (default the budget year)."""
+    namnd = planbok.info.namnd
+    table = planbok.table(c.INVESTERINGAR)
+    if namnd is None or table is None or not table.has("belopp"):
+        return None
+    return held_in_year(planbok, year).get(namnd, EMPTY)
+
+
+# --- Prognos and Finansiering ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    budget: Total
+    utfall: Total
+    prognos: Total
+
+    @property
+    def avvikelse(self) -> Total:
+        """Helårsprognos − Budget (costs negative: positive is better than budget)."""
+        return Total(self.prognos.figure - self.budget.figure,
+                     self.prognos.missing + self.budget.missing)
+
+
+def forecast(planbok: Planbok) -> Forecast | None:
+    table = planbok.table(c.PROGNOS)
+    if table is None or not table.rows:
+        return None
+    return Forecast(*(column(table, k) if table.has(k) else EMPTY
+                      for k in ("budget", "utfall", "prognos")))
+
+
+def financing(planbok: Planbok) -> Total | None:
+    table = planbok.table(c.FINANSIERING)
+    if table is None or not table.rows or not table.has("belopp"):
+        return None
+    return column(table, "belopp")
