@@ -36,7 +36,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
 
     t = budgetram()
     t.totals = list(t.totals or [])
-    t.totals[2] = 175.5  # Externa intäkter: rows give 175.4
+    t.totals[2] = 175.9  # Externa intäkter: rows give 175.4 (0,5 off: beyond one 0,1 unit)
     path = full_plan(tmp_path, Budgetram=t)
     before = sha256(path)
     result = xlplan("validate", str(path), "-f", "json")
@@ -44,7 +44,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
     out = json.loads(result.stdout)
     errors = [f for f in out["findings"] if f["severity"] == "error"]
     assert [(f["code"], f["sheet"], f["cell"], f["expected"], f["actual"]) for f in errors] == [
-        ("summeringsfel", "Budgetram", "D8", "175.4", "175.5")]
+        ("summeringsfel", "Budgetram", "D8", "175.4", "175.9")]
     assert out["summary"]["errors"] == 1
     assert sha256(path) == before
 
@@ -54,7 +54,7 @@ def test_validate_text_report_groups_by_sheet(tmp_path: Path) -> None:
 
     t = budgetram()
     t.totals = list(t.totals or [])
-    t.totals[2] = 175.5
+    t.totals[2] = 175.9  # rows give 175.4: 0,5 off, beyond one 0,1 unit
     result = xlplan("validate", str(full_plan(tmp_path, Budgetram=t)))
     assert result.returncode == 1
     assert "1 fel" in result.stdout and "Blad: Budgetram" in result.stdout
