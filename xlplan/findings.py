@@ -101,7 +101,7 @@ CATALOGUE: dict[str, Entry] = {
         "{column} i {cell} innehåller felvärdet {text}. Rätta formeln eller skriv in beloppet.",
     ),
     "formel-utan-varde": Entry(
-        E, "En formel saknar beräknat värde (arbetsboken har inte räknats om och sparats).",
+        E, "En formel som inte är mallens saknar beräknat värde (mallens egna formler räknar xlplan ut).",
         "{column} i {cell} är en formel utan beräknat värde. Öppna filen i Excel, räkna om och spara.",
     ),
     "ogiltigt-varde": Entry(
@@ -206,7 +206,7 @@ CATALOGUE: dict[str, Entry] = {
         "Omdisponeringen på rad {row} går {direction} men beloppet i {cell} är {value}. Pengar in skrivs positivt, pengar ut negativt.",
     ),
     "oforklarad-ramforandring": Entry(
-        W, "Ramens förändring mot föregående år förklaras inte av Ramförändringar.",
+        W, "Det ramen fått mot föregående år (Budgetram Y-1 − Budgetram Y) förklaras inte av Ramförändringar.",
         "Ramen har fått {change} mot {prev_year} (Budgetram {prev_year} − Budgetram i år; pengar in positivt), men Ramförändringar förklarar {explained}. {diff} är oförklarat.",
     ),
     "ogiltigt-diarienummer": Entry(
