@@ -117,3 +117,34 @@ def test_consolidation_never_uses_a_figure_it_could_not_compute(tmp_path: Path) 
     out = json.dumps(region.to_json(), ensure_ascii=False)
     assert '"RUN"' not in json.dumps(region.to_json()["netto"])
     assert "run.xlsx" in out
+
+
+NET_COLUMNS = {k: 3 + i for i, k in enumerate(
+    ("externa_intakter", "interna_intakter", "personalkostnader", "lakemedel",
+     "ovriga_externa_kostnader", "avskrivningar", "interna_kostnader"))}
+NET_HEADERS = {k: h for k, h in zip(NET_COLUMNS, BUDGETRAM_HEADER[2:9], strict=True)}
+
+
+def test_the_template_formulas_are_recognised_in_the_forms_tools_write() -> None:
+    from xlplan.formulas import is_row_formula, is_totals_formula
+
+    def net(f: str) -> bool:  # row 5, the seven amounts in C..I
+        return is_row_formula("Budgetram", "nettobudget", f, 5, NET_COLUMNS, NET_HEADERS)
+
+    assert net("=SUM(Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]])")
+    assert net("=SUM([@[Externa intäkter]:[Interna kostnader]])")
+    assert net("=SUM($C$5:$I$5)") and net("=C5+D5+E5+F5+G5+H5+I5")
+    assert not net("=SUM(C5:H5)")  # leaves out Interna kostnader
+    assert not net("=SUM(C6:I6)")  # another row
+    assert not net("=C5*2") and not net("=SUM(C5:I5)*1.1")
+    assert not net("=A99999999+B1")  # not a reference this sheet can hold: no crash
+    cols = {"budget": 2, "prognos": 4, "avvikelse": 5}
+    heads = {"budget": "Budget", "prognos": "Helårsprognos", "avvikelse": "Avvikelse"}
+    dev = [is_row_formula("Prognos", "avvikelse", f, 7, cols, heads) for f in (
+        "=Prognos[[#This Row],[Helårsprognos]]-Prognos[[#This Row],[Budget]]",
+        "=[@Helårsprognos]-[@Budget]", "=D7-B7", "=B7-D7")]
+    assert dev == [True, True, True, False]
+    total = [is_totals_formula(f, "budget", cols, heads, (5, 9)) for f in (
+        "=SUBTOTAL(109,Prognos[Budget])", "=SUBTOTAL(109,B5:B9)", "=SUM(B5:B9)",
+        "=SUBTOTAL(109,B5:B8)", "=SUBTOTAL(9,B5:B9)")]
+    assert total == [True, True, False, False, False]

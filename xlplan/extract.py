@@ -131,7 +131,7 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
     for t in moves:
         _need(f"omdisponering {t.diarienummer}", figures.total([t.amount]), gaps)
     if gaps:
-        return None, ("siffror som inte gick att räkna ut (celler som inte är tal): "
+        return None, ("siffror som inte gick att räkna ut (celler som inte går att läsa som tal): "
                       + "; ".join(gaps))
     ex = Extract(
         namnd=info.namnd, namndnamn=info.namndnamn, budgetar=info.budgetar, enhet=enhet,

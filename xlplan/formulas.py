@@ -18,9 +18,9 @@ from xlplan.io.raw import parse_range, parse_ref
 
 _TABLE_PREFIX = re.compile(r"[^\W\d][\w.]*\[")
 _THIS_ROW_SIMPLE = re.compile(r"\[@\[([^\[\]:]+)\]\]")
-_SUM_RANGE = re.compile(r"^sum\(([a-z]{1,3}\d+:[a-z]{1,3}\d+)\)$")
-_SUBTOTAL_RANGE = re.compile(r"^subtotal\(109,([a-z]{1,3}\d+:[a-z]{1,3}\d+)\)$")
-_REF = re.compile(r"^[a-z]{1,3}\d+$")
+_SUM_RANGE = re.compile(r"^sum\(([a-z]{1,3}\d{1,7}:[a-z]{1,3}\d{1,7})\)$")
+_SUBTOTAL_RANGE = re.compile(r"^subtotal\(109,([a-z]{1,3}\d{1,7}:[a-z]{1,3}\d{1,7})\)$")
+_REF = re.compile(r"^[a-z]{1,3}\d{1,7}$")
 
 NET = (c.BUDGETRAM.name, "nettobudget")
 DEVIATION = (c.PROGNOS.name, "avvikelse")
