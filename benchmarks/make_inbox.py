@@ -70,7 +70,8 @@ def planbok(i: int, rng: random.Random) -> PlanbokData:
         "avskrivningstid": rng.choice((3, 5, 10, 20)),
     } for k in range(200)]
     data.tables["Prognos"] = [{
-        "omrade": row["omrade"], "budget": Decimal(0), "utfall": -tenth(rng, 0, 100),
+        "omrade": row["omrade"], "utfall": -tenth(rng, 0, 100),
+        "budget": sum((v for v in row.values() if isinstance(v, Decimal)), Decimal(0)),
         "prognos": -tenth(rng, 0, 400)} for row in budget]
     data.tables["Ramforandringar"] = [
         {"typ": "Uppräkning", "beskrivning": "LPIK", "belopp": -tenth(rng, 5, 50)},

@@ -116,11 +116,10 @@ def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total]
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget"):
         return None
-    out = {kind: EMPTY for kind in c.BUDGETTYPER}
+    groups: dict[str, list[Total]] = {kind: [] for kind in c.BUDGETTYPER}
     for row in table.rows:
-        kind = budget_type(row)
-        out[kind] = combine((out[kind], row_net(table, row, corrected)))
-    return out
+        groups[budget_type(row)].append(row_net(table, row, corrected))
+    return {kind: combine(items) for kind, items in groups.items()}
 
 
 def net(planbok: Planbok) -> Total | None:
@@ -134,27 +133,26 @@ class Area:
     label: str  # Område as written (first row)
     ref: str  # its Område cell
     net: Total
-    corrected: Total
+    corrected: Total  # with every wrong Nettobudget replaced by its parts' sum
+    wrong: tuple[str, ...] = ()  # the Nettobudget cells that are wrong (each a nettofel)
 
 
 def nets_per_area(planbok: Planbok) -> dict[str, Area]:
     """Σ Nettobudget per Område (by its normalised name), in table order."""
     table = planbok.table(c.BUDGETRAM)
-    out: dict[str, Area] = {}
     if table is None or not table.has("nettobudget") or not table.has("omrade"):
-        return out
+        return {}
+    groups: dict[str, list[Row]] = {}
     for row in table.rows:
         label = row.text("omrade")
-        if not label:
-            continue
-        key = c.norm(label)
-        net_, fixed = row_net(table, row), row_net(table, row, corrected=True)
-        before = out.get(key)
-        if before is None:
-            out[key] = Area(label, row["omrade"].ref, net_, fixed)
-        else:
-            out[key] = Area(before.label, before.ref, combine((before.net, net_)),
-                            combine((before.corrected, fixed)))
+        if label:
+            groups.setdefault(c.norm(label), []).append(row)
+    out: dict[str, Area] = {}
+    for key, rows in groups.items():
+        wrong = [r["nettobudget"].ref for r in rows if net_is_wrong(table, r)]
+        out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref,
+                        total(r["nettobudget"] for r in rows),
+                        combine(row_net(table, r, corrected=True) for r in rows), tuple(wrong))
     return out
 
 
@@ -289,13 +287,12 @@ def investment_year(row: Row, budgetar: int | None) -> int | None:
 def investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar, all years."""
     table = planbok.table(c.INVESTERINGAR)
-    out: dict[str, Total] = {}
     if table is None or not table.has("belopp"):
-        return out
+        return {}
+    groups: dict[str, list[Value]] = {}
     for row in table.rows:
-        holder = budget_holder(row, planbok.info.namnd) or "?"
-        out[holder] = combine((out.get(holder, EMPTY), total([row["belopp"]])))
-    return out
+        groups.setdefault(budget_holder(row, planbok.info.namnd) or "?", []).append(row["belopp"])
+    return {holder: total(values) for holder, values in groups.items()}
 
 
 def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
@@ -305,17 +302,22 @@ def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
     info = planbok.info
     wanted = info.budgetar if year is None else year
-    out: dict[str, Total] = {}
     if table is None or not table.has("belopp") or wanted is None:
-        return out
+        return {}
+    amounts: dict[str, list[Value]] = {}
+    unplaced: dict[str, list[str]] = {}
     for row in table.rows:
         holder = budget_holder(row, info.namnd) or "?"
-        before = out.get(holder, EMPTY)
         ar = investment_year(row, info.budgetar)
         if ar is None:
-            out[holder] = Total(before.figure, (*before.missing, row["ar"].ref))
+            unplaced.setdefault(holder, []).append(row["ar"].ref)
+            amounts.setdefault(holder, [])
         elif ar == wanted:
-            out[holder] = combine((before, total([row["belopp"]])))
+            amounts.setdefault(holder, []).append(row["belopp"])
+    out = {}
+    for holder, values in amounts.items():
+        t = total(values)
+        out[holder] = Total(t.figure, t.missing + tuple(unplaced.get(holder, ())))
     return out
 
 

@@ -32,7 +32,8 @@ class Value:
     cell: RawCell
     amount: Decimal | None = None  # AMOUNT/NUMBER columns: the number, None if blank or unusable
     valid: bool = True  # False: the cell holds something that is not a number (already a finding)
-    derived: Figure | None = None  # a template formula without a cached value, evaluated here
+    derived: Figure | None = None  # the amount with its precision (an evaluated template
+    # formula: its parts' precision); None for blank and unusable cells
 
     @property
     def ref(self) -> str:
@@ -414,7 +415,8 @@ def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding])
     """Type one cell as a number, recording what is wrong with it."""
     kind = cell.kind
     if kind is CellKind.NUMBER:
-        return Value(cell, from_excel(cell.value or "0"))
+        number = from_excel(cell.value or "0")
+        return Value(cell, number, True, Figure.typed(number))
     if kind is CellKind.BLANK:
         if cell.has_formula:
             findings.append(finding("formel-utan-varde", sheet, cell.ref, column=column))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 EXCEL_DIGITS = 15
 ZERO = Decimal(0)
@@ -29,14 +30,18 @@ class Verdict(Enum):
     DIFFERENT = "different"  # beyond rounding: an error where the check is an error
 
 
+@lru_cache(maxsize=65536)
 def precision(d: Decimal) -> Decimal | None:
     """The largest power of ten dividing ``d`` (its last significant place); None for 0."""
     if not d.is_finite() or d == 0:
         return None
-    n = d.normalize()
-    exponent = n.as_tuple().exponent
+    _, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
-    return Decimal(1).scaleb(exponent)
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return _POWERS.get(exponent + zeros) or Decimal(1).scaleb(exponent + zeros)
+
+
+_POWERS = {e: Decimal(1).scaleb(e) for e in range(-20, 21)}
 
 
 def finest(precisions: Iterable[Decimal | None]) -> Decimal | None:

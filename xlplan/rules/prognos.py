@@ -85,9 +85,7 @@ def check_against_budgetram(planbok: Planbok) -> Iterator[Finding]:
             continue
         if judge(v.figure, area.net.figure) is Verdict.EQUAL:
             continue
-        roots = [r["nettobudget"].ref for r in budget.rows
-                 if c.norm(r.text("omrade")) == key and figures.net_is_wrong(budget, r)]
-        cause = root_causes(v.figure, area.corrected.figure, roots)
+        cause = root_causes(v.figure, area.corrected.figure, list(area.wrong))
         if cause is not None:
             yield consequence(planbok, table, f"Budget för {label}", v.ref,
                               "områdets netto i Budgetram", v.number, area.net.value, cause)
