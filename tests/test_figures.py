@@ -150,3 +150,16 @@ def test_investments_of_a_nämnd_without_the_table_are_not_invented(tmp_path: Pa
     report = validate(write_book(tmp_path / "y.xlsx", plan_info(), t))
     held = figures.held_in_year(report.planbok)
     assert held["HSN"].known is None and held["HSN"].missing == ("H4",)
+
+
+def test_a_missing_amount_column_is_not_a_zero_for_consolidation(tmp_path: Path) -> None:
+    # Budgetram without its Nettobudget column (an error at the header): the net is unknown,
+    # so the planbok is not used; the table's has() refuses keys the contract lacks
+    header = BUDGETRAM_HEADER[:-1]
+    path = write_book(tmp_path / "x.xlsx", info("KTN", 2025), T("Budgetram", header, [
+        ["Trafik", TJ, 10, 0, -30, 0, 0, 0, 0]], at="A1", title=None))
+    report = validate(path)
+    assert [f.cell for f in report.findings if f.code == "kolumn-saknas"] == ["A1"]
+    assert extract(report.planbok) is None
+    with pytest.raises(UnknownColumn):
+        report.planbok.tables["Budgetram"].has("netobudget")

@@ -139,7 +139,7 @@ def budget_summary(planbok: Planbok) -> Budget | None:
     netto["Totalt"] = sum(netto.values(), ZERO)
     per_omrade = [(r.text("omrade"), figures.budget_type(r), _usable(r, "nettobudget"))
                   for r in table.rows]
-    kinds = figures.per_kind(planbok)
+    kinds = {k: v for k, v in figures.per_kind(planbok).items() if table.has(k)}
     per_slag = {KIND_KEYS[k]: v.value for k, v in kinds.items()}
     intakter = sum((kinds[k].value for k in c.INCOME_KEYS if k in kinds), ZERO)
     kostnader = sum((kinds[k].value for k in c.COST_KEYS if k in kinds), ZERO)

@@ -105,7 +105,10 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
         return None, "Info saknar Nämnd eller Budgetår"
     enhet = info.enhet
     gaps: list[str] = []
-    per_type = figures.nets_per_type(planbok) or {}
+    per_type = figures.nets_per_type(planbok)
+    if per_type is None:
+        gaps.append("netto (Budgetram eller dess kolumn Nettobudget saknas)")
+        per_type = {}
     netto_per_typ = {k: to_mkr(v, enhet) for k, t in per_type.items()
                      if (v := _need(f"netto {k}", t, gaps)) is not None}
     kinds = figures.per_kind(planbok)
@@ -127,6 +130,11 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
                   for h, t in figures.investments_per_holder(planbok).items()}
     held = {h: _need(f"investeringar {h} {info.budgetar}", t, gaps)
             for h, t in figures.held_in_year(planbok).items()}
+    for spec, amount_key in ((c.INVESTERINGAR, "belopp"), (c.RAMFORANDRINGAR, "belopp")):
+        table = planbok.table(spec)
+        if table is not None and table.rows and not table.has(amount_key):
+            header = spec.column(amount_key).header_for(info.budgetar)
+            gaps.append(f"{spec.name} ({table.header_ref}: kolumnen {header} saknas)")
     moves = figures.transfers(planbok)
     for t in moves:
         _need(f"omdisponering {t.diarienummer}", figures.total([t.amount]), gaps)

@@ -75,6 +75,13 @@ def column(table: TableData, key: str, rows: Iterable[Row] | None = None) -> Tot
     return total(r[key] for r in chosen if not r[key].excluded_from_subtotal)
 
 
+def column_or_missing(table: TableData, key: str) -> Total:
+    """A column's sum; a column the table lacks (an error at its header) is missing."""
+    if table.has(key):
+        return column(table, key)
+    return Total(Figure(ZERO), (table.header_ref,))
+
+
 # --- Budgetram --------------------------------------------------------------------------------
 
 
@@ -161,7 +168,7 @@ def per_kind(planbok: Planbok) -> dict[str, Total]:
     table = planbok.table(c.BUDGETRAM)
     if table is None:
         return {}
-    return {k: column(table, k) for k in c.NET_PARTS if table.has(k)}
+    return {k: column_or_missing(table, k) for k in c.NET_PARTS}
 
 
 # --- Nettoram and Ramförändringar ---------------------------------------------------------------
@@ -255,8 +262,7 @@ def effects_per_year(planbok: Planbok) -> dict[int, Total] | None:
     years = effect_years(planbok)
     if table is None or not table.rows or not years:
         return None
-    return {y: column(table, key) if table.has(key) else EMPTY
-            for y, key in zip(years, EFFECT_KEYS, strict=True)}
+    return {y: column_or_missing(table, key) for y, key in zip(years, EFFECT_KEYS, strict=True)}
 
 
 # --- Investeringar -------------------------------------------------------------------------------
@@ -350,12 +356,11 @@ def forecast(planbok: Planbok) -> Forecast | None:
     table = planbok.table(c.PROGNOS)
     if table is None or not table.rows:
         return None
-    return Forecast(*(column(table, k) if table.has(k) else EMPTY
-                      for k in ("budget", "utfall", "prognos")))
+    return Forecast(*(column_or_missing(table, k) for k in ("budget", "utfall", "prognos")))
 
 
 def financing(planbok: Planbok) -> Total | None:
     table = planbok.table(c.FINANSIERING)
-    if table is None or not table.rows or not table.has("belopp"):
+    if table is None or not table.rows:
         return None
-    return column(table, "belopp")
+    return column_or_missing(table, "belopp")

@@ -111,6 +111,10 @@ class TableData:
     raw: RawTable
 
     def has(self, key: str) -> bool:
+        """Is the contract column ``key`` in this table? An unknown key is a programming
+        error (UnknownColumn), never a silent False."""
+        if key not in self.columns and not self.spec.has_key(key):
+            raise UnknownColumn(f"{self.spec.name} has no column key {key!r}")
         return key in self.columns
 
     def header(self, key: str) -> str:
