@@ -158,3 +158,19 @@ def test_diarienummer_with_a_colon_is_accepted_everywhere(tmp_path: Path) -> Non
     bad = validate(rs(tmp_path / "rs2.xlsx", [
         ["Övrigt", "Udda", "RS 216:13 2019", None, None, 1.0, None, None]]))
     assert [f.cell for f in bad.findings if f.code == "ogiltigt-diarienummer"] == ["D6"]
+
+
+def test_a_transfer_booked_in_tkr_at_one_namnd_and_mkr_at_the_other(tmp_path: Path) -> None:
+    # HSN keeps its plan in tkr: −4 500 tkr is the −4,5 mkr RS books as +4,5
+    folder = tmp_path / "in"
+    folder.mkdir()
+    planbok(folder / "hsn.xlsx", "HSN", [
+        ["Division Medicin", TJ, 80000, None, -1000000, None, None, None, None, -920000],
+    ], [[TJ, -914500, -920000, None, None]], [
+        ["Uppräkning", "LPIK", None, None, None, 10000, None, None],
+        ["Omdisponering", "Samordning till RS", "RS/482/2024", "HSN", "RS", -4500, None, None],
+    ], **{"Belopp i": "tkr"})
+    rs(folder / "rs.xlsx")
+    region = consolidate(folder, tmp_path / "r.xlsx").region
+    assert [(t.diarienummer, t.status) for t in region.transfers] == [("RS/482/2024", "ok")]
+    assert region.findings == []

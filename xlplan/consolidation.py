@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
-from xlplan.extract import Extract, Transfer, extract_or_reason, internal_items_cancel
+from xlplan.extract import (
+    Extract,
+    Transfer,
+    extract_or_reason,
+    internal_items_cancel,
+    transfers_balance,
+)
 from xlplan.findings import Finding, finding
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
@@ -308,7 +314,7 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
                     file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})")))
         elif len(present) < 2 and not internal:
             status = "ej kontrollerbar"  # the other nämnd's planbok is not in the inbox
-        elif not transfers_balance(sides):
+        elif not transfers_balance([t for _, _, t in sides]):
             status = "olika belopp"
             detail = ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
                                for n, file, t in sides)
@@ -320,19 +326,6 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
             status = "ok"
         checks.append(TransferCheck(dnr, sides, status, total))
     return checks
-
-
-def transfers_balance(sides: list[tuple[str, str, Transfer]]) -> bool:
-    """Money in equals money out, within rounding (:mod:`xlplan.rounding`)."""
-    from xlplan.rounding import Figure, Verdict, judge
-
-    def side(ts: list[Transfer]) -> Figure:
-        return Figure.sum(Figure(abs(t.belopp_mkr), t.precision_mkr, abs(t.belopp_mkr))
-                          for t in ts)
-
-    incoming = side([t for _, _, t in sides if t.belopp_mkr > 0])
-    outgoing = side([t for _, _, t in sides if t.belopp_mkr < 0])
-    return judge(incoming, outgoing) is not Verdict.DIFFERENT
 
 
 @dataclass

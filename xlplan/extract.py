@@ -214,3 +214,17 @@ def internal_items_cancel(extracts: list[Extract]) -> bool:
     costs = Figure(-sum((e.interna_kostnader_mkr for e in extracts), ZERO),
                    finest(e.precision_mkr.get("interna_kostnader") for e in extracts))
     return judge(income, costs) is not Verdict.DIFFERENT
+
+
+def transfers_balance(transfers: list[Transfer]) -> bool:
+    """The sides of one omdisponering (across nämnder, or inside one): money in equals money
+    out, within rounding (each side with its own precision, tkr converted to mkr)."""
+    from xlplan.rounding import Figure, Verdict, judge
+
+    def side(ts: list[Transfer]) -> Figure:
+        return Figure.sum(Figure(abs(t.belopp_mkr), t.precision_mkr, abs(t.belopp_mkr))
+                          for t in ts)
+
+    incoming = side([t for t in transfers if t.belopp_mkr > 0])
+    outgoing = side([t for t in transfers if t.belopp_mkr < 0])
+    return judge(incoming, outgoing) is not Verdict.DIFFERENT
