@@ -148,3 +148,12 @@ def test_the_template_formulas_are_recognised_in_the_forms_tools_write() -> None
         "=SUBTOTAL(109,Prognos[Budget])", "=SUBTOTAL(109,B5:B9)", "=SUM(B5:B9)",
         "=SUBTOTAL(109,B5:B8)", "=SUBTOTAL(9,B5:B9)")]
     assert total == [True, True, False, False, False]
+
+
+def test_hostile_formula_text_is_not_evaluated_and_costs_nothing() -> None:
+    from xlplan.formulas import is_row_formula, is_totals_formula
+
+    long = "=" + "a." * 4000 + "[x]"
+    assert not is_row_formula("Budgetram", "nettobudget", long, 5, NET_COLUMNS, NET_HEADERS)
+    assert not is_totals_formula("=SUBTOTAL(109," + "a." * 4000 + ")", "externa_intakter",
+                                 NET_COLUMNS, NET_HEADERS, (5, 9))

@@ -26,6 +26,9 @@ NET = (c.BUDGETRAM.name, "nettobudget")
 DEVIATION = (c.PROGNOS.name, "avvikelse")
 
 
+MAX_LENGTH = 300  # the template's formulas are far shorter; longer text is never one
+
+
 def normalise(formula: str) -> str:
     """Case, spaces, ``$``, ``_xlfn.``, escapes and table names removed; ``[#This Row],``
     written as ``@``."""
@@ -47,6 +50,8 @@ def _cell(ref: str) -> tuple[int, int] | None:
 def is_row_formula(table: str, key: str, formula: str, row: int,
                    columns: dict[str, int], headers: dict[str, str]) -> bool:
     """Is ``formula`` in data row ``row`` the template's formula for (table, key)?"""
+    if len(formula) > MAX_LENGTH:
+        return False
     f = normalise(formula)
     if (table, key) == NET:
         parts = [k for k in c.NET_PARTS if k in columns]
@@ -82,6 +87,8 @@ def is_totals_formula(formula: str, key: str, columns: dict[str, int], headers: 
                       body: tuple[int, int]) -> bool:
     """Is ``formula`` the template's ``SUBTOTAL(109,[Column])`` for column ``key``, whose
     data rows are ``body`` (first, last)?"""
+    if len(formula) > MAX_LENGTH:
+        return False
     f = normalise(formula)
     if f in (f"subtotal(109,[{_header(headers[key])}])",
              f"subtotal(109,[[{_header(headers[key])}]])"):
