@@ -254,8 +254,8 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
     info = planbok.info
     if table is None or not table.rows:
         return None
-    total = ZERO
-    holders: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    total = figures.column(table, "belopp").value if table.has("belopp") else ZERO
+    holders = {h: t.value for h, t in figures.investments_per_holder(planbok).items()}
     categories: dict[str, Decimal] = defaultdict(lambda: ZERO)
     kinds: dict[str, Decimal] = defaultdict(lambda: ZERO)
     own = figures.own_in_year(planbok)
@@ -266,9 +266,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
         y: {"avskrivning": ZERO, "internranta": ZERO, "summa": ZERO} for y in years}
     for row in table.rows:
         amount = _usable(row, "belopp")
-        total += amount
         holder = budget_holder(row, info.namnd) or "?"
-        holders[holder] += amount
         categories[c.match_choice(row.text("kategori"), c.KATEGORIER) or "Ej angiven"] += amount
         kinds[c.match_choice(row.text("typ"), c.INVESTERINGSTYPER) or "Ej angiven"] += amount
         year = investment_year(row, info.budgetar)
@@ -285,7 +283,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
             elsewhere.append((row.text("objekt"), holder, amount))
     ram = info.investeringsram
     return Investments(
-        total, dict(holders), dict(categories), dict(kinds), own_this_year, ram,
+        total, holders, dict(categories), dict(kinds), own_this_year, ram,
         None if ram is None else ram - own_this_year, elsewhere, running,
         settings.internranta, settings.avskrivning_start,
     )

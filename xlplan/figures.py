@@ -219,7 +219,9 @@ def diarienummer(row: Row) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Transfer:
+class TransferRow:
+    """An Omdisponering row of Ramförändringar."""
+
     diarienummer: str
     fran: str
     till: str
@@ -227,12 +229,12 @@ class Transfer:
     row: Row
 
 
-def transfers(planbok: Planbok) -> list[Transfer]:
+def transfers(planbok: Planbok) -> list[TransferRow]:
     """The Omdisponering rows with a diarienummer."""
     table = planbok.table(c.RAMFORANDRINGAR)
     if table is None:
         return []
-    return [Transfer(diarienummer(r), r.text("fran").upper(), r.text("till").upper(),
+    return [TransferRow(diarienummer(r), r.text("fran").upper(), r.text("till").upper(),
                      r["belopp"], r)
             for r in table.rows if is_transfer(r) and diarienummer(r)]
 

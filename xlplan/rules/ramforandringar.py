@@ -15,10 +15,6 @@ from xlplan.rounding import Figure, Verdict, judge
 AMOUNT_KEYS = figures.TRANSFER_KEYS
 
 
-def is_transfer(text: str) -> bool:
-    return c.match_choice(text, ("Omdisponering",)) is not None
-
-
 def check_transfers(planbok: Planbok) -> Iterator[Finding]:
     table = planbok.table(c.RAMFORANDRINGAR)
     namnd = planbok.info.namnd
@@ -28,7 +24,7 @@ def check_transfers(planbok: Planbok) -> Iterator[Finding]:
         diarie = row["diarienummer"]
         if not diarie.blank and not c.DIARIENUMMER.match(diarie.text.upper()):
             yield finding("ogiltigt-diarienummer", table.sheet, diarie.ref, value=diarie.text[:40])
-        if not is_transfer(row.text("typ")):
+        if not figures.is_transfer(row):
             continue
         missing = [(name, row[key]) for key, name in
                    (("diarienummer", "diarienummer"), ("fran", "Från"), ("till", "Till"))
