@@ -140,6 +140,22 @@ def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
     if judge(explained.figure, received) is Verdict.EQUAL:
         return
     year = planbok.info.budgetar
+    # an internal transfer that does not net to zero has its own finding; if it alone
+    # explains the difference, this follows from it
+    roots: list[str] = []
+    imbalance = Figure(Decimal(0))
+    for rows in figures.internal_transfers(planbok).values():
+        values = [r["belopp"] for r in rows]
+        net = Figure.sum(v.figure for v in values)
+        if all(v.valid for v in values) and net.value != 0:
+            roots += [v.ref for v in values]
+            imbalance = imbalance + net
+    cause = root_causes(explained.figure - imbalance, received, roots)
+    if cause is not None:
+        yield consequence(planbok, ram, "Ramförändringar", ram.header_ref,
+                          "det ramen fått mot föregående år", explained.value, received.value,
+                          cause)
+        return
 
     def fmt(d: Decimal) -> str:
         return planbok.fmt(c.NETTORAM, d)
