@@ -67,12 +67,11 @@ def combine(totals: Iterable[Total]) -> Total:
     return Total(Figure.sum(t.figure for t in items), tuple(m for t in items for m in t.missing))
 
 
-def column(table: TableData, key: str, rows: Iterable[Row] | None = None) -> Total:
+def column(table: TableData, key: str) -> Total:
     """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
     hidden (cells that are SUBTOTAL formulas themselves are left out)."""
     table.spec.column(key)  # an unknown key fails here, loudly
-    chosen = table.rows if rows is None else rows
-    return total(r[key] for r in chosen if not r[key].excluded_from_subtotal)
+    return total(r[key] for r in table.rows if not r[key].excluded_from_subtotal)
 
 
 def column_or_missing(table: TableData, key: str) -> Total:
@@ -127,12 +126,6 @@ def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total]
     for row in table.rows:
         groups[budget_type(row)].append(row_net(table, row, corrected))
     return {kind: combine(items) for kind, items in groups.items()}
-
-
-def net(planbok: Planbok) -> Total | None:
-    """The nämnd's total net budget (all budget types)."""
-    per_type = nets_per_type(planbok)
-    return None if per_type is None else combine(per_type.values())
 
 
 @dataclass(frozen=True, slots=True)

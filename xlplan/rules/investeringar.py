@@ -25,10 +25,9 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
             yield finding("ogiltigt-varde", table.sheet, holder.ref, column="Budgetansvar",
                           value=holder.text[:60], allowed="en nämndkod som RS eller HSN")
         year = row["ar"]
-        if table.has("ar") and year.valid and not year.blank:
-            n = year.amount
-            if n is None or n != n.to_integral_value() or not 1900 <= n <= 2200:
-                yield finding("ogiltigt-ar", table.sheet, year.ref, value=year.text[:20])
+        # text in År is already an ej-tal error; a number that is not a year is one here
+        if table.has("ar") and year.valid and not figures.year_usable(row):
+            yield finding("ogiltigt-ar", table.sheet, year.ref, value=year.text[:20])
         life = row["avskrivningstid"]
         if table.has("avskrivningstid") and life.valid and not row["belopp"].blank:
             if life.blank:
