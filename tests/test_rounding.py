@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.books import BUDGETRAM_HEADER, PROGNOS_HEADER, T, info, nettoram_header, write_book
 from xlplan import validate
@@ -140,3 +142,15 @@ def test_prognos_budget_against_budgetram_within_rounding(tmp: Path) -> None:
     assert codes(run(-731.0)) == [("avrundningsdifferens", "B11")]  # −731 whole: one unit 1
     assert codes(run(-731.2)) == [("prognos-budget-avvikelse", "B11")]  # 0,3: three tenths
     assert run(-731.2).errors == 0  # a warning, not an error
+
+
+amounts = st.decimals(min_value=D("-99999.9"), max_value=D("99999.9"), places=1,
+                      allow_nan=False, allow_infinity=False)
+
+
+@given(amounts, amounts)
+def test_the_verdict_does_not_depend_on_the_unit(a: D, b: D) -> None:
+    # the same two figures kept in mkr and in tkr (× 1000) are judged alike, both ways round
+    in_mkr = judge(Figure.typed(a), Figure.typed(b))
+    in_tkr = judge(Figure.typed(a * 1000), Figure.typed(b * 1000))
+    assert in_mkr is in_tkr is judge(Figure.typed(b), Figure.typed(a))
