@@ -5,11 +5,14 @@ Budgetram
   Division Kirurgi  T:  95.1 + 60.2 − 1040.6 − 210.3 − 410.8 − 30.1 − 217.7 = −1754.2
   Nämnden           F:   0   +  0.6 −    2.9 −   0   −   0.8 −  0   −   0   =    −3.1
   totals: 175.4 | 106.4 | −2193.7 | −851.0 | −791.7 | −55.5 | −478.6 | −4088.7
-Nettoram: T 2025 = −2331.4 − 1754.2 = −4085.6, F = −3.1; change vs 2024
-  (−4088.7) − (−3993.1) = −95.6 = Ramförändringar 2025: −100.1 − 4.5 + 9.0
+Nettoram: T 2025 = −2331.4 − 1754.2 = −4085.6, F = −3.1; received against 2024 (money in
+  positive, Budgetram 2024 − Budgetram 2025) (−3993.1) − (−4088.7) = +95.6
+  = Ramförändringar 2025: +91.1 (uppräkning in) − 4.5 (omdisponering out to RS) + 9.0
 Åtgärdsplan totals per year: 120+40+25 = 185; 180+0+25 = 205; 200+60+25 = 285
 Investeringar (tkr): 9000 + 8500 + 9500 = 27 000; HSN holds 9000 + 9500 = 18 500 ≤ 20 000
-Prognos: Avvikelse −2372.0 − (−2331.4) = −40.6; −1781.5 − (−1754.2) = −27.3; sum −67.9
+Prognos (one row per Budgetram område, Budget = its net): Avvikelse −2372.0 − (−2331.4) = −40.6;
+  −1781.5 − (−1754.2) = −27.3; Nämnden −3.1 − (−3.1) = 0; totals Budget −4088.7,
+  Utfall −610.2 − 450.9 − 0.7 = −1061.8, Helårsprognos −4156.6, Avvikelse −67.9
 """
 
 from __future__ import annotations
@@ -55,10 +58,10 @@ def nettoram() -> T:
 
 def ramforandringar() -> T:
     return T("Ramforandringar", ramforandring_header(Y), [
-        ["Uppräkning", "LPIK", None, None, None, -100.1, -100.1, -100.1],
+        ["Uppräkning", "LPIK", None, None, None, 91.1, 91.1, 91.1],
         ["Omdisponering", "Samordning till RS", "RS/482/2024", "HSN", "RS", -4.5, -4.5, -4.5],
         ["Riktat statsbidrag", "Kömiljard", None, None, None, 9.0, None, None],
-    ], totals=["Summa", None, None, None, None, -95.6, -104.6, -104.6], sheet="Ramförändringar")
+    ], totals=["Summa", None, None, None, None, 95.6, 86.6, 86.6], sheet="Ramförändringar")
 
 
 def atgardsplan() -> T:
@@ -86,7 +89,8 @@ def prognos() -> T:
     return T("Prognos", PROGNOS_HEADER, [
         ["Division Medicin", -2331.4, -610.2, -2372.0, -40.6],
         ["Division Kirurgi", -1754.2, -450.9, -1781.5, -27.3],
-    ], totals=["Summa", -4085.6, -1061.1, -4153.5, -67.9], sheet="Prognos")
+        ["Nämnden", -3.1, -0.7, -3.1, 0.0],
+    ], totals=["Summa", -4088.7, -1061.8, -4156.6, -67.9], sheet="Prognos")
 
 
 def plan_info(**more: Any) -> T:

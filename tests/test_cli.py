@@ -36,7 +36,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
 
     t = budgetram()
     t.totals = list(t.totals or [])
-    t.totals[2] = 175.5  # Externa intäkter: rows give 175.4
+    t.totals[2] = 175.9  # Externa intäkter: rows give 175.4 (0,5 off: beyond one 0,1 unit)
     path = full_plan(tmp_path, Budgetram=t)
     before = sha256(path)
     result = xlplan("validate", str(path), "-f", "json")
@@ -44,7 +44,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
     out = json.loads(result.stdout)
     errors = [f for f in out["findings"] if f["severity"] == "error"]
     assert [(f["code"], f["sheet"], f["cell"], f["expected"], f["actual"]) for f in errors] == [
-        ("summeringsfel", "Budgetram", "D8", "175.4", "175.5")]
+        ("summeringsfel", "Budgetram", "D8", "175.4", "175.9")]
     assert out["summary"]["errors"] == 1
     assert sha256(path) == before
 
@@ -54,7 +54,7 @@ def test_validate_text_report_groups_by_sheet(tmp_path: Path) -> None:
 
     t = budgetram()
     t.totals = list(t.totals or [])
-    t.totals[2] = 175.5
+    t.totals[2] = 175.9  # rows give 175.4: 0,5 off, beyond one 0,1 unit
     result = xlplan("validate", str(full_plan(tmp_path, Budgetram=t)))
     assert result.returncode == 1
     assert "1 fel" in result.stdout and "Blad: Budgetram" in result.stdout
@@ -97,16 +97,24 @@ def test_demo_writes_books_and_reports(tmp_path: Path) -> None:
     reports = [json.loads(line) for line in
                xlplan("demo", "--out", str(tmp_path / "d2"), "-f", "json").stdout.splitlines()]
     hsn = next(r for r in reports if r["file"].endswith("HSN-2027.xlsx"))
-    # the slips planted in xlplan/demo.py, each at its cell: J7 Kirurgi's net with digits
-    # swapped (and so the net column's total J10 and the Nettoram C5), D10 a total without
-    # the 0,6 row, F8 cost shifting, H9 not risk-assessed, J9 a target typed as an effect,
-    # G8 investments 18 500 tkr over the 15 000 tkr frame
-    assert sorted((f["code"], f["cell"]) for f in hsn["findings"]
+    # the slips planted in xlplan/demo.py, each at its cell and each counted once: J7
+    # Kirurgi's net with digits swapped, D10 a total without the 0,6 row, F8 cost shifting,
+    # H9 not risk-assessed, J9 a target typed as an effect, G8 investments 18 500 tkr over
+    # the 15 000 tkr frame
+    assert sorted((f["code"], f["sheet"], f["cell"]) for f in hsn["findings"]
                   if f["severity"] == "error") == sorted([
-        ("nettofel", "J7"), ("summeringsfel", "J10"), ("nettoram-avvikelse", "C5"),
-        ("summeringsfel", "D10"), ("overvaltring", "F8"), ("ej-riskbedomd", "H9"),
-        ("ej-tal", "J9"), ("over-investeringsram", "G8")])
+        ("nettofel", "Budgetram", "J7"), ("summeringsfel", "Budgetram", "D10"),
+        ("overvaltring", "Åtgärdsplan", "F8"), ("ej-riskbedomd", "Åtgärdsplan", "H9"),
+        ("ej-tal", "Åtgärdsplan", "J9"), ("over-investeringsram", "Investeringar", "G8")])
+    # what follows from J7 alone (the net column's total J10, Nettoram C5, Prognos' Budget
+    # for Kirurgi C7) is a note naming J7
+    assert sorted((f["sheet"], f["cell"]) for f in hsn["findings"] if f["code"] == "foljdfel"
+                  ) == [("Budgetram", "J10"), ("Nettoram", "C5"), ("Prognos", "B7")]
+    assert hsn["summary"]["errors"] == 6
+    assert "planbok-HSN-2027.xlsx: 6 fel planterade, 6 fel hittade" in result.stdout
     assert [r["summary"]["errors"] for r in reports if "HSN" not in r["file"]] == [0, 0]
+    # the consistent nämnder are quiet: their ramförändringar explain their frames
+    assert [r["summary"]["warnings"] for r in reports if "HSN" not in r["file"]] == [0, 0]
     assert sorted(p.name for p in (tmp_path / "demo").glob("*.xlsx")) == [
         "planbok-HSN-2027.xlsx", "planbok-RS-2027.xlsx", "planbok-RUN-2027.xlsx"]
 

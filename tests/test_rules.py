@@ -53,12 +53,20 @@ def test_totals_exact_despite_float_noise(tmp: Path) -> None:
                  "summeringsfel") == []
 
 
-def test_totals_off_by_one_krona_in_tkr_is_an_error(tmp: Path) -> None:
-    t = T("Investeringar", INVESTERING_HEADER,
-          [["A", "Objekt 1", "Nyinvestering", "IT", "HSN", None, 1234, 5],
-           ["B", "Objekt 2", "Reinvestering", "IT", "HSN", None, 2000, 5]],
-          totals=["Summa", None, None, None, None, None, 3235, None], at="A1", title=None)
-    r = run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]), t, Investeringsram=10000)
+def test_totals_in_tkr_at_the_rounding_boundary(tmp: Path) -> None:
+    # rows 1234 + 2000 = 3234 tkr, typed to whole tkr: one unit is 1 tkr
+    def total(value: float) -> Report:
+        t = T("Investeringar", INVESTERING_HEADER,
+              [["A", "Objekt 1", "Nyinvestering", "IT", "HSN", None, 1234, 5],
+               ["B", "Objekt 2", "Reinvestering", "IT", "HSN", None, 2000, 5]],
+              totals=["Summa", None, None, None, None, None, value, None], at="A1", title=None)
+        return run(tmp, one_row_budget(["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]), t,
+                   Investeringsram=10000)
+
+    assert cells(total(3234), "summeringsfel") == cells(total(3234), "avrundningsdifferens") == []
+    r = total(3235)  # exactly one unit: within rounding, a warning
+    assert cells(r, "avrundningsdifferens") == ["G4"] and r.errors == 0
+    r = total(3236)  # two units: an error
     assert cells(r, "summeringsfel") == ["G4"]
     assert found(r, "summeringsfel")[0].expected == Decimal(3234)
 
@@ -100,7 +108,7 @@ def test_table_without_totals_row_is_valid(tmp: Path) -> None:
 
 def test_last_row_labelled_summa_is_read_as_totals(tmp: Path) -> None:
     t = T("Budgetram", BUDGETRAM_HEADER, [["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1],
-                                          ["Summa", None, 2, 0, 0, 0, 0, 0, 0, 2]],
+                                          ["Summa", None, 5, 0, 0, 0, 0, 0, 0, 5]],
           at="A1", title=None)
     r = run(tmp, t)
     assert cells(r, "summarad-som-datarad") == ["A3"]
@@ -111,13 +119,14 @@ def test_last_row_labelled_summa_is_read_as_totals(tmp: Path) -> None:
 
 
 def test_net_ok_and_net_wrong_with_missing_column_diagnosis(tmp: Path) -> None:
-    ok = run(tmp, one_row_budget(["X", TJ, 10, 2, -5, 0, -3, -1, 0, 3]))
+    # 10.2 + 2.1 − 5.3 − 3.4 − 1.5 = 2.1
+    ok = run(tmp, one_row_budget(["X", TJ, 10.2, 2.1, -5.3, 0, -3.4, -1.5, 0, 2.1]))
     assert found(ok, "nettofel") == []
-    # Nettobudget 4 where the parts sum to 3: the −1 Avskrivningar is left out
-    bad = run(tmp, one_row_budget(["X", TJ, 10, 2, -5, 0, -3, -1, 0, 4]))
+    # Nettobudget 3.6 where the parts sum to 2.1: the −1.5 Avskrivningar is left out
+    bad = run(tmp, one_row_budget(["X", TJ, 10.2, 2.1, -5.3, 0, -3.4, -1.5, 0, 3.6]))
     f = found(bad, "nettofel")
     assert [x.cell for x in f] == ["J2"]
-    assert (f[0].expected, f[0].actual) == (Decimal(3), Decimal(4))
+    assert (f[0].expected, f[0].actual) == (Decimal("2.1"), Decimal("3.6"))
     assert "Avskrivningar" in f[0].message
 
 
@@ -151,18 +160,28 @@ def test_nettoram_against_budgetram_with_rounding(tmp: Path) -> None:
 
 
 def test_frame_change_explained_or_not(tmp: Path) -> None:
-    budget = one_row_budget(["X", TJ, 0, 0, -110, 0, 0, 0, 0, -110])
-    ram = T("Nettoram", nettoram_header(2025), [[TJ, -100, -110, 0, 0]], at="A10", title=None)
+    # the frame goes from −100.3 to −110.3: the nämnd received −100.3 − (−110.3) = +10.0
+    # (money in positive, as ramförändringar are written)
+    budget = one_row_budget(["X", TJ, 0, 0, -110.3, 0, 0, 0, 0, -110.3])
+    ram = T("Nettoram", nettoram_header(2025), [[TJ, -100.3, -110.3, 0, 0]], at="A10",
+            title=None)
 
     def changes(amount: float) -> T:
         return T("Ramforandringar", ramforandring_header(2025),
                  [["Uppräkning", "Index", None, None, None, amount, None, None]],
                  at="A20", title=None)
 
-    assert found(run(tmp, budget, ram, changes(-10)), "oforklarad-ramforandring") == []
-    r = run(tmp, budget, ram, changes(-6))
+    assert found(run(tmp, budget, ram, changes(10.0)), "oforklarad-ramforandring") == []
+    r = run(tmp, budget, ram, changes(6.2))  # 10.0 − 6.2 = 3.8 unexplained
     f = found(r, "oforklarad-ramforandring")
-    assert [x.cell for x in f] == ["A10"] and "4,0" in f[0].message
+    assert [x.cell for x in f] == ["A10"] and "3,8" in f[0].message
+    # the frame's arithmetic change (−10.0) is not what it received: 20.0 unexplained
+    f = found(run(tmp, budget, ram, changes(-10.0)), "oforklarad-ramforandring")
+    assert [x.cell for x in f] == ["A10"] and "20,0" in f[0].message
+    # 9.9 is one unit (0.1) off: within rounding
+    r = run(tmp, budget, ram, changes(9.9))
+    assert found(r, "oforklarad-ramforandring") == [] and cells(r, "avrundningsdifferens") == [
+        "A10"]
 
 
 # --- Åtgärdsplan -------------------------------------------------------------------------------
@@ -290,11 +309,11 @@ def test_date_in_amount_cell(tmp: Path) -> None:
 def test_totals_row_net_checked_when_a_column_cannot_be(tmp: Path) -> None:
     # a #REF! in a row keeps the Externa intäkter total from being checked; the totals row
     # itself still has to add up: the net column total 6 = 5 + 1 is right, but the totals
-    # row's parts give 12 + 0 − 5 = 7
+    # row's parts give 14 + 0 − 5 = 9 (3 off: beyond one unit)
     t = T("Budgetram", BUDGETRAM_HEADER,
           [["X", TJ, "#REF!", 0, -5, 0, 0, 0, 0, 5], ["Y", TJ, 1, 0, 0, 0, 0, 0, 0, 1]],
-          totals=["Summa", None, 12, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
-    r = run(tmp, t)
+          totals=["Summa", None, 14, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
+    r = run(tmp, t)  # the totals row's parts give 14 − 5 = 9, not 6
     assert cells(r, "felvarde") == ["C2"]
     assert cells(r, "nettofel") == ["J4"]
 
@@ -302,8 +321,8 @@ def test_totals_row_net_checked_when_a_column_cannot_be(tmp: Path) -> None:
 def test_one_wrong_total_is_one_error(tmp: Path) -> None:
     t = T("Budgetram", BUDGETRAM_HEADER,
           [["X", TJ, 10, 0, -5, 0, 0, 0, 0, 5], ["Y", TJ, 1, 0, 0, 0, 0, 0, 0, 1]],
-          totals=["Summa", None, 12, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
-    r = run(tmp, t)
+          totals=["Summa", None, 15, 0, -5, 0, 0, 0, 0, 6], at="A1", title=None)
+    r = run(tmp, t)  # 15 against 10 + 1 = 11
     assert [(f.code, f.cell) for f in r.findings if f.severity.value == "error"] == [
         ("summeringsfel", "C4")]
 

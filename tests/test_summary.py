@@ -35,7 +35,9 @@ def test_budget_and_frame(tmp_path: Path) -> None:
     assert frame == {  # type: ignore[comparison-overlap]
         "budgetram_foregaende_ar": "-3993.1", "budgetram": "-4088.7", "forandring": "-95.6",
         "forandring_andel": str(D("-95.6") / D("3993.1")),
-        "forklarad_av_ramforandringar": "-95.6",  # −100.1 − 4.5 + 9.0
+        # received, seen from the nämnd: Budgetram 2024 − Budgetram 2025 = −3993.1 + 4088.7
+        "tillfort": "95.6",
+        "forklarad_av_ramforandringar": "95.6",  # +91.1 − 4.5 + 9.0
         "oforklarad": "0",
     }
 
@@ -89,8 +91,8 @@ def test_depreciation_schedule_conventions() -> None:
 def test_forecast(tmp_path: Path) -> None:
     p = summary_of(full_plan(tmp_path))["prognos"]
     assert p["rapportmanad"] == "2025-03"  # type: ignore[index]
-    assert p["totalt"] == {"budget": "-4085.6", "utfall": "-1061.1",  # type: ignore[index]
-                           "prognos": "-4153.5", "avvikelse": "-67.9"}
+    assert p["totalt"] == {"budget": "-4088.7", "utfall": "-1061.8",  # type: ignore[index]
+                           "prognos": "-4156.6", "avvikelse": "-67.9"}
 
 
 def test_cost_development_against_the_previous_year(tmp_path: Path) -> None:

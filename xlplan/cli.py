@@ -83,13 +83,15 @@ def summary(
     ] = None,
 ) -> None:
     """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
-    from xlplan.compute import summarize
+    from xlplan.compute import check_previous, summarize
     from xlplan.settings import load_settings
     from xlplan.validation import validate as run
 
     settings = load_settings()
     report = run(file)
     previous = run(foregaende).planbok if foregaende is not None else None
+    if previous is not None:
+        check_previous(report.planbok, previous)  # another nämnd or year: exit 2
     result = summarize(report.planbok, settings, errors=report.errors, previous=previous)
     if format is Format.json:
         import json
@@ -263,15 +265,22 @@ def demo(
     format: FormatOption = Format.text,
 ) -> None:
     """Skriv några fiktiva planböcker (en med avsiktliga fel), kontrollera dem och visa rapporten."""
-    from xlplan.demo import write_demo
+    from xlplan.demo import PLANTED, PLANTED_IN, write_demo
     from xlplan.validation import validate as run
 
     paths = write_demo(out)
     if format is Format.text:
         typer.echo(f"Skrev {len(paths)} fiktiva planböcker i {out}/.\n")
+    counts = []
     for path in paths:
-        _print_report(run(path), format)
+        report = run(path)
+        _print_report(report, format)
+        if f"-{PLANTED_IN}-" in path.name:
+            counts.append((path.name, report.errors))
     if format is Format.text:
+        for name, errors in counts:
+            typer.echo(f"{name}: {len(PLANTED)} fel planterade, {errors} fel hittade "
+                       "(ett per fel; det som bara följer av dem är noteringar).")
         typer.echo(f"Prova själv: xlplan validate {paths[1]}")
 
 

@@ -14,10 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from xlplan import contract as c
-from xlplan.model import Planbok, Row, TableData
+from xlplan import figures
+from xlplan.errors import XlplanError
+from xlplan.figures import budget_holder, investment_year
+from xlplan.model import Planbok, Row
 from xlplan.numbers import to_json
-from xlplan.rules.budgetram import explained_change, frame_change, net_per_type
-from xlplan.rules.investeringar import budget_holder, investment_year
 from xlplan.settings import Settings
 
 ZERO = Decimal(0)
@@ -47,10 +48,11 @@ class Budget:
 class Frame:
     ram_fg: Decimal
     ram: Decimal
-    forandring: Decimal
+    forandring: Decimal  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
     forandring_procent: Decimal | None
-    forklarad: Decimal | None  # Ramförändringar for Y
-    oforklarad: Decimal | None
+    tillfort: Decimal  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
+    forklarad: Decimal | None  # Ramförändringar for Y, seen from the nämnd
+    oforklarad: Decimal | None  # tillfort − forklarad
 
 
 @dataclass
@@ -132,34 +134,29 @@ def budget_summary(planbok: Planbok) -> Budget | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None:
         return None
-    per_type = net_per_type(table) or _net_per_type_lenient(table)
-    netto = {**per_type, "Totalt": sum(per_type.values(), ZERO)}
-    per_omrade = [(r.text("omrade"), c.match_choice(r.text("budgettyp"), c.BUDGETTYPER)
-                   or c.TJANSTEMANNABUDGET, _usable(r, "nettobudget")) for r in table.rows]
-    per_slag = {name: sum((_usable(r, key) for r in table.rows), ZERO)
-                for key, name in KIND_KEYS.items() if table.has(key)}
-    intakter = sum((per_slag.get(KIND_KEYS[k], ZERO) for k in c.INCOME_KEYS), ZERO)
-    kostnader = sum((per_slag.get(KIND_KEYS[k], ZERO) for k in c.COST_KEYS), ZERO)
+    per_type = figures.nets_per_type(planbok) or {k: figures.EMPTY for k in c.BUDGETTYPER}
+    netto = {k: v.value for k, v in per_type.items()}
+    netto["Totalt"] = sum(netto.values(), ZERO)
+    per_omrade = [(r.text("omrade"), figures.budget_type(r), _usable(r, "nettobudget"))
+                  for r in table.rows]
+    kinds = {k: v for k, v in figures.per_kind(planbok).items() if table.has(k)}
+    per_slag = {KIND_KEYS[k]: v.value for k, v in kinds.items()}
+    intakter = sum((kinds[k].value for k in c.INCOME_KEYS if k in kinds), ZERO)
+    kostnader = sum((kinds[k].value for k in c.COST_KEYS if k in kinds), ZERO)
     return Budget(netto, per_omrade, per_slag, intakter, kostnader)
 
 
-def _net_per_type_lenient(table: TableData) -> dict[str, Decimal]:
-    out = dict.fromkeys(c.BUDGETTYPER, ZERO)
-    for row in table.rows:
-        kind = c.match_choice(row.text("budgettyp"), c.BUDGETTYPER) or c.TJANSTEMANNABUDGET
-        out[kind] += _usable(row, "nettobudget")
-    return out
-
-
 def frame_summary(planbok: Planbok) -> Frame | None:
-    change = frame_change(planbok)
-    if change is None:
+    frame = figures.frame(planbok)
+    if frame is None:
         return None
-    prev, this, diff = change
-    percent = (diff / abs(prev)) if prev else None
-    explained = explained_change(planbok)
-    return Frame(prev, this, diff, percent, explained,
-                 None if explained is None else diff - explained)
+    prev, this = frame.previous.value, frame.current.value
+    change, received = frame.change.value, frame.received.value
+    percent = (change / abs(prev)) if prev else None
+    listed = figures.explained(planbok)
+    explained = None if listed is None or not listed.complete else listed.value
+    return Frame(prev, this, change, percent, received, explained,
+                 None if explained is None else received - explained)
 
 
 def cost_development(planbok: Planbok, settings: Settings,
@@ -197,24 +194,22 @@ def cost_development(planbok: Planbok, settings: Settings,
 
 # --- Åtgärdsplan ------------------------------------------------------------------------------
 
-EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
+EFFECT_KEYS = figures.EFFECT_KEYS
 
 
 def measures_summary(planbok: Planbok) -> Measures | None:
     table = planbok.table(c.ATGARDSPLAN)
-    year = planbok.info.budgetar
-    if table is None or not table.rows or year is None:
+    per_year = figures.effects_per_year(planbok)
+    if table is None or per_year is None:
         return None
-    years = [year, year + 1, year + 2]
-    effekt = dict.fromkeys(years, ZERO)
+    years = list(per_year)
+    effekt = {y: t.value for y, t in per_year.items()}
     per_typ: dict[str, dict[int, Decimal]] = defaultdict(lambda: dict.fromkeys(years, ZERO))
     quality = assessed = shifting = 0
     for row in table.rows:
         kind = row.text("typ") or "Övrigt"
         for y, key in zip(years, EFFECT_KEYS, strict=True):
-            amount = _usable(row, key)  # a blank year is no effect that year
-            effekt[y] += amount
-            per_typ[kind][y] += amount
+            per_typ[kind][y] += _usable(row, key)  # a blank year is no effect that year
         if c.match_choice(row.text("kvalitetssankning"), ("Ja",)):
             quality += 1
             assessed += 1 if c.match_choice(row.text("riskbedomd"), ("Ja",)) else 0
@@ -259,26 +254,23 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
     info = planbok.info
     if table is None or not table.rows:
         return None
-    total = ZERO
-    holders: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    total = figures.column(table, "belopp").value if table.has("belopp") else ZERO
+    holders = {h: t.value for h, t in figures.investments_per_holder(planbok).items()}
     categories: dict[str, Decimal] = defaultdict(lambda: ZERO)
     kinds: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    own_this_year = ZERO
+    own = figures.own_in_year(planbok)
+    own_this_year = ZERO if own is None else own.value
     elsewhere: list[tuple[str, str, Decimal]] = []
     years = [info.budgetar + i for i in range(3)] if info.budgetar else []
     running: dict[int, dict[str, Decimal]] = {
         y: {"avskrivning": ZERO, "internranta": ZERO, "summa": ZERO} for y in years}
     for row in table.rows:
         amount = _usable(row, "belopp")
-        total += amount
         holder = budget_holder(row, info.namnd) or "?"
-        holders[holder] += amount
         categories[c.match_choice(row.text("kategori"), c.KATEGORIER) or "Ej angiven"] += amount
         kinds[c.match_choice(row.text("typ"), c.INVESTERINGSTYPER) or "Ej angiven"] += amount
         year = investment_year(row, info.budgetar)
         if holder == info.namnd:
-            if year == info.budgetar:
-                own_this_year += amount
             life = row["avskrivningstid"].amount if row["avskrivningstid"].valid else None
             if years and year is not None and life and life > 0:
                 schedule = depreciation_schedule(amount, life, year, years, settings.internranta,
@@ -291,7 +283,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
             elsewhere.append((row.text("objekt"), holder, amount))
     ram = info.investeringsram
     return Investments(
-        total, dict(holders), dict(categories), dict(kinds), own_this_year, ram,
+        total, holders, dict(categories), dict(kinds), own_this_year, ram,
         None if ram is None else ram - own_this_year, elsewhere, running,
         settings.internranta, settings.avskrivning_start,
     )
@@ -305,13 +297,27 @@ def forecast_summary(planbok: Planbok) -> Forecast | None:
     if table is None or not table.rows:
         return None
     rows = []
-    totals = [ZERO] * 4
     for r in table.rows:
         budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
-        figures = (budget, outcome, forecast, forecast - budget)
-        totals = [t + f for t, f in zip(totals, figures, strict=True)]
-        rows.append((r.text("omrade"), *figures))
-    return Forecast(planbok.info.rapportmanad, rows, (totals[0], totals[1], totals[2], totals[3]))
+        rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
+    t = figures.forecast(planbok)
+    assert t is not None
+    totals = (t.budget.value, t.utfall.value, t.prognos.value, t.avvikelse.value)
+    return Forecast(planbok.info.rapportmanad, rows, totals)
+
+
+def check_previous(planbok: Planbok, previous: Planbok) -> None:
+    """``--foregaende`` must be the same nämnd's planbok for the year before; anything else
+    would compare unrelated figures. Raises XlplanError (exit 2) with a Swedish sentence."""
+    namnd, year = planbok.info.namnd, planbok.info.budgetar
+    prev_namnd, prev_year = previous.info.namnd, previous.info.budgetar
+    if namnd is None or year is None:
+        raise XlplanError("Planboken saknar Nämnd eller Budgetår i Info, så den kan inte "
+                          "jämföras med föregående år.")
+    if prev_namnd != namnd or prev_year != year - 1:
+        raise XlplanError(
+            f"--foregaende ska vara {namnd}s planbok för {year - 1}, men {previous.source} är "
+            f"{prev_namnd or 'utan nämnd'} {prev_year or 'utan budgetår'}.")
 
 
 def summarize(planbok: Planbok, settings: Settings, *, errors: int = 0,
@@ -368,6 +374,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
         "nettoram": None if f is None else {
             "budgetram_foregaende_ar": _j(f.ram_fg), "budgetram": _j(f.ram),
             "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_procent),
+            "tillfort": _j(f.tillfort),
             "forklarad_av_ramforandringar": _j(f.forklarad), "oforklarad": _j(f.oforklarad),
         },
         "kostnadsutveckling": None if k is None else {

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
-from xlplan.extract import Extract, Transfer, extract
+from xlplan.extract import (
+    Extract,
+    Transfer,
+    extract_or_reason,
+    internal_items_cancel,
+    transfers_balance,
+)
 from xlplan.findings import Finding, finding
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
@@ -30,7 +36,6 @@ if TYPE_CHECKING:
     from xlplan.store import Change
 
 ZERO = Decimal(0)
-INTERNAL_TOLERANCE_MKR = Decimal("0.05")
 SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -168,9 +173,7 @@ def read_one(path: Path) -> InputFile:
     item.findings = report.findings
     item.errors, item.warnings = report.errors, report.warnings
     item.namnd, item.budgetar = report.planbok.info.namnd, report.planbok.info.budgetar
-    item.extract = extract(report.planbok)
-    if item.extract is None:
-        item.reason = "Info saknar Nämnd eller Budgetår"
+    item.extract, item.reason = extract_or_reason(report.planbok)  # None: a figure is missing
     return item
 
 
@@ -257,7 +260,7 @@ def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile]
     costs = sum((e.interna_kostnader_mkr for e in ex.values()), ZERO)
     region = Region(year, files, ex, netto, region_netto, finansiering, resultat,
                     dict(sorted(per_holder.items())), frames, (income, costs, income + costs), [])
-    if abs(income + costs) > INTERNAL_TOLERANCE_MKR and (income or costs):
+    if (income or costs) and not internal_items_cancel(list(ex.values())):
         region.findings.append(("(regionen)", finding(
             "interna-poster-obalans", None, None, income=format_sv(income, 1),
             cost=format_sv(costs, 1), diff=format_sv(income + costs, 1))))
@@ -301,6 +304,8 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
         parties = {p for _, _, t in sides for p in (t.fran, t.till)}
         present = {n for n, _, _ in sides}
         missing = sorted(p for p in parties if p in ex and p not in present)
+        # inside one nämnd (Från = Till = its code) both sides are in its own planbok
+        internal = all(t.fran == t.till == n for n, _, t in sides)
         if missing:
             n, file, t = sides[0]
             status = "omatchad"
@@ -309,9 +314,9 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
                     "omdisponering-omatchad", t.sheet, t.cell, diarienummer=dnr, fran=t.fran,
                     till=t.till, amount=format_sv(t.belopp_mkr, 1) + " mkr",
                     file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})")))
-        elif len(present) < 2:
+        elif len(present) < 2 and not internal:
             status = "ej kontrollerbar"  # the other nämnd's planbok is not in the inbox
-        elif total != 0:
+        elif not transfers_balance([t for _, _, t in sides]):
             status = "olika belopp"
             detail = ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
                                for n, file, t in sides)

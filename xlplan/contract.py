@@ -64,6 +64,9 @@ class Table:
     def column(self, key: str) -> Column:
         return _COLUMNS[self.name][key]
 
+    def has_key(self, key: str) -> bool:
+        return key in _COLUMNS[self.name]
+
     @property
     def amount_keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.columns if c.kind is Kind.AMOUNT)
@@ -249,7 +252,8 @@ FINANSIERINGSPOSTER = (
 _COLUMNS: dict[str, dict[str, Column]] = {t.name: {col.key: col for col in t.columns}
                                           for t in TABLES}
 
-DIARIENUMMER = re.compile(r"^[A-ZÅÄÖ]{1,10}[/:]\d{1,6}[/:]\d{4}$")
+# CODE/NUMBER/YEAR; NUMBER may hold ":" (RS/216:13/2019)
+DIARIENUMMER = re.compile(r"^[A-ZÅÄÖ]{1,10}[/:]\d{1,6}(?::\d{1,6})*[/:]\d{4}$")
 NAMND_CODE = re.compile(r"^[A-ZÅÄÖ]{1,10}$")
 
 

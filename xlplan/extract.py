@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlplan import contract as c
-from xlplan.compute import budget_summary, measures_summary
+from xlplan import figures
 from xlplan.io.raw import CellKind
 from xlplan.model import Planbok, Row, TableData
-from xlplan.rules.investeringar import budget_holder, investment_year
-from xlplan.rules.ramforandringar import is_transfer
 
 ZERO = Decimal(0)
 THOUSAND = Decimal(1000)
@@ -28,6 +26,7 @@ class Transfer:
     belopp_mkr: Decimal
     sheet: str
     cell: str
+    precision_mkr: Decimal | None = None  # the rounding model: the precision it was typed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +60,7 @@ class Extract:
     inv_per_holder: dict[str, Decimal] = field(default_factory=dict)  # tkr, all years
     inv_held_year: dict[str, Decimal] = field(default_factory=dict)  # tkr, the budget year
     transfers: list[Transfer] = field(default_factory=list)
+    precision_mkr: dict[str, Decimal | None] = field(default_factory=dict)  # rounding model
     rows: dict[str, list[list[OutCell]]] = field(default_factory=dict)  # per contract table
     objects: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # history
 
@@ -84,27 +84,81 @@ def _out(row: Row, table: TableData, key: str, enhet: str) -> OutCell:
 
 
 def extract(planbok: Planbok) -> Extract | None:
+    """The extract, or None when a figure cannot be computed (see :func:`extract_or_reason`)."""
+    return extract_or_reason(planbok)[0]
+
+
+def _need(name: str, t: figures.Total | None, gaps: list[str]) -> Decimal | None:
+    if t is None:
+        return None
+    if not t.complete:
+        gaps.append(f"{name} ({', '.join(t.missing[:3])}{' …' if len(t.missing) > 3 else ''})")
+    return t.known
+
+
+def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
+    """What consolidation keeps of ``planbok``, or (None, why): consolidation never uses a
+    figure it could not compute (a cell it needs is unusable), so such a planbok is not
+    used at all, and nothing of it goes to the history."""
     info = planbok.info
     if info.namnd is None or info.budgetar is None:
-        return None
+        return None, "Info saknar Nämnd eller Budgetår"
     enhet = info.enhet
-    budget = budget_summary(planbok)
-    netto_per_typ = {k: to_mkr(v, enhet) for k, v in (budget.netto.items() if budget else [])
-                     if k != "Totalt"}
-    per_slag = budget.per_slag if budget else {}
-    measures = measures_summary(planbok)
+    gaps: list[str] = []
+    per_type = figures.nets_per_type(planbok)
+    if per_type is None:
+        gaps.append("netto (Budgetram eller dess kolumn Nettobudget saknas)")
+        per_type = {}
+    netto_per_typ = {k: to_mkr(v, enhet) for k, t in per_type.items()
+                     if (v := _need(f"netto {k}", t, gaps)) is not None}
+    kinds = figures.per_kind(planbok)
+    internal_in = _need("interna intäkter", kinds.get("interna_intakter"), gaps)
+    internal_out = _need("interna kostnader", kinds.get("interna_kostnader"), gaps)
+    financing = _need("finansiering", figures.financing(planbok), gaps)
+    effects = figures.effects_per_year(planbok)
+    effekt = ({y: _need(f"effekt {y}", t, gaps) for y, t in effects.items()}
+              if effects is not None else None)
+    fc = figures.forecast(planbok)
+    prognos = None
+    if fc is not None:
+        parts = [_need(f"prognos {name}", t, gaps) for name, t in
+                 (("budget", fc.budget), ("utfall", fc.utfall), ("helårsprognos", fc.prognos))]
+        if all(p is not None for p in parts):
+            budget, outcome, forecast = (to_mkr(p or ZERO, enhet) for p in parts)
+            prognos = (budget, outcome, forecast, forecast - budget)
+    per_holder = {h: _need(f"investeringar {h}", t, gaps)
+                  for h, t in figures.investments_per_holder(planbok).items()}
+    held = {h: _need(f"investeringar {h} {info.budgetar}", t, gaps)
+            for h, t in figures.held_in_year(planbok).items()}
+    for spec, amount_key in ((c.INVESTERINGAR, "belopp"), (c.RAMFORANDRINGAR, "belopp")):
+        table = planbok.table(spec)
+        if table is not None and table.rows and not table.has(amount_key):
+            header = spec.column(amount_key).header_for(info.budgetar)
+            gaps.append(f"{spec.name} ({table.header_ref}: kolumnen {header} saknas)")
+    moves = figures.transfers(planbok)
+    for t in moves:
+        _need(f"omdisponering {t.diarienummer}", figures.total([t.amount]), gaps)
+    if gaps:
+        return None, ("siffror som inte gick att räkna ut (celler som inte går att läsa som tal): "
+                      + "; ".join(gaps))
     ex = Extract(
         namnd=info.namnd, namndnamn=info.namndnamn, budgetar=info.budgetar, enhet=enhet,
         netto_mkr=sum(netto_per_typ.values(), ZERO), netto_per_typ_mkr=netto_per_typ,
-        interna_intakter_mkr=to_mkr(per_slag.get("Interna intäkter", ZERO), enhet),
-        interna_kostnader_mkr=to_mkr(per_slag.get("Interna kostnader", ZERO), enhet),
-        finansiering_mkr=_financing(planbok),
+        interna_intakter_mkr=to_mkr(internal_in or ZERO, enhet),
+        interna_kostnader_mkr=to_mkr(internal_out or ZERO, enhet),
+        finansiering_mkr=None if financing is None else to_mkr(financing, enhet),
         investeringsram_tkr=info.investeringsram,
         gap_mkr=to_mkr(info.gap, enhet) if info.gap is not None else None,
-        effekt_mkr={y: to_mkr(v, enhet) for y, v in measures.effekt.items()} if measures else None,
-        prognos_mkr=_forecast(planbok),
+        effekt_mkr=(None if effekt is None else
+                    {y: to_mkr(v or ZERO, enhet) for y, v in effekt.items()}),
+        prognos_mkr=prognos,
         rapportmanad=info.rapportmanad,
+        inv_per_holder={h: v or ZERO for h, v in per_holder.items()},
+        inv_held_year={h: v or ZERO for h, v in held.items() if v},
     )
+    for kind in ("interna_intakter", "interna_kostnader"):
+        if kind in kinds:
+            ex.precision_mkr[kind] = _mkr_precision(kinds[kind].figure.precision, enhet)
     for spec in c.TABLES:
         table = planbok.table(spec)
         if table is None or spec is c.INFO:
@@ -112,44 +166,39 @@ def extract(planbok: Planbok) -> Extract | None:
         ex.rows[spec.name] = [[_out(r, table, col.key, enhet) if col.key in table.columns else None
                                for col in spec.columns] for r in table.rows]
     budget_table = planbok.table(c.BUDGETRAM)
-    if budget_table is not None:
+    if budget_table is not None and budget_table.has("nettobudget"):
         for r in budget_table.rows:
-            if r["nettobudget"].valid and r.text("omrade"):
+            if r.text("omrade"):
                 key = ("omrade", r.text("omrade"))
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["nettobudget"].number, enhet)
     measures_table = planbok.table(c.ATGARDSPLAN)
     if measures_table is not None and measures_table.has("effekt"):
         for r in measures_table.rows:
             name = r.text("atgard") or r.text("typ")
-            if name and r["effekt"].valid:
+            if name:
                 key = ("atgard", name)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["effekt"].number, enhet)
     invest = planbok.table(c.INVESTERINGAR)
     if invest is not None:
         for r in invest.rows:
-            amount = r["belopp"].number if r["belopp"].valid else ZERO
             item = Investment(r.text("objekt"), r.text("omrade"),
                               c.match_choice(r.text("typ"), c.INVESTERINGSTYPER) or r.text("typ"),
                               c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
-                              budget_holder(r, info.namnd), investment_year(r, info.budgetar), amount)
+                              figures.budget_holder(r, info.namnd),
+                              figures.investment_year(r, info.budgetar), r["belopp"].number)
             ex.investments.append(item)
-            holder = item.budgetansvar or info.namnd
-            ex.inv_per_holder[holder] = ex.inv_per_holder.get(holder, ZERO) + amount
-            if (item.ar or info.budgetar) == info.budgetar:
-                ex.inv_held_year[holder] = ex.inv_held_year.get(holder, ZERO) + amount
             if item.objekt:
                 key = ("investering", item.objekt)
-                ex.objects[key] = ex.objects.get(key, ZERO) + amount
+                ex.objects[key] = ex.objects.get(key, ZERO) + item.belopp_tkr
     changes = planbok.table(c.RAMFORANDRINGAR)
-    if changes is not None:
-        for r in changes.rows:
-            if is_transfer(r.text("typ")) and r.text("diarienummer") and r["belopp"].valid:
-                ex.transfers.append(Transfer(
-                    r.text("diarienummer").upper(), r.text("fran").upper(), r.text("till").upper(),
-                    to_mkr(r["belopp"].number, enhet), changes.sheet, r["belopp"].ref))
+    for t in moves:
+        assert changes is not None
+        ex.transfers.append(Transfer(
+            t.diarienummer, t.fran, t.till, to_mkr(t.amount.number, enhet), changes.sheet,
+            t.amount.ref, _mkr_precision(t.amount.figure.precision, enhet)))
     ex.objects[("netto", "Totalt")] = ex.netto_mkr
     _forecast_objects(planbok, ex)
-    return ex
+    return ex, ""
 
 
 def _forecast_objects(planbok: Planbok, ex: Extract) -> None:
@@ -170,23 +219,31 @@ def _forecast_objects(planbok: Planbok, ex: Extract) -> None:
         ex.objects[(kind, "Totalt")] = value
 
 
-def _financing(planbok: Planbok) -> Decimal | None:
-    table = planbok.table(c.FINANSIERING)
-    if table is None or not table.rows:
-        return None
-    return to_mkr(sum((r["belopp"].number for r in table.rows if r["belopp"].valid), ZERO),
-                  planbok.info.enhet)
+def _mkr_precision(p: Decimal | None, enhet: str) -> Decimal | None:
+    return None if p is None else to_mkr(p, enhet)
 
 
-def _forecast(planbok: Planbok) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
-    table = planbok.table(c.PROGNOS)
-    if table is None or not table.rows:
-        return None
-    enhet = planbok.info.enhet
-    sums = [ZERO, ZERO, ZERO]
-    for r in table.rows:
-        for i, key in enumerate(("budget", "utfall", "prognos")):
-            if r[key].valid:
-                sums[i] += r[key].number
-    budget, outcome, forecast = (to_mkr(v, enhet) for v in sums)
-    return budget, outcome, forecast, forecast - budget
+def internal_items_cancel(extracts: list[Extract]) -> bool:
+    """The region's internal income and internal costs cancel out, within rounding (income
+    against −costs, each with the finest precision among the nämnders' figures)."""
+    from xlplan.rounding import Figure, Verdict, finest, judge
+
+    income = Figure(sum((e.interna_intakter_mkr for e in extracts), ZERO),
+                    finest(e.precision_mkr.get("interna_intakter") for e in extracts))
+    costs = Figure(-sum((e.interna_kostnader_mkr for e in extracts), ZERO),
+                   finest(e.precision_mkr.get("interna_kostnader") for e in extracts))
+    return judge(income, costs) is not Verdict.DIFFERENT
+
+
+def transfers_balance(transfers: list[Transfer]) -> bool:
+    """The sides of one omdisponering (across nämnder, or inside one): money in equals money
+    out, within rounding (each side with its own precision, tkr converted to mkr)."""
+    from xlplan.rounding import Figure, Verdict, judge
+
+    def side(ts: list[Transfer]) -> Figure:
+        return Figure.sum(Figure(abs(t.belopp_mkr), t.precision_mkr, abs(t.belopp_mkr))
+                          for t in ts)
+
+    incoming = side([t for t in transfers if t.belopp_mkr > 0])
+    outgoing = side([t for t in transfers if t.belopp_mkr < 0])
+    return judge(incoming, outgoing) is not Verdict.DIFFERENT

@@ -101,7 +101,7 @@ CATALOGUE: dict[str, Entry] = {
         "{column} i {cell} innehåller felvärdet {text}. Rätta formeln eller skriv in beloppet.",
     ),
     "formel-utan-varde": Entry(
-        E, "En formel saknar beräknat värde (arbetsboken har inte räknats om och sparats).",
+        E, "En formel som inte är mallens saknar beräknat värde (mallens egna formler räknar xlplan ut).",
         "{column} i {cell} är en formel utan beräknat värde. Öppna filen i Excel, räkna om och spara.",
     ),
     "ogiltigt-varde": Entry(
@@ -142,7 +142,7 @@ CATALOGUE: dict[str, Entry] = {
         "{column}: {count} cell(er) ({cells}) har inskrivna tal där mallen har en formel. Talen kontrolleras, men räknas inte längre om automatiskt.",
     ),
     "avrundningsdifferens": Entry(
-        W, "Två tabeller skiljer sig inom det avrundningen förklarar.",
+        W, "Två belopp som ska vara lika skiljer sig med högst en enhet av det grövre beloppets avrundning.",
         "{what}: {shown} i {cell} mot {wanted}. Skillnaden {diff} ryms i avrundningen.",
     ),
     # --- Budgetram and Nettoram ------------------------------------------------
@@ -199,21 +199,52 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "omdisponering-fel-namnd": Entry(
         E, "En omdisponering har inte den egna nämnden som Från eller Till.",
-        "Omdisponeringen på rad {row} går från {fran} till {till}; en av dem ska vara {namnd} ({cell}).",
+        "Omdisponeringen på rad {row} går från {fran} till {till}; minst en av dem ska vara {namnd} ({cell}).",
     ),
     "omdisponering-tecken": Entry(
         W, "Beloppets tecken passar inte omdisponeringens riktning.",
         "Omdisponeringen på rad {row} går {direction} men beloppet i {cell} är {value}. Pengar in skrivs positivt, pengar ut negativt.",
     ),
     "oforklarad-ramforandring": Entry(
-        W, "Ramens förändring mot föregående år förklaras inte av Ramförändringar.",
-        "Nettoramen ändras med {change} mot {prev_year}, men Ramförändringar förklarar {explained}. {diff} är oförklarat.",
+        W, "Det ramen fått mot föregående år (Budgetram Y-1 − Budgetram Y) förklaras inte av Ramförändringar.",
+        "Ramen har fått {change} mot {prev_year} (Budgetram {prev_year} − Budgetram i år; pengar in positivt), men Ramförändringar förklarar {explained}. {diff} är oförklarat.",
     ),
     "ogiltigt-diarienummer": Entry(
         W, "Ett diarienummer följer inte mönstret KOD/NUMMER/ÅR.",
         "Diarienumret \"{value}\" i {cell} följer inte mönstret KOD/NUMMER/ÅR (t.ex. RS/482/2023).",
     ),
 }
+
+# Rounding, root causes, formulas without results, transfers inside a nämnd, Prognos
+# against Budgetram (issue 13).
+CATALOGUE.update(
+    {
+        "formel-beraknad": Entry(
+            N, "Mallens formler saknade beräknat värde (filen sparades utan resultat); xlplan räknade ut dem ur deras delar.",
+            "{count} av mallens formler i {table} saknade beräknat värde (filen sparades av ett annat program än Excel). xlplan räknade ut dem ur deras delar: {cells}.",
+        ),
+        "foljdfel": Entry(
+            N, "Ett belopp stämmer inte, men bara för att en rad det bygger på är fel; felet rapporteras vid den raden.",
+            "{what} i {cell} ({shown}) stämmer inte med {against} ({wanted}), men det följer av felet i {roots}. Rätta {roots} först.",
+        ),
+        "omdisponering-intern-obalans": Entry(
+            E, "En omdisponering inom nämnden nettar inte till noll i planboken.",
+            "Omdisponeringen {diarienummer} inom {namnd} ({cells}) nettar inte till noll för {column}: summan är {total}.",
+        ),
+        "prognos-omrade-saknas": Entry(
+            W, "Ett område i Budgetram saknar rad i Prognos.",
+            "Området \"{omrade}\" ({cell}) finns i Budgetram men saknar rad i Prognos.",
+        ),
+        "prognos-okant-omrade": Entry(
+            W, "En rad i Prognos har ett område som inte finns i Budgetram.",
+            "Området \"{omrade}\" i Prognos ({cell}) finns inte i Budgetram.",
+        ),
+        "prognos-budget-avvikelse": Entry(
+            W, "Prognos › Budget stämmer inte med områdets netto i Budgetram.",
+            "Budget för {omrade} i Prognos ({cell}: {shown}) stämmer inte med områdets netto i Budgetram ({wanted}). Skillnaden är {diff}.",
+        ),
+    }
+)
 
 # Codes used by consolidation (cross-nämnd); kept here so there is one catalogue.
 CATALOGUE.update(

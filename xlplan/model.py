@@ -14,9 +14,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from xlplan import contract as c
+from xlplan import formulas
 from xlplan.findings import Finding, finding, or_list
 from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, col_letters
 from xlplan.numbers import format_sv, from_excel, parse_sv
+from xlplan.rounding import Figure
 from xlplan.text import short
 
 _HEADER_YEAR = re.compile(r"^(.*\S)\s+([0-9]{4})$")
@@ -30,6 +32,8 @@ class Value:
     cell: RawCell
     amount: Decimal | None = None  # AMOUNT/NUMBER columns: the number, None if blank or unusable
     valid: bool = True  # False: the cell holds something that is not a number (already a finding)
+    derived: Figure | None = None  # the amount with its precision (an evaluated template
+    # formula: its parts' precision); None for blank and unusable cells
 
     @property
     def ref(self) -> str:
@@ -56,6 +60,11 @@ class Value:
         return self.amount if self.amount is not None else Decimal(0)
 
     @property
+    def figure(self) -> Figure:
+        """The amount with its precision (an evaluated formula has its parts' precision)."""
+        return self.derived if self.derived is not None else Figure.typed(self.number)
+
+    @property
     def excluded_from_subtotal(self) -> bool:
         """Excel's SUBTOTAL skips cells that are themselves SUBTOTAL results."""
         return bool(self.cell.formula) and "SUBTOTAL" in (self.cell.formula or "").upper()
@@ -64,14 +73,24 @@ class Value:
 _BLANK = Value(RawCell(0, 0))
 
 
+class UnknownColumn(KeyError):
+    """A programming error: a column key that the contract does not have for this table."""
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     row: int  # Excel row number
     values: dict[str, Value]
     hidden: bool = False
+    spec: c.Table | None = None  # the table the row belongs to: its keys are the only keys
 
     def __getitem__(self, key: str) -> Value:
-        return self.values.get(key, _BLANK)
+        value = self.values.get(key)
+        if value is not None:
+            return value
+        if self.spec is not None and not self.spec.has_key(key):
+            raise UnknownColumn(f"{self.spec.name} has no column key {key!r}")
+        return _BLANK
 
     def text(self, key: str) -> str:
         return self[key].text
@@ -92,6 +111,10 @@ class TableData:
     raw: RawTable
 
     def has(self, key: str) -> bool:
+        """Is the contract column ``key`` in this table? An unknown key is a programming
+        error (UnknownColumn), never a silent False."""
+        if key not in self.columns and not self.spec.has_key(key):
+            raise UnknownColumn(f"{self.spec.name} has no column key {key!r}")
         return key in self.columns
 
     def header(self, key: str) -> str:
@@ -257,25 +280,45 @@ def _read_table(
     offset = raw.first_col
     rows: list[Row] = []
     subtotals: list[Row] = []
+    pending: list[tuple[Row, str]] = []  # template formulas without a cached value
     for cells in body:
         if all(_is_empty(cell) for cell in cells):
             continue
-        values = {key: _typed(spec, key, headers[key], cells[col - offset], raw.sheet, findings)
-                  for key, col in columns.items()}
-        row = Row(cells[0].row, values, cells[0].row in raw.hidden_rows)
+        values: dict[str, Value] = {}
+        for key, col in columns.items():
+            cell = cells[col - offset]
+            if _unevaluated(cell) and spec.column(key).formula:
+                values[key] = Value(cell, None, valid=False)
+            else:
+                values[key] = _typed(spec, key, headers[key], cell, raw.sheet, findings)
+        row = Row(cells[0].row, values, cells[0].row in raw.hidden_rows, spec)
+        pending += [(row, key) for key, v in values.items() if _unevaluated(v.cell)
+                    and spec.column(key).formula]
         is_subtotal = spec.totals and bool(_TOTAL_LABEL.match(_row_label(cells)))
         (subtotals if is_subtotal else rows).append(row)
     if subtotals:
         findings.append(finding(
             "delsumma-i-tabell", raw.sheet, f"{col_letters(raw.first_col)}{subtotals[0].row}",
             table=spec.name, rows=", ".join(str(r.row) for r in subtotals)))
+    evaluated = _evaluate_rows(spec, pending, columns, headers, raw.sheet, findings)
     totals: Row | None = None
     if spec.totals and totals_cells is not None:
-        values = {key: _typed(spec, key, headers[key], totals_cells[col - offset], raw.sheet,
-                              findings)
-                  for key, col in columns.items()
-                  if spec.column(key).kind is c.Kind.AMOUNT}
-        totals = Row(totals_cells[0].row, values)
+        values = {}
+        for key, col in columns.items():
+            if spec.column(key).kind is not c.Kind.AMOUNT:
+                continue
+            cell = totals_cells[col - offset]
+            if _unevaluated(cell):
+                values[key] = Value(cell, None, valid=False)
+            else:
+                values[key] = _typed(spec, key, headers[key], cell, raw.sheet, findings)
+        totals = Row(totals_cells[0].row, values, False, spec)
+        body_rows = (body[0][0].row, body[-1][0].row) if body else (0, 0)
+        evaluated += _evaluate_totals(spec, totals, [*rows, *subtotals], columns, headers,
+                                      body_rows, raw.sheet, findings)
+    if evaluated:
+        findings.append(finding("formel-beraknad", raw.sheet, evaluated[0], table=spec.name,
+                                count=len(evaluated), cells=_cell_list(evaluated)))
     if not rows and spec.totals:
         findings.append(finding("tom-tabell", raw.sheet, raw.header_ref, table=spec.name))
 
@@ -293,6 +336,60 @@ def _read_table(
     extras = {h: (col, tuple(cells[col - offset] for cells in body)) for h, col in extra_cols.items()}
     return TableData(spec, raw.sheet, raw.header_ref, columns, headers, tuple(rows), totals,
                      tuple(subtotals), extras, hidden, raw)
+
+
+def _unevaluated(cell: RawCell) -> bool:
+    return cell.kind is CellKind.BLANK and cell.has_formula
+
+
+def _cell_list(refs: list[str]) -> str:
+    return ", ".join(refs[:5]) + (" …" if len(refs) > 5 else "")
+
+
+def _evaluate_rows(spec: c.Table, pending: list[tuple[Row, str]], columns: dict[str, int],
+                   headers: dict[str, str], sheet: str, findings: list[Finding]) -> list[str]:
+    """Nettobudget and Avvikelse without a cached value, computed from their parts when the
+    formula is the template's; returns the cells evaluated. Another formula stays an error;
+    the template's formula over an unusable part stays missing (the part has its finding)."""
+    done: list[str] = []
+    for row, key in pending:
+        value = row.values[key]
+        formula = value.cell.formula or ""
+        if not formulas.is_row_formula(spec.name, key, formula, row.row, columns, headers):
+            findings.append(finding("formel-utan-varde", sheet, value.ref, column=headers[key]))
+            continue
+        parts = ([row[k] for k in c.NET_PARTS] if key == "nettobudget"
+                 else [row["prognos"], row["budget"]])
+        if not all(p.valid for p in parts):
+            continue
+        figure = (Figure.sum(p.figure for p in parts) if key == "nettobudget"
+                  else parts[0].figure - parts[1].figure)
+        row.values[key] = Value(value.cell, figure.value, True, figure)
+        done.append(value.ref)
+    return done
+
+
+def _evaluate_totals(spec: c.Table, totals: Row, rows: list[Row], columns: dict[str, int],
+                     headers: dict[str, str], body: tuple[int, int], sheet: str,
+                     findings: list[Finding]) -> list[str]:
+    """Totals cells ``SUBTOTAL(109,[Column])`` without a cached value: the sum of the
+    visible rows, as Excel computes it (hidden rows and SUBTOTAL cells left out)."""
+    done: list[str] = []
+    for key, value in list(totals.values.items()):
+        if not _unevaluated(value.cell):
+            continue
+        formula = value.cell.formula or ""
+        if not formulas.is_totals_formula(formula, key, columns, headers, body):
+            findings.append(finding("formel-utan-varde", sheet, value.ref, column=headers[key]))
+            continue
+        terms = [r[key] for r in sorted(rows, key=lambda r: r.row)
+                 if not r.hidden and not r[key].excluded_from_subtotal]
+        if not all(t.valid for t in terms):
+            continue
+        figure = Figure.sum(t.figure for t in terms)
+        totals.values[key] = Value(value.cell, figure.value, True, figure)
+        done.append(value.ref)
+    return done
 
 
 def _row_label(cells: tuple[RawCell, ...]) -> str:
@@ -322,7 +419,8 @@ def read_number(cell: RawCell, column: str, sheet: str, findings: list[Finding])
     """Type one cell as a number, recording what is wrong with it."""
     kind = cell.kind
     if kind is CellKind.NUMBER:
-        return Value(cell, from_excel(cell.value or "0"))
+        number = from_excel(cell.value or "0")
+        return Value(cell, number, True, Figure.typed(number))
     if kind is CellKind.BLANK:
         if cell.has_formula:
             findings.append(finding("formel-utan-varde", sheet, cell.ref, column=column))

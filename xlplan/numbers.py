@@ -116,27 +116,6 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
     return (MINUS + out) if negative and d != 0 else out
 
 
-def same_amount(a: Decimal, b: Decimal, magnitude: Decimal) -> bool:
-    """Exact comparison within what Excel can hold.
-
-    Excel computes in doubles and keeps 15 significant digits, so a sum whose
-    terms add up to ``magnitude`` (the sum of their absolute values) can differ
-    from the exact Decimal sum by a few units in the 15th digit. Anything
-    larger is a real difference.
-    """
-    if a == b:
-        return True
-    scale = max(abs(a), abs(b), magnitude)
-    tolerance = scale.scaleb(-(EXCEL_DIGITS - 2)) if scale else Decimal(0)
-    return abs(a - b) <= tolerance
-
-
-def rounding_tolerance(*values: Decimal) -> Decimal:
-    """Half a unit of the coarsest precision among ``values`` (17 -> 0,5; 17,7 -> 0,05)."""
-    coarsest = min(decimals_of(v) for v in values)
-    return Decimal(5).scaleb(-(coarsest + 1))
-
-
 def to_cell(d: Decimal | int) -> float:
     """The one place an amount becomes a float: a spreadsheet cell holds an IEEE double.
     Only for writing a figure into a workbook; no sum or check ever uses it."""

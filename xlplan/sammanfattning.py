@@ -68,6 +68,7 @@ def summary_rows(s: Summary) -> list[SheetRow]:
                  [f"Budgetram {year or ''}".strip(), amount(f.ram)],
                  ["Förändring", amount(f.forandring),
                   Share(f.forandring_procent) if f.forandring_procent is not None else None]]
+        rows.append(["Tillfört nämnden (ram föregående år − ram i år)", amount(f.tillfort)])
         if f.forklarad is not None:
             rows += [["Förklaras av Ramförändringar", amount(f.forklarad)],
                      ["Oförklarat", amount(f.oforklarad)]]

@@ -14,6 +14,7 @@ from xlplan.findings import Finding, finding
 from xlplan.io.raw import CellKind, RawCell, cell_ref
 from xlplan.model import Planbok
 from xlplan.numbers import from_excel, parse_sv
+from xlplan.rounding import Figure, Verdict, judge
 
 EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
 
@@ -67,7 +68,8 @@ def check_years_not_added(planbok: Planbok) -> Iterator[Finding]:
             if value is None:
                 continue
             effects = [row[k].number for k in EFFECT_KEYS]
-            if value != sum(effects, Decimal(0)):
+            added = Figure.sum(row[k].figure for k in EFFECT_KEYS)
+            if judge(Figure.typed(value), added) is Verdict.DIFFERENT:
                 consistent = False
                 break
             matches += 1

@@ -6,10 +6,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from xlplan import contract as c
+from xlplan import figures
 from xlplan.findings import Finding, finding
 from xlplan.model import Planbok, Row, TableData
-from xlplan.numbers import same_amount
-from xlplan.rules.common import compare_across, diagnose, require_text, totals_disagree
+from xlplan.rounding import Figure, Verdict, judge
+from xlplan.rules.common import (
+    compare_finding,
+    consequence,
+    diagnose,
+    require_text,
+    root_causes,
+    totals_disagree,
+)
 
 
 def check_net(planbok: Planbok) -> Iterator[Finding]:
@@ -42,15 +50,19 @@ def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str])
     values = [row[k] for k in parts]
     if not net.valid or not all(v.valid for v in values):
         return None
-    expected = sum((v.number for v in values), Decimal(0))
-    magnitude = sum((abs(v.number) for v in values), Decimal(0))
-    if same_amount(net.number, expected, magnitude):
+    expected = Figure.sum(v.figure for v in values)
+    verdict = judge(net.figure, expected)
+    if verdict is Verdict.EQUAL:
         return None
-    diff = net.number - expected
+    if verdict is Verdict.ROUNDING:
+        return compare_finding(planbok, table, "Nettobudget mot radens belopp", net.ref,
+                               net.figure, expected, "nettofel")
+    diff = net.number - expected.value
     hint = diagnose(diff, ((table.header(k), row[k].number) for k in parts), "kolumnen")
     return finding(
-        "nettofel", table.sheet, net.ref, expected=expected, actual=net.number,
-        shown=planbok.fmt(c.BUDGETRAM, net.number), wanted=planbok.fmt(c.BUDGETRAM, expected),
+        "nettofel", table.sheet, net.ref, expected=expected.value, actual=net.number,
+        shown=planbok.fmt(c.BUDGETRAM, net.number),
+        wanted=planbok.fmt(c.BUDGETRAM, expected.value),
         diff=planbok.fmt(c.BUDGETRAM, abs(diff)), hint=hint,
     )
 
@@ -81,89 +93,82 @@ def check_labels(planbok: Planbok) -> Iterator[Finding]:
         yield from require_text(table, "budgettyp")
 
 
-def net_per_type(table: TableData) -> dict[str, Decimal] | None:
-    """Budgetram net per budget type (a blank type counts as Tjänstemannabudget);
-    None if a Nettobudget cell is unusable."""
-    out = dict.fromkeys(c.BUDGETTYPER, Decimal(0))
-    if not table.has("nettobudget"):
-        return None
-    for row in table.rows:
-        net = row["nettobudget"]
-        if not net.valid:
-            return None
-        kind = c.match_choice(row.text("budgettyp"), c.BUDGETTYPER) or c.TJANSTEMANNABUDGET
-        out[kind] += net.number
-    return out
-
-
 def check_nettoram(planbok: Planbok) -> Iterator[Finding]:
-    """Nettoram › Budgetram Y per budget type equals the Budgetram table's net."""
+    """Nettoram › Budgetram Y per budget type equals the Budgetram table's net, within
+    rounding. A difference that goes away when the wrong row nets are corrected follows from
+    those rows (reported there)."""
     ram = planbok.table(c.NETTORAM)
     budget = planbok.table(c.BUDGETRAM)
     if ram is None or budget is None or not ram.has("ram"):
         return
-    nets = net_per_type(budget)
-    if nets is None:
+    nets = figures.nets_per_type(planbok)
+    corrected = figures.nets_per_type(planbok, corrected=True)
+    if nets is None or corrected is None:
         return
+    roots = [r["nettobudget"].ref for r in budget.rows if figures.net_is_wrong(budget, r)]
     year = planbok.info.budgetar
     for row in ram.rows:
         kind = c.match_choice(row.text("budgettyp"), c.BUDGETTYPER)
         v = row["ram"]
-        if kind is None or not v.valid or v.blank:
+        if kind is None or not v.valid or v.blank or not nets[kind].complete:
             continue
-        yield from compare_across(
-            planbok, ram, f"Budgetram {year} för {kind}", v.ref, v.number, nets[kind],
-            "nettoram-avvikelse",
-        )
-
-
-def explained_change(planbok: Planbok) -> Decimal | None:
-    """Sum of Ramförändringar › Belopp Y; None without the table or with unusable cells."""
-    table = planbok.table(c.RAMFORANDRINGAR)
-    if table is None or not table.has("belopp") or not table.rows:
-        return None
-    total = Decimal(0)
-    for row in table.rows:
-        if not row["belopp"].valid:
-            return None
-        total += row["belopp"].number
-    return total
-
-
-def frame_change(planbok: Planbok) -> tuple[Decimal, Decimal, Decimal] | None:
-    """(frame Y-1, frame Y, change) summed over Nettoram's rows; None if unusable."""
-    table = planbok.table(c.NETTORAM)
-    if table is None or not (table.has("ram") and table.has("ram_fg")) or not table.rows:
-        return None
-    prev = Decimal(0)
-    this = Decimal(0)
-    for row in table.rows:
-        if not (row["ram"].valid and row["ram_fg"].valid):
-            return None
-        prev += row["ram_fg"].number
-        this += row["ram"].number
-    return prev, this, this - prev
+        what = f"Budgetram {year} för {kind}"
+        if judge(v.figure, nets[kind].figure) is Verdict.EQUAL:
+            continue
+        mine = [r["nettobudget"].ref for r in budget.rows
+                if figures.budget_type(r) == kind and r["nettobudget"].ref in roots]
+        cause = root_causes(v.figure, corrected[kind].figure, mine)
+        if cause is not None:
+            yield consequence(planbok, ram, what, v.ref, "Budgetram-tabellens netto",
+                              v.number, nets[kind].value, cause)
+            continue
+        yield compare_finding(planbok, ram, what, v.ref, v.figure, nets[kind].figure,
+                              "nettoram-avvikelse")
 
 
 def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
-    """The change of the net frame against Y-1 is explained by Ramförändringar for Y."""
-    change = frame_change(planbok)
-    explained = explained_change(planbok)
+    """What the frame received against Y-1 (Budgetram Y-1 − Budgetram Y: money in positive,
+    as the contract sees ramförändringar) is explained by Ramförändringar for Y."""
+    frame = figures.frame(planbok)
+    explained = figures.explained(planbok)
     ram = planbok.table(c.NETTORAM)
-    if change is None or explained is None or ram is None:
+    if frame is None or explained is None or ram is None:
         return
-    diff = change[2] - explained
-    tolerance = Decimal("0.05") if planbok.info.enhet == "mkr" else Decimal("0.5")
-    if abs(diff) <= tolerance:
+    if not frame.complete or not explained.complete:
+        return
+    received = frame.received
+    if judge(explained.figure, received) is Verdict.EQUAL:
         return
     year = planbok.info.budgetar
+    # an internal transfer that does not net to zero has its own finding; if it alone
+    # explains the difference, this follows from it
+    roots: list[str] = []
+    imbalance = Figure(Decimal(0))
+    for rows in figures.internal_transfers(planbok).values():
+        values = [r["belopp"] for r in rows]
+        net = Figure.sum(v.figure for v in values)
+        if all(v.valid for v in values) and net.value != 0:
+            roots += [v.ref for v in values]
+            imbalance = imbalance + net
+    cause = root_causes(explained.figure - imbalance, received, roots)
+    if cause is not None:
+        yield consequence(planbok, ram, "Ramförändringar", ram.header_ref,
+                          "det ramen fått mot föregående år", explained.value, received.value,
+                          cause)
+        return
 
     def fmt(d: Decimal) -> str:
         return planbok.fmt(c.NETTORAM, d)
 
+    if judge(explained.figure, received) is Verdict.ROUNDING:
+        yield compare_finding(planbok, ram, "Ramförändringar mot ramens förändring",
+                              ram.header_ref, explained.figure, received,
+                              "oforklarad-ramforandring")
+        return
     yield finding(
-        "oforklarad-ramforandring", ram.sheet, ram.header_ref, expected=explained,
-        actual=change[2], change=fmt(change[2]), explained=fmt(explained), diff=fmt(diff),
+        "oforklarad-ramforandring", ram.sheet, ram.header_ref, expected=received.value,
+        actual=explained.value, change=fmt(received.value), explained=fmt(explained.value),
+        diff=fmt(received.value - explained.value),
         prev_year=(year - 1) if year else "föregående år",
     )
 

@@ -6,36 +6,56 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from xlplan import contract as c
+from xlplan import figures
 from xlplan.findings import Finding, finding, or_list
 from xlplan.model import Planbok, Row, TableData, Value
-from xlplan.numbers import decimals_of, rounding_tolerance, same_amount
-
-
-def column_sum(table: TableData, key: str) -> tuple[Decimal, Decimal] | None:
-    """Sum and sum of absolute values of a column's rows, as Excel's SUBTOTAL(109) would
-    see them if no row were hidden; None when a cell is unusable (already a finding)."""
-    total = Decimal(0)
-    magnitude = Decimal(0)
-    for row in table.rows:
-        v = row[key]
-        if not v.valid:
-            return None
-        if v.excluded_from_subtotal:
-            continue
-        total += v.number
-        magnitude += abs(v.number)
-    return total, magnitude
+from xlplan.numbers import decimals_of
+from xlplan.rounding import Figure, Verdict, judge
 
 
 def totals_disagree(table: TableData, key: str) -> bool:
-    """True when the totals cell of ``key`` is known to differ from its column's sum."""
+    """True when the totals cell of ``key`` is known to differ from its column's sum (an
+    error or a rounding warning is already reported there)."""
     if table.totals is None or key not in table.columns:
         return False
     cell = table.totals[key]
-    summed = column_sum(table, key)
-    if summed is None or not cell.valid or cell.blank:
+    summed = figures.column(table, key)
+    if not summed.complete or not cell.valid or cell.blank:
         return False
-    return not same_amount(cell.number, summed[0], summed[1])
+    return judge(cell.figure, summed.figure) is not Verdict.EQUAL
+
+
+def formula_expected(table: TableData, row: Row, key: str) -> Figure | None:
+    """What a template formula column (Nettobudget, Avvikelse) should hold in ``row``."""
+    if key == "nettobudget":
+        return figures.net_from_parts(row)
+    if key == "avvikelse":
+        forecast, budget = row["prognos"], row["budget"]
+        if not (forecast.valid and budget.valid):
+            return None
+        return forecast.figure - budget.figure
+    return None
+
+
+def wrong_formula_rows(table: TableData, key: str) -> list[tuple[Row, Figure]]:
+    """Rows whose typed formula value differs from its parts beyond rounding (each its own
+    error), with the value it should have."""
+    out: list[tuple[Row, Figure]] = []
+    if not table.spec.column(key).formula:
+        return out
+    for row in table.rows:
+        v = row[key]
+        expected = formula_expected(table, row, key)
+        if v.valid and expected is not None and judge(v.figure, expected) is Verdict.DIFFERENT:
+            out.append((row, expected))
+    return out
+
+
+def root_causes(shown: Figure, corrected: Figure, roots: list[str]) -> str | None:
+    """The cells a difference follows from, when correcting them removes it."""
+    if roots and judge(shown, corrected) is not Verdict.DIFFERENT:
+        return ", ".join(roots)
+    return None
 
 
 def diagnose(
@@ -68,7 +88,8 @@ def diagnose(
 
 
 def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
-    """Every totals-row amount equals the sum of its column's rows, exactly."""
+    """Every totals-row amount equals the sum of its column's rows, within rounding. A
+    total that is wrong only because a row's formula value is wrong follows from that row."""
     if table.totals is None:
         return
     for key in table.spec.amount_keys:
@@ -77,13 +98,28 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
         total_value = table.totals[key]
         if not total_value.valid or total_value.blank:
             continue
-        summed = column_sum(table, key)
-        if summed is None:
+        summed = figures.column(table, key)
+        if not summed.complete:
             continue
-        expected, magnitude = summed
-        actual = total_value.number
-        if same_amount(actual, expected, magnitude):
+        header = table.header(key)
+        verdict = judge(total_value.figure, summed.figure)
+        if verdict is Verdict.EQUAL:
             continue
+        expected, actual = summed.value, total_value.number
+        if verdict is Verdict.ROUNDING:
+            yield compare_finding(planbok, table, f"Summan av {header}", total_value.ref,
+                                  total_value.figure, summed.figure, "summeringsfel")
+            continue
+        wrong = wrong_formula_rows(table, key)
+        if wrong:
+            fixed = {id(r): e for r, e in wrong}
+            corrected = Figure.sum(fixed.get(id(r), r[key].figure) for r in table.rows
+                                   if not r[key].excluded_from_subtotal)
+            roots = root_causes(total_value.figure, corrected, [r[key].ref for r, _ in wrong])
+            if roots is not None:
+                yield consequence(planbok, table, f"Summan av {header}", total_value.ref,
+                                  "raderna ovanför", actual, expected, roots)
+                continue
         diff = actual - expected
         hidden_rows = [r for r in table.rows if r.hidden]
         hidden = (
@@ -98,6 +134,14 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
             "summeringsfel", table.sheet, total_value.ref, expected=expected, actual=actual,
             **_amounts(planbok, table, expected, actual, diff), hint=hint,
         )
+
+
+def consequence(planbok: Planbok, table: TableData, what: str, cell: str, against: str,
+                actual: Decimal, expected: Decimal, roots: str) -> Finding:
+    """A figure that is wrong only because of another cell's error (info, naming it)."""
+    return finding("foljdfel", table.sheet, cell, expected=expected, actual=actual, what=what,
+                   against=against, roots=roots, shown=planbok.fmt(table.spec, actual),
+                   wanted=planbok.fmt(table.spec, expected))
 
 
 def _amounts(planbok: Planbok, table: TableData, expected: Decimal, actual: Decimal,
@@ -155,26 +199,18 @@ def require_text(table: TableData, key: str) -> Iterator[Finding]:
                           column=table.header(key))
 
 
-def compare_across(
-    planbok: Planbok,
-    table: TableData,
-    what: str,
-    cell: str,
-    actual: Decimal,
-    expected: Decimal,
-    error_code: str,
-) -> Iterator[Finding]:
-    """Across tables, a difference within the rounding the figures' precision implies is a
-    warning; anything larger is an error."""
-    if actual == expected:
-        return
-    diff = abs(actual - expected)
-    tolerance = rounding_tolerance(actual, expected)
-    code = "avrundningsdifferens" if diff <= tolerance else error_code
-    yield finding(
-        code, table.sheet, cell, expected=expected, actual=actual, what=what,
-        **_amounts(planbok, table, expected, actual, actual - expected),
-    )
+def compare_finding(planbok: Planbok, table: TableData, what: str, cell: str, shown: Figure,
+                    expected: Figure, error_code: str, **fields: object) -> Finding:
+    """The finding for two figures that should be equal and are not: within rounding (one
+    unit of the coarser precision) a warning, ``avrundningsdifferens``; beyond it
+    ``error_code``. Callers have ruled out :attr:`Verdict.EQUAL`."""
+    verdict = judge(shown, expected)
+    amounts = _amounts(planbok, table, expected.value, shown.value, shown.value - expected.value)
+    if verdict is Verdict.ROUNDING:
+        return finding("avrundningsdifferens", table.sheet, cell, expected=expected.value,
+                       actual=shown.value, what=what, **amounts)
+    return finding(error_code, table.sheet, cell, expected=expected.value, actual=shown.value,
+                   what=what, **{**amounts, **fields})
 
 
 def run_generic(planbok: Planbok) -> Iterator[Finding]:

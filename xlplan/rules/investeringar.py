@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 from xlplan import contract as c
+from xlplan import figures
 from xlplan.findings import Finding, finding
-from xlplan.model import Planbok, Row
+from xlplan.model import Planbok
 from xlplan.numbers import format_sv
 from xlplan.rules.common import require_text
-
-
-def budget_holder(row: Row, namnd: str | None) -> str:
-    """The nämnd that holds the budget; blank means this nämnd."""
-    text = row.text("budgetansvar").upper()
-    return text or (namnd or "")
-
-
-def investment_year(row: Row, budgetar: int | None) -> int | None:
-    v = row["ar"]
-    if v.blank or not v.valid or v.amount is None:
-        return budgetar
-    return int(v.amount) if v.amount == v.amount.to_integral_value() else None
 
 
 def check_values(planbok: Planbok) -> Iterator[Finding]:
@@ -38,10 +25,9 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
             yield finding("ogiltigt-varde", table.sheet, holder.ref, column="Budgetansvar",
                           value=holder.text[:60], allowed="en nämndkod som RS eller HSN")
         year = row["ar"]
-        if table.has("ar") and year.valid and not year.blank:
-            n = year.amount
-            if n is None or n != n.to_integral_value() or not 1900 <= n <= 2200:
-                yield finding("ogiltigt-ar", table.sheet, year.ref, value=year.text[:20])
+        # text in År is already an ej-tal error; a number that is not a year is one here
+        if table.has("ar") and year.valid and not figures.year_usable(row):
+            yield finding("ogiltigt-ar", table.sheet, year.ref, value=year.text[:20])
         life = row["avskrivningstid"]
         if table.has("avskrivningstid") and life.valid and not row["belopp"].blank:
             if life.blank:
@@ -51,31 +37,15 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
                               value=life.text[:20])
 
 
-def own_investments(planbok: Planbok, year: int | None) -> Decimal | None:
-    """Sum of Belopp (tkr) this nämnd holds the budget for, in ``year``; None if unusable."""
-    table = planbok.table(c.INVESTERINGAR)
-    if table is None or not table.has("belopp"):
-        return None
-    total = Decimal(0)
-    for row in table.rows:
-        if budget_holder(row, planbok.info.namnd) != planbok.info.namnd:
-            continue
-        if investment_year(row, planbok.info.budgetar) != year:
-            continue
-        if not row["belopp"].valid:
-            return None
-        total += row["belopp"].number
-    return total
-
-
 def check_frame(planbok: Planbok) -> Iterator[Finding]:
     table = planbok.table(c.INVESTERINGAR)
     info = planbok.info
     if table is None or info.namnd is None or info.budgetar is None:
         return
-    own = own_investments(planbok, info.budgetar)
+    held = figures.own_in_year(planbok)
+    own = None if held is None else held.known
     if own is None or own == 0:
-        return
+        return  # nothing held, or an År/Belopp that cannot be read (an error at its cell)
     if info.investeringsram is None:
         sheet, ref = info.where("Investeringsram")
         yield finding("investeringsram-saknas", sheet or table.sheet, ref or table.header_ref,

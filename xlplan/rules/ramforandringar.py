@@ -1,18 +1,18 @@
-"""Ramförändringar: an Omdisponering names a diarienummer and both nämnder."""
+"""Ramförändringar: an Omdisponering names a diarienummer and both nämnder. A transfer
+between the nämnd's own områden has Från = Till = this nämnd, and its rows (one
+diarienummer) net to zero inside the planbok, year by year."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from xlplan import contract as c
+from xlplan import figures
 from xlplan.findings import Finding, finding
 from xlplan.model import Planbok
+from xlplan.rounding import Figure, Verdict, judge
 
-AMOUNT_KEYS = ("belopp", "belopp_1", "belopp_2")
-
-
-def is_transfer(text: str) -> bool:
-    return c.match_choice(text, ("Omdisponering",)) is not None
+AMOUNT_KEYS = figures.TRANSFER_KEYS
 
 
 def check_transfers(planbok: Planbok) -> Iterator[Finding]:
@@ -24,7 +24,7 @@ def check_transfers(planbok: Planbok) -> Iterator[Finding]:
         diarie = row["diarienummer"]
         if not diarie.blank and not c.DIARIENUMMER.match(diarie.text.upper()):
             yield finding("ogiltigt-diarienummer", table.sheet, diarie.ref, value=diarie.text[:40])
-        if not is_transfer(row.text("typ")):
+        if not figures.is_transfer(row):
             continue
         missing = [(name, row[key]) for key, name in
                    (("diarienummer", "diarienummer"), ("fran", "Från"), ("till", "Till"))
@@ -36,10 +36,12 @@ def check_transfers(planbok: Planbok) -> Iterator[Finding]:
         fran, till = row.text("fran").upper(), row.text("till").upper()
         if namnd is None:
             continue
-        if namnd not in (fran, till) or fran == till:
+        if namnd not in (fran, till):
             yield finding("omdisponering-fel-namnd", table.sheet, row["fran"].ref, row=row.row,
                           fran=fran, till=till, namnd=namnd)
             continue
+        if fran == till:
+            continue  # inside the nämnd: both directions; checked per diarienummer below
         outgoing = fran == namnd
         for key in AMOUNT_KEYS:
             v = row[key]
@@ -53,4 +55,37 @@ def check_transfers(planbok: Planbok) -> Iterator[Finding]:
                 )
 
 
-RULES = (check_transfers,)
+def check_internal_balance(planbok: Planbok) -> Iterator[Finding]:
+    """The rows of one internal transfer (Från = Till = this nämnd) net to zero, per year,
+    within rounding (one unit of the finest row's precision)."""
+    table = planbok.table(c.RAMFORANDRINGAR)
+    namnd = planbok.info.namnd
+    if table is None or namnd is None:
+        return
+    for dnr, rows in figures.internal_transfers(planbok).items():
+        for key in AMOUNT_KEYS:
+            if not table.has(key):
+                continue
+            values = [r[key] for r in rows]
+            if not all(v.valid for v in values):
+                continue
+            # money in (the receiving områden) against money out (the giving ones): two
+            # figures that should be equal, each with its own precision
+            incoming = Figure.sum(v.figure for v in values if v.number > 0)
+            outgoing = -Figure.sum(v.figure for v in values if v.number < 0)
+            net = incoming - outgoing
+            verdict = judge(incoming, outgoing)
+            if verdict is Verdict.EQUAL:
+                continue
+            code = ("avrundningsdifferens" if verdict is Verdict.ROUNDING
+                    else "omdisponering-intern-obalans")
+            cells = ", ".join(v.ref for v in values)
+            shown = planbok.fmt(c.RAMFORANDRINGAR, net.value)
+            yield finding(code, table.sheet, values[0].ref, expected=net.value - net.value,
+                          actual=net.value, diarienummer=dnr, namnd=namnd, cells=cells,
+                          column=table.header(key), total=shown,
+                          what=f"Omdisponeringen {dnr} inom {namnd} ({cells})", shown=shown,
+                          wanted="0", diff=planbok.fmt(c.RAMFORANDRINGAR, abs(net.value)))
+
+
+RULES = (check_transfers, check_internal_balance)
