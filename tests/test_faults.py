@@ -74,7 +74,7 @@ def test_killed_mid_write_leaves_the_old_output(tmp_path: Path) -> None:
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name.startswith(".region-") for p in tmp_path.iterdir()):
+        if any(p.name.startswith(".region.xlsx~") for p in tmp_path.iterdir()):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)

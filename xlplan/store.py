@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xlplan.errors import HistoryError
@@ -90,13 +90,43 @@ class HistoryStore:
             sa.Column("varde", sa.String(60), nullable=False),
         )
         self.meta = meta
-        self._guard(lambda: meta.create_all(self.engine))
+        self.warnings: list[str] = []  # stored values that were skipped, naming their run
+        self._guard(self._create)
+
+    def _create(self) -> None:
+        """Create the tables if missing. Several first runs at once (a fresh database) may
+        all see them missing and race to create them: the loser finds them made and goes on."""
+        for attempt in range(3):
+            try:
+                self.meta.create_all(self.engine)
+                return
+            except (self.sa.exc.OperationalError, self.sa.exc.ProgrammingError,
+                    self.sa.exc.IntegrityError):
+                if attempt == 2:
+                    raise
+                # "table ... already exists" (or a unique type/sequence name in PostgreSQL):
+                # the other run made it; create_all checks first and now skips it
+
+    def _value(self, text: str, run: Any) -> Decimal | None:
+        """A stored value, or None (with a warning naming the run) if it is not a finite
+        number: one damaged row never stops a later month."""
+        try:
+            value = Decimal(text)
+        except (InvalidOperation, TypeError, ValueError):
+            value = None
+        if value is None or not value.is_finite() or value.adjusted() > 30:  # 10^30: no figure
+            self.warnings.append(f"Ett sparat värde i körningen {run.id} ({run.tid}) är inte ett "
+                                 "tal och hoppades över.")
+            return None
+        return value
 
     def _guard(self, action: Any) -> Any:
         try:
             return action()
         except self.sa.exc.SQLAlchemyError as exc:
-            reason = "databasen är låst" if "locked" in str(exc).lower() else type(exc).__name__
+            text = str(exc).lower()
+            reason = ("databasen är låst" if "locked" in text
+                      else "disken är full" if "full" in text else type(exc).__name__)
             raise HistoryError(f"Historikdatabasen ({_safe(self.url)}) kan inte användas: "
                                f"{reason}.") from None
 
@@ -114,7 +144,12 @@ class HistoryStore:
                 rows = conn.execute(sa.select(self.figures.c.namnd, self.figures.c.slag,
                                               self.figures.c.objekt, self.figures.c.varde)
                                     .where(self.figures.c.korning == run.id))
-                return run.tid, {(r.namnd, r.slag, r.objekt): Decimal(r.varde) for r in rows}
+                out = {}
+                for r in rows:
+                    value = self._value(r.varde, run)
+                    if value is not None:
+                        out[(r.namnd, r.slag, r.objekt)] = value
+                return run.tid, out
         result: tuple[str, dict[Key, Decimal]] | None = self._guard(read)
         return result
 
@@ -142,11 +177,13 @@ class HistoryStore:
             sa = self.sa
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(self.runs.c.tid, self.figures.c.namnd, self.figures.c.varde)
+                    sa.select(self.runs.c.id, self.runs.c.tid, self.figures.c.namnd,
+                              self.figures.c.varde)
                     .join(self.figures, self.figures.c.korning == self.runs.c.id)
                     .where(self.runs.c.budgetar == budgetar, self.figures.c.slag == "netto")
                     .order_by(self.runs.c.id, self.figures.c.namnd))
-                return [(r.tid, r.namnd, Decimal(r.varde)) for r in rows]
+                return [(r.tid, r.namnd, v) for r in rows
+                        if (v := self._value(r.varde, r)) is not None]
         result: list[tuple[str, str, Decimal]] = self._guard(read)
         return result
 
