@@ -48,7 +48,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        with _quiet_closes():
+            yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(target))
@@ -66,10 +67,46 @@ def atomic_path(target: Path) -> Iterator[Path]:
         if cause is None:
             raise
         kept = " Den gamla filen är orörd." if target.exists() else ""
-        raise OutputError(f"{name} kunde inte skrivas ({os_reason(cause)}).{kept}") from None
+        message = f"{name} kunde inte skrivas ({os_reason(cause)}).{kept}"
+        _release(exc)
+        raise OutputError(message) from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _release(exc: BaseException) -> None:
+    """Free what the failed writer left open (a library's half-written zip, referenced by the
+    traceback) now, while its close on the full disk can fail quietly: later, at garbage
+    collection, Python would print "Exception ignored … Traceback" to stderr."""
+    import gc
+
+    with _quiet_closes():
+        current: BaseException | None = exc
+        while current is not None:
+            current.__traceback__ = None  # frees the frames (and the files they hold) now
+            current = current.__cause__ or current.__context__
+        gc.collect()
+
+
+@contextlib.contextmanager
+def _quiet_closes() -> Iterator[None]:
+    """While writing, a file a library fails to close on a full disk (at garbage collection,
+    where no one can catch it) is not reported to stderr: the write failure itself is, once,
+    in Swedish. Anything else that is unraisable is reported as usual."""
+    import sys
+
+    previous = sys.unraisablehook
+
+    def quiet(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, OSError):
+            previous(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _prefix(target: Path) -> str:
