@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -49,11 +49,8 @@ class Scripted:
         self.stop.wait(30)
 
     def _talk(self, conn: socket.socket) -> None:
-        with conn, conn.makefile("rb") as lines:
-            try:
-                self._dialog(conn, lines)
-            except OSError:
-                pass
+        with conn, conn.makefile("rb") as lines, suppress(OSError):
+            self._dialog(conn, lines)
 
     def _dialog(self, conn: socket.socket, lines: object) -> None:
         script = self.script

@@ -76,7 +76,6 @@ def summary(
     from xlplan.validation import validate as run
 
     settings = load_settings()
-    _distinct(file, foregaende)
     report = _guarded(run, file)
     previous = _guarded(run, foregaende).planbok if foregaende is not None else None
     result = summarize(report.planbok, settings, errors=report.errors, previous=previous)

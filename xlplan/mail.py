@@ -95,7 +95,7 @@ class SmtpTransport:
         smtp = _SMTP(timeout=s.smtp_timeout)
         try:
             try:
-                smtp._host = s.smtp_host  # what STARTTLS checks the certificate against
+                smtp._host = s.smtp_host  # type: ignore[attr-defined]  # STARTTLS checks it
                 smtp.connect(s.smtp_host, s.smtp_port)
                 smtp.ehlo()
                 if s.smtp_starttls:
