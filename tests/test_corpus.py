@@ -101,11 +101,21 @@ def test_summary(case: str, tmp_path: Path) -> None:
     assert result.returncode == CASES[case].exit, result.stdout[-2000:] + result.stderr
 
 
-@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].exit == 2))
-def test_send_refuses_before_reading(case: str, tmp_path: Path) -> None:
-    result = check_alone(case, ["send", "--dry-run", "--eml", str(tmp_path / "brev.eml")],
-                         tmp_path)
-    assert result.returncode == 2 and not (tmp_path / "brev.eml").exists()
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_send_dry_run(case: str, tmp_path: Path) -> None:
+    """Refused files before reading (2), files with errors not sent (1), the rest written as a
+    message whose text holds no control character."""
+    import email
+    from email import policy
+
+    eml = tmp_path / "brev.eml"
+    result = check_alone(case, ["send", "--dry-run", "--eml", str(eml)], tmp_path)
+    assert result.returncode == CASES[case].exit, result.stderr
+    assert eml.exists() == (result.returncode == 0)
+    if eml.exists():
+        msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        body = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert not CONTROL.search(body.replace("\n", ""))
 
 
 def region_sheets(path: Path) -> str:
@@ -186,3 +196,20 @@ def test_monthly_inbox_as_text(case: str, tmp_path: Path) -> None:
     [line] = [s for s in result.stdout.splitlines() if s.startswith(f"  {clean(bad.name)}:")]
     if CASES[case].exit == 2:
         assert "används inte" in line and CASES[case].says in line
+
+
+def test_validate_goes_on_after_a_bad_file(tmp_path: Path) -> None:
+    from tests.hostile import run_book
+
+    good = run_book(tmp_path / "bra.xlsx")
+    files = [CASES[c].make(tmp_path) for c in ("fifo", "deflate64", "nan")]
+    result, elapsed = xlplan("validate", str(files[0]), str(good), str(files[1]), str(files[2]),
+                             cwd=tmp_path)
+    sane(result, elapsed)
+    assert result.returncode == 2  # the worst of: refused (2), errors (1), clean (0)
+    assert result.stderr.splitlines() == [
+        "pipe.xlsx är ingen vanlig fil (utan t.ex. en namngiven pipe eller en enhet) och läses "
+        "inte.",
+        "Filen deflate64.xlsx är packad med Deflate64, som Excel inte använder; den kan inte "
+        "läsas. Öppna den i Excel och spara om."]
+    assert f"{good}: inga fel" in result.stdout and f"{files[2]}: 1 fel" in result.stdout

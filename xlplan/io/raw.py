@@ -90,19 +90,27 @@ def number_cell(row: int, col: int, literal: str, formula: str | None = None,
     number at all (``abc``), not finite (``NaN``, ``INF``), or of absurd size
     (``1E+999999999``). So every number that reaches the model is finite and sane, and no sum
     of a workbook's cells can overflow."""
-    if not _usable_number(literal):
+    usable = _usable_number(literal)
+    if usable is None:
         return RawCell(row, col, CellKind.ERROR, NUMBER_ERROR, formula)
-    return RawCell(row, col, kind, literal, formula)
+    return RawCell(row, col, kind, usable, formula)
 
 
-def _usable_number(literal: str) -> bool:
+TINY = -30  # a value below 10^-30 is zero: no figure has such a digit, and dividing by it
+# would leave a double's range (a formula's float noise, ~10^-17, is kept as it is)
+
+
+def _usable_number(literal: str) -> str | None:
+    """The literal, "0" for a vanishing one, or None when it is no usable number."""
     if len(literal) > MAX_NUMBER_CHARS:
-        return False
+        return None
     try:
         d = Decimal(literal.strip())
     except (InvalidOperation, ValueError):
-        return False
-    return d.is_finite() and (d.is_zero() or d.adjusted() < MAX_MAGNITUDE.adjusted())
+        return None
+    if not d.is_finite() or (not d.is_zero() and d.adjusted() >= MAX_MAGNITUDE.adjusted()):
+        return None
+    return "0" if not d.is_zero() and d.adjusted() < TINY else literal
 
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
