@@ -174,9 +174,9 @@ class _Reader:
         self.allocated += cells
         if cells > self.limits.table_cells or self.allocated > self.limits.book_cells:
             raise UnsafeWorkbook(
-                f"Tabellen {clean(tdef['name'])[:40]} i {self.name} omfattar {cells:,} celler "
+                f"Tabellen {clean(tdef['name'])[:40]} i {self.name} omfattar {_n(cells)} celler "
                 f"({cell_ref(r1, c1)}:{cell_ref(r2, c2)}); en planbok får ha högst "
-                f"{self.limits.table_cells:,} per tabell. Filen läses inte.".replace(",", "\u00a0"))
+                f"{_n(self.limits.table_cells)} per tabell. Filen läses inte.")
 
     def _sheets(self) -> list[tuple[str, bool, str]]:
         out = []
@@ -271,12 +271,17 @@ class _SheetData:
     max_col: int = 0
 
 
+def _n(count: int) -> str:
+    """A count the Swedish way: 100 000 (no-break space)."""
+    return f"{count:,}".replace(",", "\u00a0")
+
+
 def _checked_text(text: str, limits: Limits, name: str) -> str:
     """A cell's text within Excel's own length limit, cleaned (see :func:`clean`)."""
     if len(text) > limits.text_chars:
         raise UnsafeWorkbook(
-            f"Filen {name} har en text på {len(text):,} tecken; Excel tillåter högst "
-            f"{limits.text_chars:,} i en cell. Filen läses inte.".replace(",", "\u00a0"))
+            f"Filen {name} har en text på {_n(len(text))} tecken; Excel tillåter högst "
+            f"{_n(limits.text_chars)} i en cell. Filen läses inte.")
     return clean(text)
 
 
@@ -328,6 +333,7 @@ class _SheetReader:
         self.row_hi = max(b[2] for b in bounds)
         self.date_styles = date_styles
         self.data = _SheetData()
+        self.kept = 0
         self.shared: dict[str, str] = {}
         self.row = 0
         self.col = 0
@@ -394,10 +400,12 @@ class _SheetReader:
                 self._enter_row(int(r) if r else self.row + 1)
                 if attrs.get("hidden") in ("1", "true"):
                     self.data.hidden_rows.add(self.row)
+                    self._count()
             elif kind == _MERGE:
                 ref = attrs.get("ref")
                 if ref:
                     self.data.merges.append(parse_range(ref))
+                    self._count()
         elif kind in (_V, _T):
             self.text, self.field = [], kind
         elif kind == _F:
@@ -439,11 +447,16 @@ class _SheetReader:
             elif raw.kind is CellKind.TEXT and raw.value:
                 raw = raw._replace(value=_checked_text(raw.value, self.limits, self.name))
             self.data.cells[(raw.row, raw.col)] = raw
-            if len(self.data.cells) > self.limits.sheet_cells:
-                raise UnsafeWorkbook(
-                    f"Filen {self.name} har fler än {self.limits.sheet_cells:,} ifyllda celler i "
-                    "tabellerna på ett blad; det är orimligt för en planbok. Filen läses inte."
-                    .replace(",", "\u00a0"))
+            self._count()
+
+    def _count(self) -> None:
+        """Everything kept from a sheet (cells, hidden rows, merges) within one budget."""
+        self.kept += 1
+        if self.kept > self.limits.sheet_cells:
+            raise UnsafeWorkbook(
+                f"Filen {self.name} har fler än {_n(self.limits.sheet_cells)} ifyllda celler (eller "
+                "dolda rader och sammanslagningar) på ett blad; det är orimligt för en planbok. "
+                "Filen läses inte.")
 
 
 def _refuse(*_: object) -> NoReturn:
