@@ -104,7 +104,7 @@ def send(
     from xlplan.settings import load_settings
     from xlplan.validation import validate as check
 
-    _distinct(file, eml, what="--eml")
+    _distinct(eml, file, what="--eml")
     try:
         result = run(file, load_settings(), to=till, dry_run=dry_run, eml=eml)
     except MailRefused as exc:
