@@ -73,23 +73,40 @@ def mutated(name: str, edit: Callable[[str, bytes], bytes], **kw: object) -> Cal
     return make
 
 
-def deflate64(folder: Path) -> Path:
-    """The sheet entry marked as compressed with Deflate64 (method 9): Windows' zip tool
-    writes it for large files; Python cannot unpack it."""
-    path = rewrite(run_book(folder / ".base-d64"), folder / "deflate64.xlsx", lambda n, d: d,
-                   method=zipfile.ZIP_STORED)
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        local, start = zf.getinfo(SHEET).header_offset, zf.start_dir
-    struct.pack_into("<H", data, local + 8, 9)
-    pos = start
-    while data[pos:pos + 4] == b"PK\x01\x02":
-        n, m, k = struct.unpack_from("<HHH", data, pos + 28)
-        if data[pos + 46:pos + 46 + n] == SHEET.encode():
-            struct.pack_into("<H", data, pos + 10, 9)
-        pos += 46 + n + m + k
-    path.write_bytes(bytes(data))
-    return path
+def patched_entry(name: str, local: int | None, central: int, value: int) -> Callable[[Path], Path]:
+    """The sheet's zip headers with one 16-bit field set to ``value`` (offsets into the local
+    and the central directory header)."""
+    def make(folder: Path) -> Path:
+        path = rewrite(run_book(folder / f".base-{name}"), folder / name, lambda n, d: d,
+                       method=zipfile.ZIP_STORED)
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as zf:
+            offset, start = zf.getinfo(SHEET).header_offset, zf.start_dir
+        if local is not None:
+            struct.pack_into("<H", data, offset + local, value)
+        pos = start
+        while data[pos:pos + 4] == b"PK\x01\x02":
+            n, m, k = struct.unpack_from("<HHH", data, pos + 28)
+            if data[pos + 46:pos + 46 + n] == SHEET.encode():
+                struct.pack_into("<H", data, pos + central, value)
+            pos += 46 + n + m + k
+        path.write_bytes(bytes(data))
+        return path
+    return make
+
+
+# The sheet marked as compressed with Deflate64 (method 9): Windows' zip tool writes it for
+# large files; Python cannot unpack it.
+deflate64 = patched_entry("deflate64.xlsx", 8, 10, 9)
+# A zip feature version no reader knows (25.5): zipfile refuses the archive as a whole.
+zip_version = patched_entry("zipversion.xlsx", None, 6, 255)
+
+
+def xml_encoding(name: str, data: bytes) -> bytes:
+    """An XML declaration naming an encoding that does not exist."""
+    if name == "xl/workbook.xml":
+        return b'<?xml version="1.0" encoding="UTF-87"?>' + data.split(b"?>", 1)[-1]
+    return data
 
 
 def duplicate_part(folder: Path) -> Path:
@@ -209,6 +226,8 @@ CASES: dict[str, Case] = {
     "too-big": Case(too_big, 2, "högst 50 MB"),
     # zip and XML Excel never writes
     "deflate64": Case(deflate64, 2, "Deflate64"),
+    "zip-version": Case(zip_version, 2, "skadad"),
+    "unknown-encoding": Case(mutated("kodning.xlsx", xml_encoding), 2, "skadad"),
     "duplicate-part": Case(duplicate_part, 2, "samma namn"),
     "strict-ooxml": Case(mutated("strict.xlsx", strict), 2, "Strict Open XML"),
     # special files

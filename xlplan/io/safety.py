@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
@@ -108,7 +109,8 @@ def open_container(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFi
         fh.seek(0)
         try:
             zf = _Container(fh)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+                OverflowError, struct.error):
             raise UnreadableWorkbook(
                 f"Filen {name} är skadad (zip-arkivet går inte att öppna). Spara om den i Excel."
             ) from None

@@ -61,9 +61,10 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
                 "Excel-fil aldrig har. Den läses inte."
             ) from None
         except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError,
-                IndexError, NotImplementedError, RuntimeError, UnicodeError):
+                IndexError, NotImplementedError, RuntimeError, UnicodeError, LookupError):
             # RuntimeError: zipfile on a part that needs a password; NotImplementedError: a
-            # compression zipfile cannot unpack (both refused by name earlier, this is the net)
+            # compression zipfile cannot unpack (both refused by name earlier, this is the net);
+            # LookupError: an XML declaration naming an encoding that does not exist
             raise UnreadableWorkbook(
                 f"Filen {name} är skadad och kan inte läsas. Öppna den i Excel och spara om."
             ) from None
