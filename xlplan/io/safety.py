@@ -29,7 +29,8 @@ def open_input(path: Path, limits: Limits = DEFAULT_LIMITS) -> BinaryIO:
     of a size a planbok can have. The open does not block, so a named pipe or a device is
     refused before a byte is read (a FIFO would otherwise wait forever for a writer)."""
     name = clean(path.name)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_BINARY", 0))  # Windows: no newline translation
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
