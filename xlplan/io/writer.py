@@ -115,7 +115,10 @@ def _prefix(target: Path) -> str:
 
 def _remove_orphans(folder: Path, target: Path) -> None:
     """Temp files of this very target left by a writer that was killed (its process is gone)
-    are removed; nothing else is ever touched."""
+    are removed; nothing else is ever touched. Only where a process can be asked whether it
+    lives without harm (POSIX: on Windows, ``os.kill(pid, 0)`` would end it)."""
+    if os.name != "posix":
+        return
     pattern = re.compile(rf"\.{re.escape(target.name)}~(\d+)~[a-z0-9_]{{8}}"
                          rf"{re.escape(target.suffix)}")
     try:
