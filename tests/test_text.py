@@ -43,3 +43,19 @@ def test_clean_keeps_text_and_every_kind_of_space() -> None:
 
     for text in ("1\u00a0754,2", "−4,2", "12\u202f000", "[/]Budgetram", "Åtgärd: [link=x]"):
         assert clean(text) == text  # markup is plain text here: the renderer never parses it
+
+
+def test_findings_beyond_the_cap_are_counted_in_one() -> None:
+    from xlplan.findings import Severity, capped, finding
+
+    # hand-worked: 1 003 findings, cap 1 000: the last three (two errors, one warning) are
+    # summed up in one finding, an error because errors are among them
+    shown = [finding("tom-tabell", "Budgetram", "B3", table=f"T{i}") for i in range(1_000)]
+    rest = [finding("felvarde", "Budgetram", "D9", column="Personal", text="#NUM!"),
+            finding("felvarde", "Budgetram", "E9", column="Personal", text="#NUM!"),
+            finding("teckenfel", "Budgetram", "F9", column="Intäkter", value="−1", hint="")]
+    out = capped(shown + rest, 1_000)
+    assert out[:1_000] == shown and len(out) == 1_001
+    assert (out[-1].code, out[-1].severity) == ("fler-fynd", Severity.ERROR)
+    assert out[-1].message.startswith("Ytterligare 3 fynd visas inte (2 fel, 1 varningar).")
+    assert capped(rest, 3) == rest

@@ -318,8 +318,11 @@ def capped(findings: list[Finding], limit: int) -> list[Finding]:
         return findings
     rest = findings[limit:]
     errors, warnings = counts(rest)
-    summary = finding("fler-fynd", None, None, count=len(rest), errors=errors,
-                      warnings=warnings)
+    def sv(n: int) -> str:
+        return f"{n:,}".replace(",", "\u00a0")
+
+    summary = finding("fler-fynd", None, None, count=sv(len(rest)), errors=sv(errors),
+                      warnings=sv(warnings))
     if errors:
         summary = Finding(Severity.ERROR, summary.code, None, None, summary.message)
     return [*findings[:limit], summary]
