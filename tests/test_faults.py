@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_killed_mid_write_leaves_the_old_output(tmp_path: Path) -> None:
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name.startswith(".region-") for p in tmp_path.iterdir()):
+        if any(p.name.startswith(".region.xlsx~") for p in tmp_path.iterdir()):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)
@@ -126,3 +127,184 @@ def test_outputs_keep_the_replaced_files_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+# --- a full disk, and temp files that belong to someone else ---------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(tmp_path: Path, kilobytes: int = 64) -> Iterator[Path]:
+    """A tmpfs of ``kilobytes`` (mounted as root, as CI runs): a disk that really fills up."""
+    mount = tmp_path / "liten-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kilobytes}k", "tmpfs", str(mount)],
+                   check=True, capture_output=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False, capture_output=True)
+
+
+def fill(folder: Path, leave: int = 0) -> None:
+    """Fill ``folder``'s file system, leaving about ``leave`` bytes."""
+    import os
+
+    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    with contextlib.suppress(OSError), (folder / "fyllnad").open("wb") as fh:
+        fh.write(b"\0" * max(free - leave, 0))
+
+
+QUIET = ("Traceback", "Exception ignored", "Ett oväntat fel", "internt fel")
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "xlplan", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_disk_full_while_writing_the_region_workbook(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    with small_disk(tmp_path) as disk:
+        out = disk / "region.xlsx"
+        out.write_bytes(b"last month")
+        fill(disk, leave=8 * 1024)  # room to start, not to finish
+        result = cli("consolidate", str(folder), "--out", str(out), "--ingen-historik")
+        assert result.returncode == 2
+        [line] = result.stderr.strip().splitlines()
+        assert line == "region.xlsx kunde inte skrivas (disken är full). Den gamla filen är orörd."
+        assert not any(word in result.stderr + result.stdout for word in QUIET)
+        assert out.read_bytes() == b"last month"
+        assert sorted(p.name for p in disk.iterdir()) == ["fyllnad", "region.xlsx"]
+
+
+def test_disk_full_while_saving_the_dry_run_message(tmp_path: Path) -> None:
+    from tests.plan import full_plan
+
+    plan = full_plan(tmp_path)
+    before = sha256(plan)
+    env = {"XLPLAN_AVSANDARE": "hsn@region.example", "XLPLAN_LOGGMAPP": str(tmp_path / "logg")}
+    with small_disk(tmp_path) as disk:
+        fill(disk)
+        result = cli("send", str(plan), "--dry-run", "--till", "ed@region.example", "--eml",
+                     str(disk / "brev.eml"), env=env)
+        assert result.returncode == 2
+        assert result.stderr.strip() == "brev.eml kunde inte skrivas (disken är full)."
+        assert not any(word in result.stderr + result.stdout for word in QUIET)
+        assert [p.name for p in disk.iterdir()] == ["fyllnad"]
+    assert sha256(plan) == before
+
+
+def test_disk_full_for_the_spool(tmp_path: Path) -> None:
+    import tempfile
+
+    from xlplan.spool import Spool
+
+    with small_disk(tmp_path) as disk:
+        fill(disk, leave=8 * 1024)  # Python's own check of the temp folder still passes
+        saved, tempfile.tempdir = tempfile.tempdir, str(disk)  # the documented setting
+        try:
+            spool = Spool()
+            with pytest.raises(OutputError, match=r"tillfälliga filer .* \(disken är full\)"):
+                for i in range(100):  # 100 planböcker of 1 000 rows
+                    spool.add("objekt", f"fil{i}.xlsx", [("netto", f"omr{j}", j) for j in
+                                                          range(1000)])
+                list(spool.rows("objekt", {"fil0.xlsx"}))
+            spool.close()
+        finally:
+            tempfile.tempdir = saved
+        assert [p.name for p in disk.iterdir()] == ["fyllnad"]
+
+
+def test_disk_full_for_the_history_still_writes_the_workbook(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)
+    out = tmp_path / "region.xlsx"
+    with small_disk(tmp_path) as disk:
+        fill(disk)
+        result = cli("consolidate", str(folder), "--out", str(out), "--db",
+                     f"sqlite:///{disk / 'historik.db'}")
+    assert result.returncode == 1 and out.read_bytes()[:2] == b"PK"
+    assert "Historikdatabasen" in result.stderr and "disken är full" in result.stderr
+    assert not any(word in result.stderr + result.stdout for word in QUIET)
+
+
+def test_cleanup_removes_only_its_own_targets_orphans(tmp_path: Path) -> None:
+    import os
+
+    from xlplan.io.writer import write_bytes_atomic
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, alive = gone.pid, os.getppid()
+    orphan = tmp_path / f".region.xlsx~{dead}~abcdefgh.xlsx"  # a killed writer of region.xlsx
+    live = tmp_path / f".region.xlsx~{alive}~abcdefgh.xlsx"  # a running writer of region.xlsx
+    other = tmp_path / f".region-2027.xlsx~{alive}~x1y2z3w4.xlsx"  # a run writing region-2027
+    other_orphan = tmp_path / f".region-2027.xlsx~{dead}~x1y2z3w4.xlsx"
+    old_style = tmp_path / f".region-2027-{dead}-x.xlsx"  # the issue's case: 2027 is no pid
+    for p in (orphan, live, other, other_orphan, old_style):
+        p.write_bytes(b"temp")
+    write_bytes_atomic(tmp_path / "region.xlsx", b"new")
+    assert not orphan.exists()
+    assert live.exists() and other.exists() and other_orphan.exists() and old_style.exists()
+    assert (tmp_path / "region.xlsx").read_bytes() == b"new"
+
+
+# --- a history that cannot block the month ------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored", ["Infinity", "NaN", "abc", "1E+999999999"])
+def test_a_damaged_stored_value_is_skipped_with_a_warning(tmp_path: Path, stored: str) -> None:
+    folder = inbox(tmp_path)
+    db = tmp_path / "historik.db"
+    consolidate(folder, tmp_path / "mars.xlsx", database=f"sqlite:///{db}", month="2025-03")
+    with sqlite3.connect(db) as conn:  # someone's hand in the database: one value broken
+        conn.execute("UPDATE xlplan_nyckeltal SET varde = ? WHERE namnd = 'RS' AND "
+                     "slag = 'netto'", (stored,))
+    outcomes = []
+    for month, name in (("2025-04", "april"), ("2025-05", "maj")):  # every later run goes on
+        outcome = consolidate(folder, tmp_path / f"{name}.xlsx", database=f"sqlite:///{db}",
+                              month=month)
+        assert (tmp_path / f"{name}.xlsx").exists()
+        # run 1's value stays damaged: the trend reads it each time, and says so
+        assert "körningen 1 " in outcome.history_note and "hoppades över" in outcome.history_note
+        outcomes.append(outcome)
+    # April against run 1: the damaged value is left out, so RS's netto (−390) is "new" and
+    # nothing else changed (same inbox, same figures); May against April: no change at all
+    assert [o.changes for o in outcomes] == [1, 0]
+
+
+def _first_run(url: str, barrier: Any, results: Any) -> None:
+    from decimal import Decimal
+
+    from xlplan.errors import HistoryError
+    from xlplan.store import HistoryStore
+
+    barrier.wait()
+    try:
+        store = HistoryStore(url)
+        store.record(2025, "2025-03", "inkorg", 1, {("RS", "netto", "Totalt"): Decimal("-390")})
+        store.close()
+        results.put("ok")
+    except HistoryError as exc:
+        results.put(exc.message)
+
+
+def test_three_first_runs_at_once_on_a_fresh_database(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    from xlplan.store import HistoryStore
+
+    for attempt in range(5):  # the race is a matter of timing: several fresh databases
+        url = f"sqlite:///{tmp_path / f'ny{attempt}.db'}"
+        ctx = mp.get_context("fork")
+        barrier, results = ctx.Barrier(3), ctx.Queue()
+        procs = [ctx.Process(target=_first_run, args=(url, barrier, results)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert sorted(results.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]
+        store = HistoryStore(url)
+        assert len(store.list_runs(2025)) == 3  # three runs recorded, none lost
+        store.close()

@@ -65,3 +65,31 @@ def test_parser_round_trips_what_it_formats(d: Decimal) -> None:
 def test_parser_never_raises(text: str) -> None:
     result = parse_sv(text)
     assert result is None or isinstance(result, Decimal)
+
+
+@pytest.mark.parametrize("literal,kind,value", [
+    ("17.7", "number", "17.7"),
+    ("-2.8421709430404E-14", "number", "-2.8421709430404E-14"),  # a formula's float noise: kept
+    ("1E-300", "number", "0"),  # vanishing: zero (a divisor this small would overflow a double)
+    ("999999999999999", "number", "999999999999999"),  # 15 digits: the largest kept
+    ("1E+15", "error", "#NUM!"),
+    ("9E+999999", "error", "#NUM!"),
+    ("NaN", "error", "#NUM!"),
+    ("-INF", "error", "#NUM!"),
+    ("abc", "error", "#NUM!"),
+    ("1" * 65, "error", "#NUM!"),  # longer than any stored double
+])
+def test_a_stored_number_is_kept_only_if_usable(literal: str, kind: str, value: str) -> None:
+    from xlplan.io.raw import number_cell
+
+    cell = number_cell(4, 4, literal)
+    assert (cell.kind.value, cell.value) == (kind, value)
+
+
+def test_absurd_magnitudes_are_shown_as_powers_of_ten() -> None:
+    # hand-worked: 9E+999999 is 9,0 times ten to the 999 999; printed digit by digit it
+    # would be a million characters (and grouping them was quadratic)
+    assert format_sv(Decimal("9E+999999")) == "9,0·10^999999"
+    assert format_sv(Decimal("-1.23E+20"), 1) == "\u22121,2·10^20"
+    assert format_sv(Decimal("1234567"), 1) == "1\u00a0234\u00a0567,0"
+    assert parse_sv("1 000 000 000 000 000") is None  # 10^15 as text is no amount either

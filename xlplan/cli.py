@@ -66,6 +66,10 @@ def validate(
             _err(exc.message)
             exit_code = 2
             continue
+        except Exception as exc:  # one file never stops the others
+            _err(_file_failed(path, exc))
+            exit_code = 2
+            continue
         _print_report(report, format)
         if markera is not None and format is Format.text:
             typer.echo(f"Skrev en markerad kopia: {markera}")
@@ -88,8 +92,8 @@ def summary(
     from xlplan.validation import validate as run
 
     settings = load_settings()
-    report = run(file)
-    previous = run(foregaende).planbok if foregaende is not None else None
+    report = _guarded(run, file)
+    previous = _guarded(run, foregaende).planbok if foregaende is not None else None
     if previous is not None:
         check_previous(report.planbok, previous)  # another nämnd or year: exit 2
     result = summarize(report.planbok, settings, errors=report.errors, previous=previous)
@@ -124,10 +128,11 @@ def send(
         _err("--eml sparar brevet i stället för att skicka det och går bara med --dry-run. "
              "Inget skickades.")
         raise typer.Exit(2)
+    _distinct(eml, file, what="--eml")
     try:
         result = run(file, load_settings(), to=till, dry_run=dry_run, eml=eml)
     except MailRefused as exc:
-        _print_report(check(file), format)
+        _print_report(_guarded(check, file), format)
         _err(exc.message)
         raise typer.Exit(1) from None
     if format is Format.json:
@@ -137,11 +142,14 @@ def send(
         typer.echo(json.dumps(asdict(result), ensure_ascii=False))
     elif result.status == "torrkorning":
         where = f" Brevet sparades i {result.eml}." if result.eml else ""
-        typer.echo(f"Torrkörning: inget skickades till {', '.join(result.recipients)}.{where}")
+        typer.echo(_clean(f"Torrkörning: inget skickades till {', '.join(result.recipients)}."
+                          f"{where}"))
     else:
-        typer.echo(f"Skickat till {', '.join(result.recipients)} (Message-ID {result.message_id}; "
-                   f"servern svarade {result.reply}). {count(result.warnings, 'varning', 'varningar')} "
-                   "i brevet.")
+        typer.echo(_clean(f"Skickat till {', '.join(result.recipients)} (Message-ID "
+                          f"{result.message_id}; servern svarade {result.reply}). "
+                          f"{count(result.warnings, 'varning', 'varningar')} i brevet."))
+        if result.note:
+            _err(result.note)
 
 
 @app.command()
@@ -179,6 +187,7 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
         return 2
     settings = load_settings()
     database = None if ingen_historik else (db or settings.databas)
+    _distinct(out, inkorg, what="--out")
     with _progress(format is Format.text) as (start, step):
         outcome = run(inkorg, out, database=database, expected=settings.forvantade_namnder,
                       progress=step, on_start=start, month=manad, region_name=settings.region)
@@ -192,7 +201,8 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
     else:
         from xlplan.numbers import format_sv
 
-        typer.echo(f"Skrev {outcome.out}: {len(region.used)} nämnder, budgetår {region.budgetar}.")
+        typer.echo(_clean(f"Skrev {outcome.out}: {len(region.used)} nämnder, budgetår "
+                          f"{region.budgetar}."))
         for n, v in region.netto.items():
             typer.echo(f"  {n:<8} netto {format_sv(v, 1):>14} mkr")
         typer.echo(f"  Regionens netto {format_sv(region.region_netto, 1)} mkr")
@@ -201,12 +211,12 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
                        f"{format_sv(region.finansiering or Decimal(0), 1)})")
         for f in region.files:
             state = "används" if f.used else f"används inte: {f.reason}"
-            typer.echo(f"  {f.name}: {f.errors} fel, {count(f.warnings, 'varning', 'varningar')}"
-                       f" – {state}")
+            typer.echo(_clean(f"  {f.name}: {f.errors} fel, "
+                              f"{count(f.warnings, 'varning', 'varningar')} – {state}"))
         for _, found in region.findings:
-            typer.echo(f"  {found.severity.swedish}: {found.message}")
+            typer.echo(_clean(f"  {found.severity.swedish}: {found.message}"))
         if outcome.history_note:
-            typer.echo(f"  {outcome.history_note}")
+            typer.echo(_clean(f"  {outcome.history_note}"))
     return 1 if region.inputs_with_errors else 0
 
 
@@ -394,7 +404,58 @@ def _print_report(report: Report, format: Format) -> None:
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    typer.echo(_clean(message), err=True)
+
+
+def _clean(text: str) -> str:
+    from xlplan.text import clean
+
+    return clean(text)
+
+
+def _file_failed(path: Path, exc: BaseException) -> str:
+    """The net under one file's checks: its own sentence, never the run's end."""
+    from xlplan.text import clean
+
+    return (f"Filen {clean(path.name)} kunde inte kontrolleras (internt fel "
+            f"{type(exc).__name__}). Öppna den i Excel, spara om och försök igen.")
+
+
+def _guarded(run: Callable[[Path], Report], path: Path) -> Report:
+    """``run(path)``, with an unforeseen failure told as that file's own Swedish sentence."""
+    from xlplan.errors import UnreadableWorkbook, XlplanError
+
+    try:
+        return run(path)
+    except XlplanError:
+        raise
+    except Exception as exc:
+        raise UnreadableWorkbook(_file_failed(path, exc)) from None
+
+
+def _distinct(output: Path | None, *inputs: Path | None, what: str = "") -> None:
+    """Refuse an output that is one of the inputs (or inside the inbox): writing it would
+    replace what is being read."""
+    from xlplan.errors import OutputError
+    from xlplan.text import clean
+
+    if output is None:
+        return
+    for source in inputs:
+        if source is None:
+            continue
+        if _same_file(output, source):
+            raise OutputError(f"{what or 'Utfilen'} {clean(output.name)} är samma fil som "
+                              f"indata {clean(source.name)}; välj en annan utfil. Inget skrevs.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def main() -> None:
@@ -403,6 +464,9 @@ def main() -> None:
     from xlplan.errors import XlplanError
 
     install()  # help, usage and usage errors in Swedish
+    for stream in (sys.stdout, sys.stderr):  # an unencodable character is never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     try:
         app()  # standalone: typer prints usage errors itself and exits with their code
     except XlplanError as exc:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
+from xlplan.errors import ConsolidationRefused, XlplanError
 from xlplan.extract import (
     Extract,
     Transfer,
@@ -27,9 +27,11 @@ from xlplan.extract import (
     transfers_balance,
 )
 from xlplan.findings import Finding, finding
+from xlplan.io.safety import read_input
 from xlplan.io.xlsx import read_workbook
 from xlplan.numbers import format_sv, to_json
 from xlplan.spool import Spool
+from xlplan.text import clean
 from xlplan.validation import validate_raw
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ class InputFile:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return clean(self.path.name)  # a file name may hold escape sequences: never echoed raw
 
 
 @dataclass
@@ -143,25 +145,36 @@ def scan_inbox(folder: Path) -> list[Path]:
         name = path.name
         if name.startswith(("~$", ".", "~")) or name.endswith(("~", ".tmp")):
             continue
-        if path.suffix.lower() in SUFFIXES and path.is_file():
+        # not only regular files: a pipe or device named .xlsx is listed with its reason
+        if path.suffix.lower() in SUFFIXES and not path.is_dir():
             out.append(path)
     return out
 
 
 def read_one(path: Path) -> InputFile:
-    """Read, hash and validate one file; keep only its extract."""
+    """Read, hash and validate one file; keep only its extract. Whatever goes wrong with one
+    file becomes that file's reason (it is listed as not used); it never ends the run."""
+    try:
+        return _read_one(path)
+    except XlplanError as exc:
+        return InputFile(path, "", 0.0, reason=exc.message)
+    except Exception as exc:  # the net under every check: one file never stops the month
+        return InputFile(path, "", 0.0, reason=(
+            f"filen kunde inte kontrolleras (internt fel {type(exc).__name__}); den är inte "
+            "använd. Öppna den i Excel, spara om och kör igen."))
+
+
+def _read_one(path: Path) -> InputFile:
     try:
         stat = path.stat()
-        data = path.read_bytes()
     except OSError as exc:
         return InputFile(path, "", 0.0, reason=f"kan inte läsas ({exc.strerror})")
+    data = read_input(path)  # a special file or one too large is refused before reading
     item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
+    del data
     try:
         raw = read_workbook(path)
         after = path.stat()
-    except UnreadableWorkbook as exc:
-        item.reason = exc.message
-        return item
     except OSError as exc:
         item.reason = f"kan inte läsas ({exc.strerror})"
         return item
@@ -455,6 +468,8 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                         note = ("Ingen rapportmånad i planböckerna (Info › Rapportmånad) och "
                                 "ingen --manad: körningen jämförs inte med en annan månad.")
                     trend = [t for t in store.trend(year) if t[0] != region.rapportmanad]
+                    if store.warnings:  # damaged stored values were skipped, not fatal
+                        note = " ".join([note, *store.warnings]).strip()
                 except HistoryError as exc:
                     note, store = f"Historiken kunde inte läsas: {exc.message}", None
             label = region.rapportmanad or "denna körning"

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from xlplan.numbers import to_json
+from xlplan.text import clean
 
 
 class Severity(Enum):
@@ -277,6 +278,18 @@ CATALOGUE.update(
 )
 
 
+# Codes for hostile or oversized input (limits in xlplan.limits).
+CATALOGUE.update(
+    {
+        "fler-fynd": Entry(
+            W, "Filen har fler fynd än rapporten visar; de första visas, resten räknas.",
+            "Ytterligare {count} fynd visas inte ({errors} fel, {warnings} varningar). Rätta "
+            "de fel som visas och kontrollera igen.",
+        ),
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     severity: Severity
@@ -314,11 +327,36 @@ def finding(
     actual: Decimal | str | None = None,
     **fields: object,
 ) -> Finding:
-    """Build a finding from the catalogue; ``fields`` fill the message template."""
+    """Build a finding from the catalogue; ``fields`` fill the message template.
+
+    Every text field, the sheet and the cell are cleaned here (:func:`xlplan.text.clean`),
+    where the finding is made: workbook text reaches a terminal, a sheet or a mail only
+    through a finding, never raw."""
     entry = CATALOGUE[code]
     fields.setdefault("cell", cell)
-    message = entry.template.format(**fields)
-    return Finding(entry.severity, code, sheet, cell, message, expected, actual)
+    safe = {k: clean(v) if isinstance(v, str) else v for k, v in fields.items()}
+    message = entry.template.format(**safe)
+    return Finding(entry.severity, code, clean(sheet) if sheet else sheet,
+                   clean(cell) if cell else cell, message,
+                   clean(expected) if isinstance(expected, str) else expected,
+                   clean(actual) if isinstance(actual, str) else actual)
+
+
+def capped(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most ``limit`` findings (in the order given), the rest summed up in one finding; an
+    error among the rest makes the summary an error, so a file never looks better than it is."""
+    if len(findings) <= limit:
+        return findings
+    rest = findings[limit:]
+    errors, warnings = counts(rest)
+    def sv(n: int) -> str:
+        return f"{n:,}".replace(",", "\u00a0")
+
+    summary = finding("fler-fynd", None, None, count=sv(len(rest)), errors=sv(errors),
+                      warnings=sv(warnings))
+    if errors:
+        summary = Finding(Severity.ERROR, summary.code, None, None, summary.message)
+    return [*findings[:limit], summary]
 
 
 def or_list(items: list[str] | tuple[str, ...]) -> str:

@@ -9,12 +9,15 @@ Every attempt is one JSON line in the audit log. The password is never written a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 import smtplib
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -23,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from xlplan.compute import Summary, summarize
-from xlplan.errors import ConfigError, MailError, MailRefused, UnreadableWorkbook
+from xlplan.errors import ConfigError, MailError, MailRefused, OutputError, UnreadableWorkbook
 from xlplan.findings import Severity
+from xlplan.io.safety import read_input
 from xlplan.io.writer import write_bytes_atomic
 from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
@@ -52,6 +56,7 @@ class SendResult:
     warnings: int = 0
     attempts: int = 0
     eml: str | None = None
+    note: str = ""  # after delivery: an odd answer to QUIT, refused co-recipients
 
 
 class Transport(Protocol):
@@ -63,6 +68,7 @@ class Transport(Protocol):
 class SmtpTransport:
     settings: Settings
     attempts: int = field(default=0, init=False)
+    note: str = field(default="", init=False)  # what happened after delivery (QUIT), if odd
 
     def send(self, message: EmailMessage, recipients: list[str]) -> str:
         s = self.settings
@@ -83,10 +89,16 @@ class SmtpTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, message: EmailMessage, recipients: list[str]) -> str:
+        """One conversation. Once DATA got its 250 the message is the server's: the reply is
+        returned whatever QUIT then answers (that goes to :attr:`note` and the log), and
+        nothing after it can make the send fail or be retried."""
         s = self.settings
         host = f"{s.smtp_host}:{s.smtp_port}"
+        smtp = _SMTP(timeout=s.smtp_timeout)
         try:
-            with _SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
+            try:
+                smtp._host = s.smtp_host  # type: ignore[attr-defined]  # STARTTLS checks it
+                smtp.connect(s.smtp_host, s.smtp_port)
                 smtp.ehlo()
                 if s.smtp_starttls:
                     if not smtp.has_extn("starttls"):
@@ -104,50 +116,131 @@ class SmtpTransport:
                         raise ConfigError("SMTP-inloggningen klarar bara användarnamn och lösenord "
                                           "med ASCII-tecken (inga å, ä, ö).") from None
                 refused = smtp.send_message(message, to_addrs=recipients)
-        except smtplib.SMTPAuthenticationError:
-            raise MailError(f"Inloggningen på {host} misslyckades: fel användare eller lösenord."
-                            ) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = {addr: reply[0] for addr, reply in exc.recipients.items()}
-            if all(400 <= c < 500 for c in codes.values()):
-                raise _Temporary(_replies(exc.recipients)) from None
-            raise MailError("Mottagaren vägrades av servern: " + _replies(exc.recipients)
-                            + ". Inget skickades.") from None
-        except smtplib.SMTPResponseException as exc:
-            if 400 <= exc.smtp_code < 500:
-                raise _Temporary(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
-            raise MailError(f"Servern {host} vägrade brevet: {exc.smtp_code} "
-                            f"{_decode(exc.smtp_error)}. Inget skickades.") from None
-        except ssl.SSLError as exc:
-            raise MailError(f"TLS mot {host} misslyckades ({exc.reason or exc}); inget skickades. "
-                            "Kontrollera serverns certifikat.") from None
-        except smtplib.SMTPServerDisconnected:
-            raise _Temporary("servern stängde förbindelsen") from None
-        except smtplib.SMTPException as exc:
-            raise MailError(f"SMTP-fel mot {host}: {exc}. Inget skickades.") from None
-        except OSError as exc:  # refused, unknown host, timeout
-            raise MailError(f"E-postservern {host} kan inte nås ({_oserror(exc)}). "
-                            "Inget skickades.") from None
+            except _NoAnswer as exc:
+                if smtp.body_sent:  # the message went out but its answer never came
+                    raise MailError(
+                        f"Servern {host} svarade inte inom {exc.seconds:g} s efter att brevet "
+                        "skickats; det är okänt om det kom fram. Fråga mottagaren innan du "
+                        "skickar igen.") from None
+                raise MailError(f"Servern {host} svarade inte inom {exc.seconds:g} s; inget "
+                                "skickades.") from None
+            except smtplib.SMTPAuthenticationError:
+                raise MailError(f"Inloggningen på {host} misslyckades: fel användare eller "
+                                "lösenord.") from None
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = {addr: reply[0] for addr, reply in exc.recipients.items()}
+                if all(400 <= c < 500 for c in codes.values()):
+                    raise _Temporary(_replies(exc.recipients)) from None
+                raise MailError("Mottagaren vägrades av servern: " + _replies(exc.recipients)
+                                + ". Inget skickades.") from None
+            except smtplib.SMTPResponseException as exc:
+                if 400 <= exc.smtp_code < 500:
+                    raise _Temporary(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+                raise MailError(f"Servern {host} vägrade brevet: {exc.smtp_code} "
+                                f"{_decode(exc.smtp_error)}. Inget skickades.") from None
+            except ssl.SSLError as exc:
+                raise MailError(f"TLS mot {host} misslyckades ({exc.reason or exc}); inget "
+                                "skickades. Kontrollera serverns certifikat.") from None
+            except smtplib.SMTPServerDisconnected:
+                if smtp.body_sent:
+                    raise MailError(f"Servern {host} stängde förbindelsen efter att brevet "
+                                    "skickats men innan den svarade; det är okänt om det kom "
+                                    "fram. Fråga mottagaren innan du skickar igen.") from None
+                raise _Temporary("servern stängde förbindelsen") from None
+            except smtplib.SMTPException as exc:
+                raise MailError(f"SMTP-fel mot {host}: {exc}. Inget skickades.") from None
+            except OSError as exc:  # refused, unknown host, timeout
+                raise MailError(f"E-postservern {host} kan inte nås ({_oserror(exc)}). "
+                                "Inget skickades.") from None
+        finally:
+            if not smtp.accepted:
+                smtp.close()
+        # delivered: from here nothing may turn the send into a failure
+        self.note = smtp.finish()
         if refused:
-            raise MailError("Brevet togs emot men några mottagare vägrades: "
-                            + _replies(refused) + ".")
+            self.note = " ".join(["Brevet togs emot men några mottagare vägrades: "
+                                  + _replies(refused) + ".", self.note]).strip()
         return smtp.accepted  # the server's reply to the message itself, e.g. its queue id
 
 
 class _SMTP(smtplib.SMTP):
-    """smtplib's client, keeping the reply to DATA (sendmail drops it): that reply is the
-    server taking responsibility for the message, and it goes into the audit log."""
+    """smtplib's client, with three things it lacks.
+
+    It keeps the reply to DATA (sendmail drops it): that reply is the server taking
+    responsibility for the message, and it goes into the audit log. Every reply has a
+    deadline as a whole (smtplib's timeout is per read, so a greeting that never ends, one
+    line at a time, would never time out): when it passes, the socket is shut and the wait
+    ends as "no answer within N s". And it knows whether the message body went out, so a
+    lost answer after it is told as unknown, never retried.
+    """
 
     accepted = ""
+    body_sent = False
+    expired = False
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
         code, reply = super().data(msg)
-        self.accepted = f"{code} {_decode(reply)}"
+        if code == 250:
+            self.accepted = f"{code} {_decode(reply)}"
         return code, reply
+
+    def send(self, s: Buffer | str) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.body_sent = True  # smtplib sends the whole quoted body, ending included
+
+    def getreply(self) -> tuple[int, bytes]:
+        seconds = float(self.timeout) if isinstance(self.timeout, int | float) else 30.0
+        timer = threading.Timer(seconds, self._expire)
+        timer.daemon = True
+        self.expired = False
+        timer.start()
+        try:
+            return super().getreply()
+        except smtplib.SMTPServerDisconnected as exc:
+            if self.expired or isinstance(exc.__context__, TimeoutError):
+                raise _NoAnswer(seconds) from None
+            raise
+        finally:
+            timer.cancel()
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def finish(self) -> str:
+        """QUIT after delivery. Its answer changes nothing: an odd one is returned for the log."""
+        try:
+            code, reply = self.docmd("QUIT")
+        except (smtplib.SMTPException, OSError) as exc:
+            return f"QUIT fick inget svar ({_quit_reason(exc)}); brevet var redan mottaget."
+        finally:
+            self.close()
+        if code == 221:
+            return ""
+        return f"QUIT besvarades {code} {_decode(reply)}; brevet var redan mottaget."
+
+
+def _quit_reason(exc: BaseException) -> str:
+    if isinstance(exc, _NoAnswer):
+        return f"inget svar inom {exc.seconds:g} s"
+    return "förbindelsen stängdes" if isinstance(exc, smtplib.SMTPServerDisconnected) else \
+        type(exc).__name__
 
 
 class _Temporary(Exception):
-    """A 4xx reply or a dropped connection: worth another try."""
+    """A 4xx reply or a dropped connection before the message went out: worth another try."""
+
+
+class _NoAnswer(smtplib.SMTPException):
+    """No (whole) reply within the deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
 
 
 def _replies(replies: dict[str, tuple[int, bytes]]) -> str:
@@ -155,12 +248,12 @@ def _replies(replies: dict[str, tuple[int, bytes]]) -> str:
 
 
 def _decode(text: bytes | str) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return printable(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
 
 
 def _oserror(exc: OSError) -> str:
     if isinstance(exc, TimeoutError):
-        return "ingen svar inom tidsgränsen"
+        return "inget svar inom tidsgränsen"
     if isinstance(exc, ConnectionRefusedError):
         return "anslutningen nekades"
     return exc.strerror or type(exc).__name__
@@ -240,12 +333,18 @@ def _safe_name(name: str) -> str:
 
 
 def _read(path: Path) -> bytes:
+    """The file, after the checks every input gets (a regular file, of a planbok's size)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableWorkbook(f"Filen {path.name} finns inte; inget skickades.") from None
-    except OSError as exc:
-        raise MailError(f"{path.name} kan inte läsas ({exc.strerror}); inget skickades.") from None
+        return read_input(path)
+    except UnreadableWorkbook as exc:
+        raise type(exc)(exc.message.rstrip(".") + "; inget skickades.") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def _sha256(data: bytes) -> str:
@@ -282,6 +381,9 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     """Validate ``path`` and, without errors, send it. Raises MailRefused (errors: nothing
     sent), ConfigError or MailError; every outcome is written to the audit log."""
     p = Path(path)
+    if eml is not None and _same_file(eml, p):
+        raise OutputError(f"--eml {printable(eml.name)} är samma fil som planboken; välj en "
+                          "annan fil för brevet. Inget skrevs.")
     recipients = to or settings.recipients
     sender = settings.avsandare
     data = _read(p)
@@ -316,7 +418,8 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
         raise
     result.status, result.reply = "skickat", reply
     result.attempts = getattr(smtp, "attempts", 1)
-    audit.write("skickat", message_id, reply, result.attempts)
+    result.note = str(getattr(smtp, "note", ""))
+    audit.write("skickat", message_id, reply, result.attempts, result.note)
     return result
 
 
@@ -327,15 +430,20 @@ class _Audit:
     sha256: str
     recipients: list[str]
 
-    def write(self, result: str, message_id: str, reply: str, attempts: int = 0) -> None:
+    def write(self, result: str, message_id: str, reply: str, attempts: int = 0,
+              after: str = "") -> None:
         line = json.dumps({
             "tid": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "fil": str(self.file), "sha256": self.sha256, "mottagare": self.recipients,
-            "resultat": result, "message_id": message_id, "svar": reply, "forsok": attempts,
+            "fil": printable(str(self.file)), "sha256": self.sha256,
+            "mottagare": self.recipients, "resultat": result, "message_id": message_id,
+            "svar": reply, "forsok": attempts, **({"efter": after} if after else {}),
         }, ensure_ascii=False)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with (self.folder / AUDIT_FILE).open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         except OSError as exc:
-            raise ConfigError(f"Sändloggen i {self.folder} kan inte skrivas ({exc.strerror}).") from None
+            from xlplan.io.writer import os_reason
+
+            raise ConfigError(f"Sändloggen i {printable(str(self.folder))} kan inte skrivas "
+                              f"({os_reason(exc)}).") from None

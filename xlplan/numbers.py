@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
+from xlplan.limits import MAX_MAGNITUDE
+
 EXCEL_DIGITS = 15
 _EXCEL_CONTEXT = Context(prec=EXCEL_DIGITS, rounding=ROUND_HALF_UP)
 NOISE_DIGITS = 13
@@ -73,6 +75,8 @@ def parse_sv(text: str) -> Decimal | None:
     frac = m.group("frac")
     literal = digits + ("." + frac if frac else "")
     value = Decimal(literal)
+    if not value.is_zero() and value.adjusted() >= MAX_MAGNITUDE.adjusted():
+        return None  # no amount is this large: not a number to use
     if m.group("sign") in ("-", MINUS, "\u2013"):
         value = -value
     return _plain(value) if value else Decimal(0)
@@ -97,7 +101,13 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
     """Format Swedish style: ``−1 754,2`` (no-break space, U+2212 minus).
 
     With ``decimals`` the value is rounded half up to that many; otherwise it is shown
-    exactly, with at least ``min_decimals``."""
+    exactly, with at least ``min_decimals``. The work is linear in the digits shown, and a
+    value beyond any amount (10^15 and up, or not finite) is shown in powers of ten, never
+    digit by digit."""
+    if not d.is_finite():
+        return "inte ett tal" if d.is_nan() else (MINUS if d < 0 else "") + "oändligt"
+    if not d.is_zero() and d.adjusted() >= MAX_MAGNITUDE.adjusted():
+        return _absurd(d)
     # exactly unless ``decimals`` is given, but never beyond what Excel can hold
     places = decimals if decimals is not None else min(max(decimals_of(d), min_decimals),
                                                         EXCEL_DIGITS)
@@ -105,15 +115,20 @@ def format_sv(d: Decimal, decimals: int | None = None, min_decimals: int = 0) ->
     negative = d < 0
     text = f"{abs(d):.{places}f}"
     whole, _, frac = text.partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    out = NBSP.join(groups)
+    head = len(whole) % 3 or 3
+    out = NBSP.join([whole[:head], *(whole[i:i + 3] for i in range(head, len(whole), 3))])
     if frac:
         out += "," + frac
     return (MINUS + out) if negative and d != 0 else out
+
+
+def _absurd(d: Decimal) -> str:
+    """``9,0·10^999999``: the size of a value no planbok can hold, in constant work."""
+    sign, digits, _ = d.as_tuple()
+    exponent = d.adjusted()
+    mantissa = Decimal((sign, (*digits[:2], 0)[:2], -1))  # d / 10^exponent, cut to 1 decimal
+    text = format_sv(mantissa, 1)
+    return f"{text}·10^{exponent}"
 
 
 def to_cell(d: Decimal | int) -> float:

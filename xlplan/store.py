@@ -92,10 +92,15 @@ def changes(before: dict[Key, Decimal], after: dict[Key, Decimal]) -> list[Chang
 
 
 def _decimal(text: str) -> Decimal | None:
+    """A stored value, or None when it is not a finite number of sane size (a value another
+    program wrote, ``Infinity``, ``NaN``, ``abc``): skipped, never a crash."""
     try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None  # a value another program wrote: skipped, not a crash
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not value.is_finite() or value.adjusted() > 30:  # 10^30: no figure of a region
+        return None
+    return value
 
 
 class HistoryStore:
@@ -138,6 +143,7 @@ class HistoryStore:
             sa.Column("varde", sa.String(60), nullable=False),
         )
         self.meta = meta
+        self.warnings: list[str] = []  # stored values skipped, naming their run
         self._guard(self._migrate)
 
     def _migrate(self) -> None:
@@ -163,7 +169,9 @@ class HistoryStore:
         try:
             return action()
         except self.sa.exc.SQLAlchemyError as exc:
-            reason = "databasen är låst" if "locked" in str(exc).lower() else type(exc).__name__
+            text = str(exc).lower()
+            reason = ("databasen är låst" if "locked" in text
+                      else "disken är full" if "full" in text else type(exc).__name__)
             raise HistoryError(f"Historikdatabasen ({_safe(self.url)}) kan inte användas: "
                                f"{reason}.") from None
 
@@ -174,9 +182,17 @@ class HistoryStore:
         out = {}
         for r in rows:
             value = _decimal(r.varde)
-            if value is not None:
+            if value is None:
+                self._skipped(run_id)
+            else:
                 out[(r.namnd, r.slag, r.objekt)] = value
         return out
+
+    def _skipped(self, run_id: int) -> None:
+        """A stored value that is not a number was skipped: one warning per run, naming it."""
+        warning = f"Ett sparat värde i körningen {run_id} är inte ett tal och hoppades över."
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
         """What a run for (``budgetar``, ``rapportmanad``) is compared with: the newest
@@ -237,7 +253,7 @@ class HistoryStore:
             r, f = self.runs.c, self.figures.c
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    self.sa.select(r.rapportmanad, f.namnd, f.varde)
+                    self.sa.select(r.id, r.rapportmanad, f.namnd, f.varde)
                     .join(self.figures, f.korning == r.id)
                     .where(r.budgetar == budgetar, r.ersatt_av.is_(None),
                            r.rapportmanad.is_not(None), f.slag == "netto")
@@ -245,7 +261,9 @@ class HistoryStore:
                 out = []
                 for row in rows:
                     value = _decimal(row.varde)
-                    if value is not None:
+                    if value is None:
+                        self._skipped(row.id)
+                    else:
                         out.append((row.rapportmanad, row.namnd, value))
                 return out
         result: list[tuple[str, str, Decimal]] = self._guard(read)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlplan.findings import Finding, Severity, counts
+from xlplan.findings import Finding, Severity, capped, counts
 from xlplan.io.raw import RawWorkbook
 from xlplan.io.xlsx import read_workbook
+from xlplan.limits import MAX_FINDINGS
 from xlplan.model import Planbok, build_planbok
 from xlplan.rules import RULES
 
@@ -52,7 +53,7 @@ def check(planbok: Planbok, reading: list[Finding]) -> tuple[Finding, ...]:
     found = list(reading)
     for rule in RULES:
         found.extend(rule(planbok))
-    return tuple(sorted(found, key=_order(planbok)))
+    return tuple(capped(sorted(found, key=_order(planbok)), MAX_FINDINGS))
 
 
 def validate_raw(raw: RawWorkbook, file: str | None = None) -> Report:

@@ -11,7 +11,16 @@ import datetime as dt
 import math
 from typing import Any
 
-from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, assemble_table, parse_range
+from xlplan.io.raw import (
+    CellKind,
+    RawCell,
+    RawTable,
+    RawWorkbook,
+    assemble_table,
+    number_cell,
+    parse_range,
+)
+from xlplan.text import clean
 
 
 def read_book(book: Any) -> RawWorkbook:
@@ -52,7 +61,7 @@ def raw_cell(row: int, col: int, value: Any) -> RawCell:
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
             return RawCell(row, col, CellKind.ERROR, "#NUM!")
-        return RawCell(row, col, CellKind.NUMBER, repr(value))
+        return number_cell(row, col, repr(value))
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return RawCell(row, col, CellKind.DATE, value.isoformat())
-    return RawCell(row, col, CellKind.TEXT, str(value))
+    return RawCell(row, col, CellKind.TEXT, clean(str(value)))

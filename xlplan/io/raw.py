@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 from typing import NamedTuple
+
+from xlplan.limits import MAX_MAGNITUDE, MAX_NUMBER_CHARS
 
 
 class CellKind(Enum):
@@ -76,6 +79,38 @@ class RawWorkbook:
     name: str  # file name (or book name) for messages
     tables: dict[str, RawTable]  # by table name as written
     sheet_names: tuple[str, ...]
+
+
+NUMBER_ERROR = "#NUM!"  # Excel's own error for a number it cannot hold
+
+
+def number_cell(row: int, col: int, literal: str, formula: str | None = None,
+                kind: CellKind = CellKind.NUMBER) -> RawCell:
+    """A stored number, or Excel's #NUM! error when it is not one Excel could hold: not a
+    number at all (``abc``), not finite (``NaN``, ``INF``), or of absurd size
+    (``1E+999999999``). So every number that reaches the model is finite and sane, and no sum
+    of a workbook's cells can overflow."""
+    usable = _usable_number(literal)
+    if usable is None:
+        return RawCell(row, col, CellKind.ERROR, NUMBER_ERROR, formula)
+    return RawCell(row, col, kind, usable, formula)
+
+
+TINY = -30  # a value below 10^-30 is zero: no figure has such a digit, and dividing by it
+# would leave a double's range (a formula's float noise, ~10^-17, is kept as it is)
+
+
+def _usable_number(literal: str) -> str | None:
+    """The literal, "0" for a vanishing one, or None when it is no usable number."""
+    if len(literal) > MAX_NUMBER_CHARS:
+        return None
+    try:
+        d = Decimal(literal.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not d.is_finite() or (not d.is_zero() and d.adjusted() >= MAX_MAGNITUDE.adjusted()):
+        return None
+    return "0" if not d.is_zero() and d.adjusted() < TINY else literal
 
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")

@@ -30,15 +30,20 @@ from xlplan.io.raw import (
     RawTable,
     RawWorkbook,
     assemble_table,
+    cell_ref,
     col_number,
+    number_cell,
     parse_range,
 )
-from xlplan.io.safety import DEFAULT_LIMITS, Limits, open_container
+from xlplan.io.safety import open_container
+from xlplan.limits import DEFAULT_LIMITS, Limits
+from xlplan.text import clean
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 TABLE_REL = "/table"
+STRICT_NS = "{http://purl.oclc.org/ooxml/"  # Strict Open XML: other namespaces throughout
 
 _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59)])
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
@@ -46,21 +51,26 @@ _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
 def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
     """Read every Excel table in the workbook at ``path``."""
+    name = clean(path.name)
     with open_container(path, limits) as zf:
         try:
-            return _Reader(zf, path.name).read()
+            return _Reader(zf, name, limits).read()
         except (DefusedXmlException, UnsafeXml):
             raise UnsafeWorkbook(
-                f"Filen {path.name} innehåller XML-deklarationer (DTD/entiteter) som en "
+                f"Filen {name} innehåller XML-deklarationer (DTD/entiteter) som en "
                 "Excel-fil aldrig har. Den läses inte."
             ) from None
-        except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError):
+        except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError,
+                IndexError, NotImplementedError, RuntimeError, UnicodeError, LookupError):
+            # RuntimeError: zipfile on a part that needs a password; NotImplementedError: a
+            # compression zipfile cannot unpack (both refused by name earlier, this is the net);
+            # LookupError: an XML declaration naming an encoding that does not exist
             raise UnreadableWorkbook(
-                f"Filen {path.name} är skadad och kan inte läsas. Öppna den i Excel och spara om."
+                f"Filen {name} är skadad och kan inte läsas. Öppna den i Excel och spara om."
             ) from None
         except OSError as exc:
             raise UnreadableWorkbook(
-                f"Filen {path.name} kunde inte läsas ({exc.strerror or exc})."
+                f"Filen {name} kunde inte läsas ({exc.strerror or exc})."
             ) from None
 
 
@@ -72,10 +82,12 @@ def _events(fh: IO[bytes]) -> Iterator[tuple[str, Element]]:
 
 
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
+    def __init__(self, zf: zipfile.ZipFile, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
         self.zf = zf
         self.name = name
+        self.limits = limits
         self.members = set(zf.namelist())
+        self.allocated = 0  # cells of the tables so far, against the limit per workbook
 
     # -- parts ---------------------------------------------------------------
     def _part(self, name: str) -> IO[bytes]:
@@ -123,6 +135,8 @@ class _Reader:
             part: self._sheet_cells(part, bounds, date_styles)
             for part, bounds in bounds_by_part.items()
         }
+        for _, _, part, tdef in table_defs:
+            self._clamp(tdef, sheet_data[part])
         needed = {i for data in sheet_data.values() for i in data.string_refs.values()}
         strings = self._shared_strings(needed)
         for data in sheet_data.values():
@@ -145,10 +159,34 @@ class _Reader:
             tables[table.name] = table
         return RawWorkbook(self.name, tables, tuple(s[0] for s in sheets))
 
+    def _clamp(self, tdef: dict[str, Any], data: _SheetData) -> None:
+        """Cut a table's declared ref to the cells the sheet really has, then check its size
+        against the limit, before anything is allocated for it (``A4:XFD1048576`` in a small
+        file is the sheet's few real rows)."""
+        r1, c1, r2, c2 = tdef["bounds"]
+        if r2 > data.max_row:
+            r2 = max(r1, data.max_row)
+            tdef["totals_rows"] = 0  # the declared totals row lay beyond the last cell
+        if c2 > data.max_col:
+            c2 = max(c1, data.max_col)
+            tdef["columns"] = tdef["columns"][: c2 - c1 + 1]
+        tdef["bounds"] = (r1, c1, r2, c2)
+        cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+        self.allocated += cells
+        if cells > self.limits.table_cells or self.allocated > self.limits.book_cells:
+            raise UnsafeWorkbook(
+                f"Tabellen {clean(tdef['name'])[:40]} i {self.name} omfattar {_n(cells)} celler "
+                f"({cell_ref(r1, c1)}:{cell_ref(r2, c2)}); en planbok får ha högst "
+                f"{_n(self.limits.table_cells)} per tabell. Filen läses inte.")
+
     def _sheets(self) -> list[tuple[str, bool, str]]:
         out = []
         with self._part("xl/workbook.xml") as fh:
             for _, el in _events(fh):
+                if el.tag.startswith(STRICT_NS):
+                    raise UnreadableWorkbook(
+                        f"Filen {self.name} är sparad som Strict Open XML, som xlplan inte läser. "
+                        "Spara den i Excel som vanlig Excel-arbetsbok (.xlsx) och försök igen.")
                 if el.tag == NS + "sheet":
                     state = el.get("state", "visible")
                     out.append((el.get("name", ""), state != "visible", el.get(R_NS + "id", "")))
@@ -164,7 +202,7 @@ class _Reader:
                 elif el.tag == NS + "table":
                     attrs = dict(el.attrib)
         return {
-            "name": attrs.get("displayName") or attrs.get("name", ""),
+            "name": clean(attrs.get("displayName") or attrs.get("name", "")),
             "bounds": parse_range(attrs["ref"]),
             "header_rows": int(attrs.get("headerRowCount", "1")),
             "totals_rows": int(attrs.get("totalsRowCount", "0")),
@@ -203,7 +241,7 @@ class _Reader:
     ) -> _SheetData:
         """Stream one sheet, keeping the cells that fall inside ``bounds``."""
         with self._part(part) as fh:
-            return _SheetReader(bounds, date_styles).read(fh)
+            return _SheetReader(bounds, date_styles, self.limits, self.name).read(fh)
 
     def _shared_strings(self, needed: set[int]) -> dict[int, str]:
         """Only the shared strings that table cells use are kept."""
@@ -216,7 +254,7 @@ class _Reader:
             for _, el in _events(fh):
                 if el.tag == NS + "si":
                     if index in needed:
-                        out[index] = _rich_text(el)
+                        out[index] = _checked_text(_rich_text(el), self.limits, self.name)
                     index += 1
                     el.clear()
                     if index > last:
@@ -230,6 +268,22 @@ class _SheetData:
     string_refs: dict[tuple[int, int], int] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    max_row: int = 0  # the last row and column that hold a cell: the sheet's real dimension
+    max_col: int = 0
+
+
+def _n(count: int) -> str:
+    """A count the Swedish way: 100 000 (no-break space)."""
+    return f"{count:,}".replace(",", "\u00a0")
+
+
+def _checked_text(text: str, limits: Limits, name: str) -> str:
+    """A cell's text within Excel's own length limit, cleaned (see :func:`clean`)."""
+    if len(text) > limits.text_chars:
+        raise UnsafeWorkbook(
+            f"Filen {name} har en text på {_n(len(text))} tecken; Excel tillåter högst "
+            f"{_n(limits.text_chars)} i en cell. Filen läses inte.")
+    return clean(text)
 
 
 def _rich_text(el: Element) -> str:
@@ -244,8 +298,14 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _unescape(text: str) -> str:
-    """OOXML writes characters XML cannot hold (control characters) as ``_xHHHH_``."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    """OOXML writes characters XML cannot hold (control characters) as ``_xHHHH_``. A lone
+    surrogate (``_xD800_``) is no character at all: it becomes U+FFFD."""
+    return _ESCAPE.sub(_escaped_char, text)
+
+
+def _escaped_char(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16)
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 _C, _V, _F, _ROW, _IS, _T, _MERGE = range(7)
@@ -265,12 +325,16 @@ class _SheetReader:
     guards defusedxml puts on expat: no DTD, no entity declarations, no external entities.
     """
 
-    def __init__(self, bounds: list[tuple[int, int, int, int]], date_styles: frozenset[int]):
+    def __init__(self, bounds: list[tuple[int, int, int, int]], date_styles: frozenset[int],
+                 limits: Limits = DEFAULT_LIMITS, name: str = ""):
         self.bounds = bounds
+        self.limits = limits
+        self.name = name
         self.row_lo = min(b[0] for b in bounds)
         self.row_hi = max(b[2] for b in bounds)
         self.date_styles = date_styles
         self.data = _SheetData()
+        self.kept = 0
         self.shared: dict[str, str] = {}
         self.row = 0
         self.col = 0
@@ -318,6 +382,10 @@ class _SheetReader:
             else:
                 self.col += 1
             col = self.col
+            if self.row > self.data.max_row:
+                self.data.max_row = self.row
+            if col > self.data.max_col:
+                self.data.max_col = col
             for lo, hi in self.wanted_cols:
                 if lo <= col <= hi:
                     self.in_cell = True
@@ -333,10 +401,12 @@ class _SheetReader:
                 self._enter_row(int(r) if r else self.row + 1)
                 if attrs.get("hidden") in ("1", "true"):
                     self.data.hidden_rows.add(self.row)
+                    self._count()
             elif kind == _MERGE:
                 ref = attrs.get("ref")
                 if ref:
                     self.data.merges.append(parse_range(ref))
+                    self._count()
         elif kind in (_V, _T):
             self.text, self.field = [], kind
         elif kind == _F:
@@ -375,7 +445,19 @@ class _SheetReader:
                         self.c_formula, self.date_styles)
             if self.c_type == "s" and raw.kind is CellKind.TEXT and raw.value:
                 self.data.string_refs[(raw.row, raw.col)] = int(raw.value)
+            elif raw.kind is CellKind.TEXT and raw.value:
+                raw = raw._replace(value=_checked_text(raw.value, self.limits, self.name))
             self.data.cells[(raw.row, raw.col)] = raw
+            self._count()
+
+    def _count(self) -> None:
+        """Everything kept from a sheet (cells, hidden rows, merges) within one budget."""
+        self.kept += 1
+        if self.kept > self.limits.sheet_cells:
+            raise UnsafeWorkbook(
+                f"Filen {self.name} har fler än {_n(self.limits.sheet_cells)} ifyllda celler (eller "
+                "dolda rader och sammanslagningar) på ett blad; det är orimligt för en planbok. "
+                "Filen läses inte.")
 
 
 def _refuse(*_: object) -> NoReturn:
@@ -412,13 +494,13 @@ def _cell(row: int, col: int, t: str, style: str | None, v: str | None, formula:
         return RawCell(row, col, CellKind.TEXT, _unescape(v) if "_x" in v else v, formula)
     if t == "b":
         return RawCell(row, col, CellKind.BOOL, v, formula)
-    if t == "e":
-        return RawCell(row, col, CellKind.ERROR, v, formula)
+    if t == "e":  # Excel's error values are short (#DIV/0!); anything else is cut
+        return RawCell(row, col, CellKind.ERROR, clean(v[:20]), formula)
     if t == "d":
         return RawCell(row, col, CellKind.DATE, v, formula)
     if style is not None and int(style) in date_styles:
-        return RawCell(row, col, CellKind.DATE, v, formula)
-    return RawCell(row, col, CellKind.NUMBER, v, formula)
+        return number_cell(row, col, v, formula, CellKind.DATE)
+    return number_cell(row, col, v, formula)
 
 
 def _is_date_format(code: str) -> bool:
