@@ -477,3 +477,80 @@ def test_each_request_has_its_own_app_so_alerts_never_cross(tmp_path: Path) -> N
     first.app.alert("till a", title="xlplan")
     assert [a["args"][0] for a in first.json()["actions"] if a["func"] == "alert"] == ["till a"]
     assert second.json()["actions"] == []
+
+
+# --- who a planbok belongs to: the validator's reading, nothing else ------------------------------
+
+
+def swapped_info(*rows: list[Any]) -> Any:
+    """Info with its two columns the other way round: Värde first, then Fält."""
+    from tests.books import T
+
+    return T("Info", ["Värde", "Fält"], [*rows, [2025, "Budgetår"], ["mkr", "Belopp i"],
+                                         [1, "Mallversion"], ["2025-03", "Rapportmånad"]],
+             sheet="Info", at="A3")
+
+
+def test_a_token_cannot_file_a_planbok_as_another_nämnd(tmp_path: Path) -> None:
+    from tests.books import info
+
+    inbox = tmp_path / "inkorg"
+    (tmp_path / "rs").mkdir()
+    genuine = full_plan(tmp_path / "rs", name="rs.xlsx", Info=info("RS", 2025,
+                                                                    Rapportmånad="2025-03"))
+    # by position the first row says Nämnd = HSN; by the headers (as the validator reads it)
+    # Fält = "Nämnd" is on the second row, and its Värde is RS
+    hostile = full_plan(tmp_path, Info=swapped_info(["Nämnd", "HSN"], ["RS", "Nämnd"]))
+    with smtp_server(tmp_path) as smtp:
+        with live(settings(tmp_path, smtp_port=smtp.port)) as url:
+            filed = post(url, "skicka", book_json(genuine), token=RS)
+            assert filed.status_code == 200, filed.text
+            rs_bytes = (inbox / "RS_2025_2025-03.xlsx").read_bytes()
+            attack = post(url, "skicka", book_json(hostile), token=HSN)
+        assert len(smtp.messages()) == 1  # the genuine one only
+    assert attack.status_code == 403, attack.text
+    assert attack.text.startswith("Din behörighet gäller nämnden HSN, men planboken hör till RS")
+    assert (inbox / "RS_2025_2025-03.xlsx").read_bytes() == rs_bytes
+    assert not (inbox / "ersatta").exists()
+    # the audit log: the filed path and whose token sent it, never the token or a temp path
+    [line] = (tmp_path / "logg" / "skickat.jsonl").read_text(encoding="utf-8").splitlines()
+    logged = json.loads(line)
+    assert logged["fil"] == str(inbox / "RS_2025_2025-03.xlsx")
+    assert logged["nyckel_for"] == "RS" and logged["resultat"] == "skickat"
+    assert RS not in line and ".xlplan-skicka-" not in line
+
+
+def test_an_ambiguous_or_missing_nämnd_is_refused_and_codes_are_read_as_the_validator_does(
+        tmp_path: Path) -> None:
+    from tests.books import T
+
+    two_rows = full_plan(tmp_path, name="tva.xlsx",
+                         Info=swapped_info(["HSN", "Nämnd"], ["RS", "Nämnd"]))
+    missing = full_plan(tmp_path, name="utan.xlsx", Info=swapped_info(["HSN", "Kommentar"]))
+    wide = full_plan(tmp_path, name="bred.xlsx", Info=swapped_info([" ｈｓｎ ", "Nämnd"]))
+    two_tables = book_json(full_plan(tmp_path))
+    extra = T("INFO", ["Fält", "Värde"], [["Nämnd", "RS"]], sheet="Extra", at="A1")
+    from tests.books import write_book
+
+    other = book_json(write_book(tmp_path / "extra.xlsx", extra))
+    two_tables["sheets"] += other["sheets"]
+    same_name = book_json(full_plan(tmp_path))
+    same_name["sheets"].append({"name": "Kopia", "values": [["Fält", "Värde"], ["Nämnd", "RS"]],
+                                "pictures": [], "tables": [{"name": "Info",
+                                                            "range_address": "$A$1:$B$2"}]})
+    with live(settings(tmp_path)) as url:
+        answers = {case: post(url, "validera", book_json(path) if isinstance(path, Path)
+                              else path, token=token)
+                   for case, path, token in [("två rader", two_rows, CFO),
+                                             ("saknas", missing, HSN),
+                                             ("två tabeller", two_tables, CFO),
+                                             ("samma namn", same_name, HSN),
+                                             ("helbredd", wide, HSN)]}
+    assert answers["två rader"].status_code == 422
+    assert "flera rader Nämnd" in answers["två rader"].text
+    assert answers["saknas"].status_code == 422 and "saknar en giltig Nämnd" in answers["saknas"].text
+    assert answers["två tabeller"].status_code == 400  # INFO and Info: one name to Excel
+    assert "finns två gånger" in answers["två tabeller"].text
+    assert answers["samma namn"].status_code == 400 and "finns två gånger" in answers["samma namn"].text
+    # full-width, lower case and spaces: the validator reads HSN, so HSN's token may
+    assert answers["helbredd"].status_code == 200, answers["helbredd"].text

@@ -278,7 +278,8 @@ def check_addresses(sender: str, recipients: list[str], settings: Settings,
 
 def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
          dry_run: bool = False, eml: Path | None = None,
-         transport: Transport | None = None) -> SendResult:
+         transport: Transport | None = None,
+         audit_fields: dict[str, str] | None = None) -> SendResult:
     """Validate ``path`` and, without errors, send it. Raises MailRefused (errors: nothing
     sent), ConfigError or MailError; every outcome is written to the audit log."""
     p = Path(path)
@@ -289,7 +290,8 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     if _read(p) != data:
         raise MailError(f"{p.name} ändrades medan den kontrollerades; inget skickades. Spara "
                         "klart och försök igen.")
-    audit = _Audit(settings.loggmapp, p, _sha256(data), recipients)
+    audit = _Audit(settings.loggmapp, p, _sha256(data), recipients,
+                   audit_fields or {})
     if report.errors:
         audit.write("stoppad", "", f"{report.errors} valideringsfel")
         raise MailRefused(f"{p.name} har {report.errors} fel och skickades inte. Rätta felen "
@@ -326,13 +328,14 @@ class _Audit:
     file: Path
     sha256: str
     recipients: list[str]
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. the server's filed path
 
     def write(self, result: str, message_id: str, reply: str, attempts: int = 0) -> None:
         line = json.dumps({
             "tid": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "fil": str(self.file), "sha256": self.sha256, "mottagare": self.recipients,
             "resultat": result, "message_id": message_id, "svar": reply, "forsok": attempts,
-        }, ensure_ascii=False)
+        } | self.extra, ensure_ascii=False)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with (self.folder / AUDIT_FILE).open("a", encoding="utf-8") as fh:

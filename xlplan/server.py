@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from xlplan import contract as c
 from xlplan.errors import ConfigError
+from xlplan.model import namnd_code
 from xlplan.settings import Settings
 
 log = logging.getLogger("xlplan.server")
@@ -111,6 +112,8 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
             or _BAD_NAME.search(name) or name.strip(" .") == "":
         raise Refusal(400, "Arbetsbokens namn får inte innehålla sökväg eller tecknen "
                            "\\ / : * ? \" < > |. Spara den under ett vanligt filnamn.")
+    seen_sheets: set[str] = set()
+    seen_tables: set[str] = set()
     for sheet in sheets:
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
                 or not isinstance(sheet.get("values"), list) \
@@ -124,6 +127,14 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
                                for k in ("show_headers", "show_totals")):
                 raise Refusal(400, f"En tabell på bladet {sheet['name'][:31]} har fel form "
                                    "(name, range_address).")
+            if c.norm(table["name"]) in seen_tables:
+                raise Refusal(400, f"Tabellnamnet {table['name'][:40]} finns två gånger i "
+                                   "anropet; Excel tillåter det inte.")
+            seen_tables.add(c.norm(table["name"]))
+        if c.norm(sheet["name"]) in seen_sheets:
+            raise Refusal(400, f"Bladnamnet {sheet['name'][:31]} finns två gånger i anropet; "
+                               "Excel tillåter det inte.")
+        seen_sheets.add(c.norm(sheet["name"]))
         for row in sheet["values"]:
             for value in row:
                 if value is not None and not isinstance(value, str | int | float | bool):
@@ -149,19 +160,15 @@ def open_book(payload: dict[str, Any]) -> Any:
     return xw.Book(impl=app.books.open(json=payload))
 
 
-def info_namnd(book: Any) -> str:
-    """Info › Nämnd, read before anything runs: who the planbok belongs to."""
+def book_owner(book: Any) -> str:
+    """Info › Nämnd as the validator reads it (:mod:`xlplan.owner`), before anything runs."""
     from xlplan.io.book import read_book
+    from xlplan.owner import OwnerUnclear, planbok_owner
 
-    raw = read_book(book)
-    table = next((t for name, t in raw.tables.items() if c.norm(name) == "info"), None)
-    if table is None:
-        raise Refusal(422, "Arbetsboken saknar tabellen Info, så den är ingen planbok enligt "
-                           "mallen. Utgå från en mall från xlplan new.")
-    for cells in table.body:
-        if len(cells) >= 2 and c.norm(cells[0].text) == c.norm("Nämnd") and cells[1].text.strip():
-            return cells[1].text.strip()
-    raise Refusal(422, "Tabellen Info saknar Nämnd; fyll i nämndens kod och försök igen.")
+    try:
+        return planbok_owner(read_book(book))
+    except OwnerUnclear as exc:
+        raise Refusal(422, exc.message) from None
 
 
 def run_route(route: str, payload: dict[str, Any], who: str, settings: Settings) -> dict[str, Any]:
@@ -181,16 +188,16 @@ def run_route(route: str, payload: dict[str, Any], who: str, settings: Settings)
         excel.konsolidera(book, settings=settings,
                           server=(settings.server_inkorg, settings.server_utfil))
     else:
-        namnd = info_namnd(book)
-        if who != ALL and namnd.casefold() != who.casefold():
+        namnd = book_owner(book)
+        if who != ALL and namnd_code(who) != namnd:
             raise Refusal(403, f"Din behörighet gäller nämnden {who}, men planboken hör till "
-                               f"{namnd[:20]} (Info › Nämnd). Öppna din nämnds planbok.")
+                               f"{namnd} (Info › Nämnd). Öppna din nämnds planbok.")
         if route == "validera":
             excel.validera(book)
         elif route == "berakna":
             excel.berakna(book, settings=settings)
         else:
-            excel.skicka(book, settings=settings, deliver=deliver(payload))
+            excel.skicka(book, settings=settings, deliver=deliver(payload, namnd, who))
     actions: dict[str, Any] = book.json()
     return actions
 

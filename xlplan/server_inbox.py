@@ -97,8 +97,9 @@ def _keep_previous(target: Path) -> None:
         shutil.copy2(target, kept)
 
 
-def deliver(payload: dict[str, Any]) -> Any:
-    """The ``deliver`` step of :func:`xlplan.excel.skicka` on the server.
+def deliver(payload: dict[str, Any], namnd: str, who: str) -> Any:
+    """The ``deliver`` step of :func:`xlplan.excel.skicka` on the server, for a planbok of
+    the nämnd ``namnd`` sent with a token of ``who`` (a nämnd code or ``*``).
 
     The file is written into a hidden folder inside the inbox (the scan skips it), mailed
     from there under its real name, and renamed into the inbox (same file system: atomic)
@@ -106,10 +107,14 @@ def deliver(payload: dict[str, Any]) -> Any:
     """
 
     def run(book: Any, report: Report, settings: Settings) -> SendResult:
+        from xlplan.io.xlsx import read_workbook
         from xlplan.mail import send
+        from xlplan.owner import planbok_owner
 
         info = report.planbok.info
-        name = inbox_name(info.namnd or "", info.budgetar, info.rapportmanad)
+        if info.namnd != namnd:  # the authorised reading and the validated one are the same
+            raise OutputError("Planbokens nämnd ändrades under körningen; inget skickades.")
+        name = inbox_name(namnd, info.budgetar, info.rapportmanad)
         inbox = settings.server_inkorg
         try:
             inbox.mkdir(parents=True, exist_ok=True)
@@ -126,7 +131,13 @@ def deliver(payload: dict[str, Any]) -> Any:
                                   f"({type(exc).__name__}).") from None
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
-            result = send(path, settings)  # validates the file again; raises: nothing filed
+            if planbok_owner(read_workbook(path)) != namnd:  # the file as the mail reads it
+                raise OutputError("Den sparade filens nämnd skiljer sig från arbetsbokens; "
+                                  "inget skickades.")
+            # validates the file again; raises: nothing filed. The audit log names the
+            # filed path and whose token sent it (never the token).
+            result = send(path, settings, audit_fields={"fil": str(inbox / name),
+                                                        "nyckel_for": who})
             with _filing:
                 _keep_previous(inbox / name)
                 os.replace(path, inbox / name)
