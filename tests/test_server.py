@@ -554,3 +554,68 @@ def test_an_ambiguous_or_missing_nämnd_is_refused_and_codes_are_read_as_the_val
     assert answers["samma namn"].status_code == 400 and "finns två gånger" in answers["samma namn"].text
     # full-width, lower case and spaces: the validator reads HSN, so HSN's token may
     assert answers["helbredd"].status_code == 200, answers["helbredd"].text
+
+
+# --- sizes: every table inside what the client sent, and no larger than a planbok's ----------------
+
+
+def test_a_table_beyond_the_sheets_values_is_refused_before_any_book_is_built(
+        tmp_path: Path) -> None:
+    good = book_json(full_plan(tmp_path))
+
+    def with_table(address: str, values: list[list[Any]]) -> dict[str, Any]:
+        sheet = {"name": "Stort", "values": values, "pictures": [],
+                 "tables": [{"name": "Stor", "range_address": address}]}
+        return {**good, "sheets": [*good["sheets"], sheet]}
+
+    small = [["a", "b"], [1, 2]]
+    wide = [[0] * 1000 for _ in range(101)]  # 101 000 cells, all sent: more than any planbok
+    with live(settings(tmp_path)) as url:
+        outside = post(url, "validera", with_table("$A$1:$Z$2000", small))
+        assert outside.status_code == 400, outside.text  # (before the whole sheet's range)
+        whole_sheet = post(url, "validera", with_table("$A$1:$XFD$1048576", small))
+        too_many = post(url, "validera", with_table("$A$1:$ALL$101", wide))
+        fits = post(url, "validera", with_table("$A$1:$B$2", small))
+    assert outside.status_code == 400, outside.text
+    assert "går utanför bladets värden" in outside.text
+    assert whole_sheet.status_code == 400 and "$A$1:$XFD$1048576" in whole_sheet.text
+    assert too_many.status_code == 413, too_many.text
+    assert "101\u00a0000 celler, fler än 100\u00a0000" in too_many.text
+    assert fits.status_code == 200, fits.text
+
+
+def test_sigterm_stops_the_server_even_with_a_request_under_way(tmp_path: Path) -> None:
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLPLAN_", "XLWINGS_"))}
+    env["XLPLAN_SERVER_TOKENS"] = json.dumps(TOKENS)
+    env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "xlplan", "serve", "--port", str(port)],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                stuck = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "servern startade inte"
+                time.sleep(0.1)
+        # a request whose body never comes: without a shutdown timeout uvicorn waits for ever
+        stuck.sendall(f"POST /validera HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {HSN}\r\n"
+                      "Content-Length: 100000\r\n\r\n{".encode())
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)  # the shutdown timeout is 10 s
+        answer = stuck.recv(4096).decode()
+        stuck.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # uvicorn ends by re-raising the signal it caught: killed by SIGTERM, as systemd expects
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    assert "Traceback" not in output and "servern stängs" in output
+    assert answer.startswith("HTTP/1.1 503") and "startas om" in answer

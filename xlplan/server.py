@@ -15,6 +15,7 @@ client shows the body in a message box); a token is never logged.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -44,6 +45,11 @@ ROUTES = ("validera", "berakna", "skicka", "konsolidera")
 ALL = "*"
 MIN_TOKEN_LENGTH = 16
 _BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# A planbok's tables are a few hundred cells; a table larger than this is not one, and its
+# range would make the remote Book and the reader allocate a cell object per cell.
+MAX_TABLE_CELLS = 100_000
+GRACEFUL_SECONDS = 10  # SIGTERM: requests under way get this long, then the server stops
+MAX_BOOK_TABLE_CELLS = 1_000_000
 _RANGE = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]{1,7}(:\$?[A-Z]{1,3}\$?[0-9]{1,7})?")
 
 
@@ -114,6 +120,7 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
                            "\\ / : * ? \" < > |. Spara den under ett vanligt filnamn.")
     seen_sheets: set[str] = set()
     seen_tables: set[str] = set()
+    table_cells = 0
     for sheet in sheets:
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
                 or not isinstance(sheet.get("values"), list) \
@@ -127,6 +134,11 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
                                for k in ("show_headers", "show_totals")):
                 raise Refusal(400, f"En tabell på bladet {sheet['name'][:31]} har fel form "
                                    "(name, range_address).")
+            table_cells += _table_cells(sheet, table)
+            if table_cells > MAX_BOOK_TABLE_CELLS:
+                raise Refusal(413, "Arbetsbokens tabeller har tillsammans fler än "
+                                   f"{_n(MAX_BOOK_TABLE_CELLS)} celler; så stor är ingen "
+                                   "planbok.")
             if c.norm(table["name"]) in seen_tables:
                 raise Refusal(400, f"Tabellnamnet {table['name'][:40]} finns två gånger i "
                                    "anropet; Excel tillåter det inte.")
@@ -141,6 +153,30 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
                     raise Refusal(400, f"Bladet {sheet['name'][:31]} har ett värde som inte är "
                                        "text, tal eller sant/falskt.")
     return payload
+
+
+def _n(count: int) -> str:
+    return f"{count:,}".replace(",", "\u00a0")
+
+
+def _table_cells(sheet: dict[str, Any], table: dict[str, Any]) -> int:
+    """The cells of ``table``, after checking that it lies inside the sheet's values (what
+    the client sent) and is not larger than any planbok's table: before any Book is built."""
+    from xlplan.io.raw import parse_range
+
+    r1, c1, r2, c2 = parse_range(str(table["range_address"]).replace("$", ""))
+    rows = sheet["values"]
+    width = max((len(row) for row in rows), default=0)
+    name, where = str(table["name"])[:40], str(sheet["name"])[:31]
+    if r2 > len(rows) or c2 > width:
+        raise Refusal(400, f"Tabellen {name} på bladet {where} går utanför bladets värden "
+                           f"({table['range_address']}); anropet är inte från Excel.")
+    cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+    if cells > MAX_TABLE_CELLS:
+        raise Refusal(413, f"Tabellen {name} på bladet {where} har {_n(cells)} celler, fler än "
+                           f"{_n(MAX_TABLE_CELLS)} som servern tar emot. Ta bort det som inte hör "
+                           "till planboken.")
+    return cells
 
 
 def open_book(payload: dict[str, Any]) -> Any:
@@ -240,6 +276,10 @@ def build_app(settings: Settings) -> Starlette:
             except Refusal as r:
                 log.info("%s nekad för %s: %d", route, who, r.status)
                 return _refused(r)
+            except asyncio.CancelledError:  # SIGTERM and the shutdown timeout ran out
+                log.info("%s för %s avbruten: servern stängs", route, who)
+                return PlainTextResponse("xlplan-servern startas om; försök igen om en stund.",
+                                         status_code=503)
             except Exception as exc:
                 log.exception("%s för %s: oväntat fel", route, who)
                 return PlainTextResponse(
@@ -288,4 +328,5 @@ def serve(host: str, port: int, settings: Settings) -> None:
                           "annars kan ingen använda servern.")
     app = build_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info",
+                timeout_graceful_shutdown=GRACEFUL_SECONDS)
