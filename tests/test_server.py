@@ -619,3 +619,34 @@ def test_sigterm_stops_the_server_even_with_a_request_under_way(tmp_path: Path) 
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert "Traceback" not in output and "servern stängs" in output
     assert answer.startswith("HTTP/1.1 503") and "startas om" in answer
+
+
+def test_xlplan_serve_refuses_a_bad_start_in_one_swedish_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLPLAN_", "XLWINGS_"))}
+    env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    env["XLPLAN_SERVER_TOKENS"] = json.dumps(TOKENS)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    used = busy.getsockname()[1]
+
+    def serve(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "xlplan", "serve", *args],
+                              env={**env, **more}, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+
+    try:
+        cases = {
+            "port": (serve("--port", "99999"), "Porten 99999 finns inte"),
+            "upptagen": (serve("--port", str(used)), f"Porten {used} på 127.0.0.1 används redan"),
+            "värd": (serve("--host", "finns-inte.invalid"), "Adressen finns-inte.invalid går inte"),
+            "json": (serve(XLPLAN_SERVER_TOKENS="not json"),
+                     "Miljövariabeln XLPLAN_SERVER_TOKENS går inte att tolka; skriv värdet som JSON"),
+        }
+    finally:
+        busy.close()
+    for case, (done, expected) in cases.items():
+        assert done.returncode == 2, (case, done.stderr)
+        assert done.stderr.startswith(expected), (case, done.stderr)
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, case
+        assert "Inställningsfilen" not in done.stderr and "Errno" not in done.stderr, case

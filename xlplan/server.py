@@ -16,10 +16,12 @@ client shows the body in a message box); a token is never logged.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import json
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -327,6 +329,38 @@ def serve(host: str, port: int, settings: Settings) -> None:
         raise ConfigError("Ange server_tokens (xlplan.toml eller XLPLAN_SERVER_TOKENS som JSON), "
                           "annars kan ingen använda servern.")
     app = build_app(settings)
+    sock = listen(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info",
-                timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    config = uvicorn.Config(app, host=host, port=port, proxy_headers=True, log_level="info",
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a bad address or a port in use is one Swedish
+    sentence (uvicorn's own messages are English and exit 3); uvicorn then serves on it."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"Porten {port} finns inte; ange ett tal från 1 till 65535.")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError):
+        raise ConfigError(f"Adressen {host[:100]} går inte att lyssna på: den finns inte på den "
+                          "här datorn. Ange t.ex. --host 127.0.0.1.") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"Porten {port} på {host[:100]} används redan av ett annat program; "
+                              "välj en annan med --port eller stoppa det programmet.") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"Porten {port} kräver administratörsrättigheter; välj en port "
+                              "över 1023 med --port.") from None
+        raise ConfigError(f"Adressen {host[:100]} går inte att lyssna på: den hör inte till den "
+                          "här datorn. Ange t.ex. --host 127.0.0.1.") from None
+    sock.set_inheritable(True)
+    return sock
