@@ -239,3 +239,26 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
     con = sqlite3.connect(tmp_path / "ny.db")
     assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0002",)]
     con.close()
+
+
+def test_the_readme_pandas_example_gives_each_nämnds_helårsprognos_once(tmp_path: Path) -> None:
+    import re
+
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-02", hsn_prognos=-1262.0), tmp_path / "feb.xlsx",
+                database=db)
+    consolidate(month_inbox(tmp_path, "2025-03"), tmp_path / "mars.xlsx", database=db)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+                 if "history_dataframe" in block]
+    code = snippet.replace('"sqlite:///xlplan-historik.db"', repr(db))
+    assert code != snippet
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    table = scope["helarsprognos"]
+    # by hand: HSN has one område, Division Medicin, whose Helårsprognos is the nämnd's:
+    # −1262 in February, −1250 in March (month_inbox). RS has no Prognos. Summing the område
+    # rows with the "Totalt" row would give −2524 and −2500.
+    assert {month: table.loc["HSN", month] for month in table.columns} == {
+        "2025-02": Decimal(-1262), "2025-03": Decimal(-1250)}
+    assert list(table.index) == ["HSN"]
