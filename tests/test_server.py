@@ -152,6 +152,9 @@ def test_no_or_unknown_token_is_401_another_nämnd_is_403(tmp_path: Path,
     assert none.status_code == 401 and unknown.status_code == 401
     assert none.headers["www-authenticate"].startswith("Bearer")
     assert "känner inte igen din behörighetsnyckel" in none.text
+    # where the key really comes from, and how to get rid of a wrong one
+    assert "XLPLAN_TOKEN" in none.text and "GlomServernyckel" in none.text
+    assert "xlwings.conf" not in none.text and "AUTH" not in none.text
     assert other.status_code == 403
     assert other.text.startswith("Din behörighet gäller nämnden RS, men planboken hör till HSN")
     assert consolidate.status_code == 403 and "Bara ekonomidirektörens" in consolidate.text
@@ -650,3 +653,15 @@ def test_xlplan_serve_refuses_a_bad_start_in_one_swedish_sentence(tmp_path: Path
         assert done.stderr.startswith(expected), (case, done.stderr)
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, case
         assert "Inställningsfilen" not in done.stderr and "Errno" not in done.stderr, case
+
+
+def test_the_macro_can_ask_whether_the_server_knows_its_key(tmp_path: Path) -> None:
+    with live(settings(tmp_path)) as url:
+        known = httpx.get(f"{url}/nyckel", headers={"Authorization": f"Bearer {HSN}"})
+        cfo = httpx.get(f"{url}/nyckel", headers={"Authorization": CFO})
+        unknown = httpx.get(f"{url}/nyckel", headers={"Authorization": f"Bearer {HSN}x"})
+        none = httpx.get(f"{url}/nyckel")
+    assert (known.status_code, known.text) == (200, "HSN")
+    assert (cfo.status_code, cfo.text) == (200, "*")
+    assert unknown.status_code == 401 and none.status_code == 401
+    assert "GlomServernyckel" in unknown.text

@@ -224,6 +224,36 @@ def _progress(show: bool) -> Iterator[tuple[Callable[[int], None], Callable[[Pat
         yield (lambda n: bar.update(task, total=n)), (lambda p: bar.advance(task))
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def server_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the server address of a workbook's buttons (Swedish), or None.
+    The address is sent every key: https only (plain http only to this machine, for tests),
+    no user:password@, no ?query or #fragment (the route is appended to it)."""
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ch in "\"'<>\\" for ch in url):
+        return "--server får inte innehålla mellanslag, citattecken, < > eller \\."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        return f"--server {url[:100]} är ingen giltig adress; skriv t.ex. https://server/xlplan."
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "--server ska vara en adress som https://server/xlplan."
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return ("--server får inte innehålla användarnamn eller lösenord (namn:lösen@); "
+                "knapparna loggar in med nyckeln, inte med adressen.")
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        return ("--server får inte ha ?frågedel eller #fragment; knapparna lägger till "
+                "/validera osv. efter adressen. Ange t.ex. https://server/xlplan.")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return ("--server måste börja med https:// (nyckeln skickas med varje anrop); http:// "
+                "går bara mot den egna datorn (127.0.0.1 eller localhost) för test.")
+    return None
+
+
 @app.command()
 def new(
     file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med knappar")],
@@ -243,9 +273,15 @@ def new(
     if not 2000 <= ar <= 2100:
         _err(f"Budgetåret {ar} är inte rimligt.")
         raise typer.Exit(2)
-    bad_url = not server.startswith(("https://", "http://")) or any(c in server for c in " \"'<>")
-    if server and (bad_url or file.suffix.lower() != ".xlsm"):
-        _err("--server ska vara en adress som https://server/xlplan och filen en .xlsm.")
+    problem = server_problem(server) if server else None
+    if problem is None and server and file.suffix.lower() != ".xlsm":
+        problem = "--server gäller bara en arbetsbok med knappar: ange en fil som slutar på .xlsm."
+    if problem is not None:
+        _err(problem)
+        raise typer.Exit(2)
+    if region and (namnd or namn):
+        _err("--region gör ekonomidirektörens regionbok, som inte hör till någon nämnd: ta bort "
+             "--namnd och --namn (eller --region för en planbok).")
         raise typer.Exit(2)
     if region:
         new_region(file, ar, server=server)

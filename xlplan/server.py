@@ -82,6 +82,14 @@ def check_tokens(tokens: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
+UNKNOWN_KEY = (
+    "xlplan-servern känner inte igen din behörighetsnyckel. Nyckeln tas från miljövariabeln "
+    "XLPLAN_TOKEN eller från den nyckel du sparade första gången: kör makrot GlomServernyckel "
+    "(Visa › Makron) och tryck på knappen igen för att ange rätt nyckel; i tillägget: skriv "
+    "nyckeln på nytt och tryck Spara nyckeln. Har du ingen giltig nyckel, be ekonomienheten om "
+    "en ny.")
+
+
 def authenticate(header: str | None, tokens: dict[str, str]) -> str:
     """Who the token belongs to (a nämnd code or ``*``). Compares in constant time against
     every token, so the answer's timing does not tell how much of a token was right."""
@@ -95,9 +103,7 @@ def authenticate(header: str | None, tokens: dict[str, str]) -> str:
         if hmac.compare_digest(known.encode(), given):
             found = who
     if not token or found is None:
-        raise Refusal(401, "xlplan-servern känner inte igen din behörighetsnyckel (token). "
-                           "Kontrollera AUTH i arbetsbokens xlwings.conf (eller i tillägget) "
-                           "eller be förvaltningen om en ny nyckel.")
+        raise Refusal(401, UNKNOWN_KEY)
     return found
 
 
@@ -310,9 +316,19 @@ def build_app(settings: Settings) -> Starlette:
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def key(request: Request) -> Response:
+        """Does the server know this key? The workbook's macro asks before it sends a book,
+        so that a mistyped saved key can be forgotten (answer: the key's nämnd, or *)."""
+        try:
+            who = authenticate(request.headers.get("authorization"), tokens)
+        except Refusal as r:
+            return _refused(r)
+        return PlainTextResponse(who)
+
     routes = [Route(f"/{r}", button(r), methods=["POST"]) for r in ROUTES]
     routes += [Route("/manifest.xml", manifest), Route("/taskpane.html", taskpane),
-               Route("/xlplan-taskpane.js", script), Route("/halsa", health)]
+               Route("/xlplan-taskpane.js", script), Route("/halsa", health),
+               Route("/nyckel", key)]
     return Starlette(routes=routes)
 
 
