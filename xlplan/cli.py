@@ -37,7 +37,8 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text eller
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)")],
+    files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)",
+                                                metavar="FILER...")],
     format: FormatOption = Format.text,
     markera: Annotated[Path | None, typer.Option(
         "--markera", help="Skriv en kopia (.xlsx) med fel röda, varningar gula och bladet "
@@ -76,7 +77,7 @@ def validate(
 
 @app.command()
 def summary(
-    file: Annotated[Path, typer.Argument(help="Planboken (.xlsx/.xlsm)")],
+    file: Annotated[Path, typer.Argument(help="Planboken (.xlsx/.xlsm)", metavar="FIL")],
     format: FormatOption = Format.text,
     foregaende: Annotated[
         Path | None, typer.Option("--foregaende", help="Föregående års planbok (kostnadsutveckling)")
@@ -106,7 +107,7 @@ def summary(
 
 @app.command()
 def send(
-    file: Annotated[Path, typer.Argument(help="Planboken som ska skickas")],
+    file: Annotated[Path, typer.Argument(help="Planboken som ska skickas", metavar="FIL")],
     till: Annotated[list[str] | None, typer.Option("--till", help="Mottagare (annars "
                                                    "XLPLAN_MOTTAGARE)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Skicka inte; skriv brevet")] = False,
@@ -146,7 +147,7 @@ def send(
 
 @app.command()
 def consolidate(
-    inkorg: Annotated[Path, typer.Argument(help="Mappen med nämndernas planböcker")],
+    inkorg: Annotated[Path, typer.Argument(help="Mappen med nämndernas planböcker", metavar="INKORG")],
     out: Annotated[Path, typer.Option("--out", help="Regionsammanställningen (.xlsx)")],
     format: FormatOption = Format.text,
     db: Annotated[str | None, typer.Option("--db", help="Historik: SQLAlchemy-URL (annars "
@@ -256,7 +257,8 @@ def server_problem(url: str) -> str | None:
 
 @app.command()
 def new(
-    file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med knappar")],
+    file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med "
+                                         "knappar", metavar="FIL")],
     ar: Annotated[int, typer.Option("--ar", help="Budgetår, t.ex. 2027")],
     namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")] = "",
     namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
@@ -379,7 +381,7 @@ def historik(
 
 @historik_app.command("ta-bort")
 def historik_ta_bort(
-    korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)")],
+    korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)", metavar="KÖRNING")],
     db: DbOption = None,
     ja: Annotated[bool, typer.Option("--ja", help="Fråga inte (för skript)")] = False,
 ) -> None:
@@ -407,7 +409,7 @@ def historik_ta_bort(
 
 @historik_app.command("export")
 def historik_export(
-    file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv")],
+    file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv", metavar="FIL")],
     db: DbOption = None,
     ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
 ) -> None:

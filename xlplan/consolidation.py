@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.errors import ConsolidationRefused, UnreadableWorkbook
+from xlplan.errors import ConsolidationRefused, UnreadableWorkbook, os_reason
 from xlplan.extract import (
     Extract,
     Transfer,
@@ -154,7 +154,7 @@ def read_one(path: Path) -> InputFile:
         stat = path.stat()
         data = path.read_bytes()
     except OSError as exc:
-        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({exc.strerror})")
+        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({os_reason(exc)})")
     item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
     try:
         raw = read_workbook(path)
@@ -163,7 +163,7 @@ def read_one(path: Path) -> InputFile:
         item.reason = exc.message
         return item
     except OSError as exc:
-        item.reason = f"kan inte läsas ({exc.strerror})"
+        item.reason = f"kan inte läsas ({os_reason(exc)})"
         return item
     if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
         # the recorded sha256 must describe what was read: a file saved meanwhile is not used

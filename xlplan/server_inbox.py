@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.errors import OutputError
+from xlplan.errors import OutputError, os_reason
 from xlplan.io.raw import parse_range
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def deliver(payload: dict[str, Any], namnd: str, who: str) -> Any:
             inbox.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".xlplan-skicka-", dir=inbox))
         except OSError as exc:
-            raise OutputError(f"Serverns inkorg kan inte skrivas ({exc.strerror}); inget "
+            raise OutputError(f"Serverns inkorg kan inte skrivas ({os_reason(exc)}); inget "
                               "skickades.") from None
         try:
             path = tmp / name

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from xlplan.errors import OutputError
+from xlplan.errors import OutputError, os_reason
 
 
 @contextlib.contextmanager
@@ -29,7 +29,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except PermissionError:
         raise OutputError(f"Mappen {folder} är skrivskyddad; {target.name} skrevs inte.") from None
     except OSError as exc:
-        raise OutputError(f"Kan inte skriva i mappen {folder} ({exc.strerror}).") from None
+        why = "där går det inte att skapa filer" if folder.is_dir() else os_reason(exc)
+        raise OutputError(f"Kan inte skriva i mappen {folder} ({why}).") from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -45,7 +46,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
                 "program. Stäng den och försök igen."
             ) from None
         except OSError as exc:
-            raise OutputError(f"{target.name} kunde inte skrivas ({exc.strerror}).") from None
+            raise OutputError(f"{target.name} kunde inte skrivas ({os_reason(exc)}).") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
