@@ -262,3 +262,43 @@ def test_the_readme_pandas_example_gives_each_nämnds_helårsprognos_once(tmp_pa
     assert {month: table.loc["HSN", month] for month in table.columns} == {
         "2025-02": Decimal(-1262), "2025-03": Decimal(-1250)}
     assert list(table.index) == ["HSN"]
+
+
+def test_export_never_writes_into_an_inbox_over_the_database_or_over_a_file(
+        tmp_path: Path) -> None:
+    from tests.test_cli import xlplan
+
+    db_file = tmp_path / "h.db"
+    db = f"sqlite:///{db_file}"
+    march = month_inbox(tmp_path, "2025-03")  # tmp/inkorg-2025-03, recorded in the run
+    consolidate(march, tmp_path / "mars.xlsx", database=db)
+    before = sorted(p.name for p in march.iterdir())
+
+    into_inbox = xlplan("historik", "export", str(march / "h.xlsx"), "--db", db)
+    assert into_inbox.returncode == 2, into_inbox.stderr
+    assert "ligger i inkorgen" in into_inbox.stderr
+    assert sorted(p.name for p in march.iterdir()) == before
+    # the server's inbox (setting server_inkorg), even before anything was consolidated there
+    server_inbox = tmp_path / "serverinkorg"
+    server_inbox.mkdir()
+    (tmp_path / "xlplan.toml").write_text(f'server_inkorg = "{server_inbox}"\n', encoding="utf-8")
+    into_server = xlplan("historik", "export", str(server_inbox / "h.csv"), "--db", db,
+                         cwd=tmp_path)
+    assert into_server.returncode == 2 and "ligger i inkorgen" in into_server.stderr
+    assert list(server_inbox.iterdir()) == []
+
+    itself = xlplan("historik", "export", str(tmp_path / "h.db"), "--db", db)
+    assert itself.returncode == 2  # .db is no export format; and as .csv:
+    db_csv = tmp_path / "h2.csv"
+    db_csv.write_bytes(db_file.read_bytes())
+    assert xlplan("historik", "export", str(db_csv), "--db", f"sqlite:///{db_csv}"
+                  ).stderr.startswith(f"Exportfilen {db_csv} är historikdatabasen själv")
+
+    kept = tmp_path / "annat.csv"
+    kept.write_text("mitt\n", encoding="utf-8")
+    refused = xlplan("historik", "export", str(kept), "--db", db)
+    assert refused.returncode == 2 and "finns redan" in refused.stderr and "--skriv-over" in refused.stderr
+    assert kept.read_text(encoding="utf-8") == "mitt\n"
+    replaced = xlplan("historik", "export", str(kept), "--db", db, "--skriv-over")
+    assert replaced.returncode == 0, replaced.stderr
+    assert kept.read_text(encoding="utf-8").startswith("korning,")

@@ -412,11 +412,17 @@ def historik_export(
     file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv", metavar="FIL")],
     db: DbOption = None,
     ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
+    skriv_over: Annotated[bool, typer.Option("--skriv-over", help="Ersätt en befintlig "
+                                             "exportfil")] = False,
 ) -> None:
-    """Exportera varje sparat nyckeltal (en rad per körning, nämnd och objekt) till .xlsx/.csv."""
+    """Exportera varje sparat nyckeltal (en rad per körning, nämnd och objekt) till .xlsx/.csv.
+    Skriver aldrig i en inkorg och inte över en befintlig fil utan --skriv-over."""
     from xlplan.history import export_history
+    from xlplan.settings import load_settings
 
-    rows = export_history(_database(db), file, ar)
+    settings = load_settings()
+    rows = export_history(db or settings.databas, file, ar, inboxes=[settings.server_inkorg],
+                          overwrite=skriv_over)
     typer.echo(f"Skrev {file}: {rows} rader.")
 
 
