@@ -665,3 +665,21 @@ def test_the_macro_can_ask_whether_the_server_knows_its_key(tmp_path: Path) -> N
     assert (cfo.status_code, cfo.text) == (200, "*")
     assert unknown.status_code == 401 and none.status_code == 401
     assert "GlomServernyckel" in unknown.text
+
+
+def test_without_server_url_the_manifest_is_only_for_this_machine(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with live(settings(tmp_path)) as url:
+        local = httpx.get(f"{url}/manifest.xml")
+        named = httpx.get(f"{url}/manifest.xml", headers={"Host": "localhost"})
+        forged = httpx.get(f"{url}/manifest.xml", headers={"Host": "angripare.example"})
+    assert local.status_code == 200 and named.status_code == 200
+    assert "angripare" not in forged.text
+    assert forged.status_code == 503 and "server_url" in forged.text
+    warned = [r.getMessage() for r in caplog.records if r.name == "xlplan.server"]
+    assert any(m.startswith("server_url är inte satt") for m in warned), warned
+    with live(settings(tmp_path, server_url="https://xlplan.region.example")) as url:
+        public = httpx.get(f"{url}/manifest.xml", headers={"Host": "angripare.example"})
+    assert public.status_code == 200 and "angripare" not in public.text
+    assert "https://xlplan.region.example/taskpane.html" in public.text

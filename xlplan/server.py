@@ -268,6 +268,18 @@ def _refused(r: Refusal) -> Response:
     return PlainTextResponse(r.message, status_code=r.status, headers=headers)
 
 
+def is_loopback(host: str) -> bool:
+    """Is ``host`` (from the Host header) this machine: localhost or a loopback address?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def build_app(settings: Settings) -> Starlette:
     tokens = check_tokens(dict(settings.server_tokens))
     pinned = pinned_xlwings()
@@ -298,7 +310,18 @@ def build_app(settings: Settings) -> Starlette:
 
         return endpoint
 
+    if not settings.server_url:
+        log.warning("server_url är inte satt: /manifest.xml lämnas bara ut för adresser på den "
+                    "här datorn (127.0.0.1, localhost). Sätt server_url till serverns publika "
+                    "https-adress innan tillägget delas ut.")
+
     async def manifest(request: Request) -> Response:
+        if not settings.server_url and not is_loopback(request.url.hostname or ""):
+            # the Host header is the client's to choose: never put it into a manifest
+            return PlainTextResponse(
+                "Tilläggets manifest kan inte lämnas ut: servern vet inte sin egen adress. "
+                "Förvaltningen behöver sätta server_url (t.ex. https://xlplan.region.se) i "
+                "serverns xlplan.toml.", status_code=503)
         base = (settings.server_url or str(request.base_url)).rstrip("/")
         text = (STATIC / "manifest.xml").read_text(encoding="utf-8")
         return Response(text.replace("{{BASE}}", escape(base, {'"': "&quot;"})),
@@ -344,9 +367,9 @@ def serve(host: str, port: int, settings: Settings) -> None:
     if not settings.server_tokens:
         raise ConfigError("Ange server_tokens (xlplan.toml eller XLPLAN_SERVER_TOKENS som JSON), "
                           "annars kan ingen använda servern.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = build_app(settings)
     sock = listen(host, port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = uvicorn.Config(app, host=host, port=port, proxy_headers=True, log_level="info",
                             timeout_graceful_shutdown=GRACEFUL_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])
