@@ -256,7 +256,7 @@ def test_skicka_mails_and_files_the_planbok_keeping_the_replaced_one(tmp_path: P
         response = post(url, "konsolidera", book_json(region), token=CFO)
     assert response.status_code == 200, response.text
     [alert] = [a for a in response.json()["actions"] if a["func"] == "alert"]
-    assert alert["args"][0].startswith("Skrev region.xlsx: 1 nämnder, budgetår 2025.")
+    assert alert["args"][0].startswith("Skrev region.xlsx: 1 nämnd, budgetår 2025.")  # one, not "1 nämnder"
     assert (tmp_path / "ut" / "region.xlsx").exists()
     assert not (tmp_path.parent / "utanfor.xlsx").exists()
 
