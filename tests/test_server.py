@@ -683,3 +683,36 @@ def test_without_server_url_the_manifest_is_only_for_this_machine(
         public = httpx.get(f"{url}/manifest.xml", headers={"Host": "angripare.example"})
     assert public.status_code == 200 and "angripare" not in public.text
     assert "https://xlplan.region.example/taskpane.html" in public.text
+
+
+# --- a Book carries values only: its formulas are unknown, never "overwritten" ---------------------
+
+
+def test_a_book_and_the_servers_file_of_it_report_no_overwritten_formulas(tmp_path: Path) -> None:
+    from tests.xlbook import remote_book
+    from xlplan import excel
+    from xlplan.demo import rs
+    from xlplan.template import write_planbok
+    from xlplan.validation import validate
+
+    demo = tmp_path / "rs.xlsx"
+    write_planbok(demo, rs())  # the template's formulas, as xlplan new and the demo write them
+    assert "formel-overskriven" not in {f.code for f in validate(demo).findings}
+    by_button = excel.validera(remote_book(demo))
+    assert "formel-overskriven" not in {f.code for f in by_button.findings}
+    # a file whose formula column holds typed numbers (tests/plan.py types every Nettobudget)
+    typed = full_plan(tmp_path)
+    assert "formel-overskriven" in {f.code for f in validate(typed).findings}
+
+    inbox = tmp_path / "inkorg"
+    with smtp_server(tmp_path) as smtp:
+        with live(settings(tmp_path, smtp_port=smtp.port)) as url:
+            sent = post(url, "skicka", book_json(demo), token=RS)
+        assert sent.status_code == 200, sent.text
+        [message] = smtp.messages()
+    [filed] = scan_inbox(inbox)
+    assert "formel-overskriven" not in {f.code for f in validate(filed).findings}
+    texts = [str(part.get_payload(decode=True), "utf-8") for part in message.walk()
+             if part.get_content_type() == "text/plain"]
+    assert texts and "Inga varningar." in texts[0]  # the mail lists no warning ...
+    assert not any("formel-overskriven" in t for t in texts)  # ... and not this one

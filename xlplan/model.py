@@ -155,6 +155,7 @@ class Planbok:
     info: Info
     tables: dict[str, TableData]  # by contract table name
     sheet_order: tuple[str, ...] = ()
+    formulas_known: bool = True  # False: values only (an xlwings Book): no formula checks
 
     def table(self, spec: c.Table) -> TableData | None:
         return self.tables.get(spec.name)
@@ -191,7 +192,7 @@ def build_planbok(raw: RawWorkbook) -> tuple[Planbok, list[Finding]]:
                 findings.append(finding("tabell-saknas", None, None, table=spec.name))
             continue
         tables[spec.name] = _read_table(spec, found, info, findings)
-    return Planbok(raw.name, info, tables, raw.sheet_names), findings
+    return Planbok(raw.name, info, tables, raw.sheet_names, raw.formulas_known), findings
 
 
 # -- tables ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import OutputError, os_reason
-from xlplan.io.raw import parse_range
+from xlplan.io.raw import VALUES_ONLY_PROPERTY, VALUES_ONLY_VALUE, parse_range
 
 if TYPE_CHECKING:
     from xlplan.mail import SendResult
@@ -48,6 +48,8 @@ def write_planbok(payload: dict[str, Any], target: Path) -> None:
 
     wb = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
+    # values only: the reader must not take a value for a typed-over template formula
+    wb.set_custom_property(VALUES_ONLY_PROPERTY, VALUES_ONLY_VALUE)
     try:
         for sheet in payload.get("sheets", []):
             ws = wb.add_worksheet(str(sheet["name"]))

@@ -76,7 +76,14 @@ class RawWorkbook:
     name: str  # file name (or book name) for messages
     tables: dict[str, RawTable]  # by table name as written
     sheet_names: tuple[str, ...]
+    # False: the source carries values only (an xlwings Book, or the file the server wrote
+    # from one), so a cell without a formula says nothing about the template's formulas
+    formulas_known: bool = True
 
+
+# The custom document property the server writes into a planbok it rebuilt from values.
+VALUES_ONLY_PROPERTY = "xlplan-formler"
+VALUES_ONLY_VALUE = "okända"
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
