@@ -37,7 +37,7 @@ TYPES = {"integer": "ett heltal", "int": "ett heltal", "float": "ett tal", "bool
          "integer range": "ett heltal i intervallet"}
 MESSAGES: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"Missing option '([^']*)'.*", r"Flaggan '\1' saknas."),
-    (r"Missing argument '([^']*)'.*", r"Argumentet '\1' saknas."),
+    (r"Missing argument '([^']*?)(?:\.\.\.)?'.*", r"Argumentet '\1' saknas."),
     (r"Missing parameter: (.*)", r"Parametern \1 saknas."),
     (r"Missing (option|argument|parameter)\.?", "Ett värde saknas."),
     (r"No such option: (\S+)", r"Okänd flagga: \1"),

@@ -367,9 +367,10 @@ def serve(host: str, port: int, settings: Settings) -> None:
     if not settings.server_tokens:
         raise ConfigError("Ange server_tokens (xlplan.toml eller XLPLAN_SERVER_TOKENS som JSON), "
                           "annars kan ingen använda servern.")
+    check_tokens(dict(settings.server_tokens))  # every refusal before the first log line
+    sock = listen(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = build_app(settings)
-    sock = listen(host, port)
     config = uvicorn.Config(app, host=host, port=port, proxy_headers=True, log_level="info",
                             timeout_graceful_shutdown=GRACEFUL_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])
