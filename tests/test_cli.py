@@ -144,3 +144,39 @@ def test_every_finding_code_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code in CATALOGUE:
         assert f"`{code}`" in readme, f"koden {code} saknas i README"
+
+
+def test_no_english_left_in_usage_errors_and_system_errors(tmp_path: Path) -> None:
+    extra = xlplan("historik", "ta-bort", "1", "2", "--ja")
+    assert extra.returncode == 2 and "Fel: Oväntade extra argument (2)." in extra.stderr
+    usage = {cmd: xlplan(*cmd.split()).stderr.splitlines()[0]
+             for cmd in ("validate", "summary", "historik ta-bort", "historik export")}
+    assert usage == {
+        "validate": "Användning: python -m xlplan validate [FLAGGOR] FILER...",
+        "summary": "Användning: python -m xlplan summary [FLAGGOR] FIL",
+        "historik ta-bort": "Användning: python -m xlplan historik ta-bort [FLAGGOR] KÖRNING",
+        "historik export": "Användning: python -m xlplan historik export [FLAGGOR] FIL",
+    }
+    helps = "".join(xlplan(*cmd.split(), "--help").stdout
+                    for cmd in ("validate", "summary", "send", "consolidate", "historik"))
+    assert not re.search(r"<(path|str|int)>|\{\w+\}", helps), helps
+    # an operating system's reason in Swedish, never its English strerror
+    denied = xlplan("new", "--namnd", "HSN", "--ar", "2027", "/proc/hsn.xlsx")
+    assert denied.returncode == 2
+    assert denied.stderr.strip() == "Kan inte skriva i mappen /proc (där går det inte att skapa filer); hsn.xlsx skrevs inte."
+    demo = xlplan("demo", "--out", "/proc/xlplan-demo")
+    assert demo.returncode == 2 and "Traceback" not in demo.stderr
+    assert demo.stderr.startswith("Mappen /proc/xlplan-demo kan inte skapas (")
+
+
+def test_a_history_database_that_cannot_be_used_says_what_to_do(tmp_path: Path) -> None:
+    from tests.smtp import free_port
+
+    bogus = xlplan("historik", "--db", "bogus://x")
+    assert bogus.returncode == 2
+    assert "adressen är ingen databasadress xlplan kan använda" in bogus.stderr
+    assert "sqlite:///" in bogus.stderr and "Error" not in bogus.stderr
+    # nothing listens on this port: PostgreSQL unreachable
+    gone = xlplan("historik", "--db", f"postgresql+psycopg://xlplan@127.0.0.1:{free_port()}/x")
+    assert gone.returncode == 2 and "databasservern svarar inte" in gone.stderr
+    assert "OperationalError" not in gone.stderr

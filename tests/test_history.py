@@ -239,3 +239,66 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
     con = sqlite3.connect(tmp_path / "ny.db")
     assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0002",)]
     con.close()
+
+
+def test_the_readme_pandas_example_gives_each_nämnds_helårsprognos_once(tmp_path: Path) -> None:
+    import re
+
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    consolidate(month_inbox(tmp_path, "2025-02", hsn_prognos=-1262.0), tmp_path / "feb.xlsx",
+                database=db)
+    consolidate(month_inbox(tmp_path, "2025-03"), tmp_path / "mars.xlsx", database=db)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+                 if "history_dataframe" in block]
+    code = snippet.replace('"sqlite:///xlplan-historik.db"', repr(db))
+    assert code != snippet
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    table = scope["helarsprognos"]
+    # by hand: HSN has one område, Division Medicin, whose Helårsprognos is the nämnd's:
+    # −1262 in February, −1250 in March (month_inbox). RS has no Prognos. Summing the område
+    # rows with the "Totalt" row would give −2524 and −2500.
+    assert {month: table.loc["HSN", month] for month in table.columns} == {
+        "2025-02": Decimal(-1262), "2025-03": Decimal(-1250)}
+    assert list(table.index) == ["HSN"]
+
+
+def test_export_never_writes_into_an_inbox_over_the_database_or_over_a_file(
+        tmp_path: Path) -> None:
+    from tests.test_cli import xlplan
+
+    db_file = tmp_path / "h.db"
+    db = f"sqlite:///{db_file}"
+    march = month_inbox(tmp_path, "2025-03")  # tmp/inkorg-2025-03, recorded in the run
+    consolidate(march, tmp_path / "mars.xlsx", database=db)
+    before = sorted(p.name for p in march.iterdir())
+
+    into_inbox = xlplan("historik", "export", str(march / "h.xlsx"), "--db", db)
+    assert into_inbox.returncode == 2, into_inbox.stderr
+    assert "ligger i inkorgen" in into_inbox.stderr
+    assert sorted(p.name for p in march.iterdir()) == before
+    # the server's inbox (setting server_inkorg), even before anything was consolidated there
+    server_inbox = tmp_path / "serverinkorg"
+    server_inbox.mkdir()
+    (tmp_path / "xlplan.toml").write_text(f'server_inkorg = "{server_inbox}"\n', encoding="utf-8")
+    into_server = xlplan("historik", "export", str(server_inbox / "h.csv"), "--db", db,
+                         cwd=tmp_path)
+    assert into_server.returncode == 2 and "ligger i inkorgen" in into_server.stderr
+    assert list(server_inbox.iterdir()) == []
+
+    itself = xlplan("historik", "export", str(tmp_path / "h.db"), "--db", db)
+    assert itself.returncode == 2  # .db is no export format; and as .csv:
+    db_csv = tmp_path / "h2.csv"
+    db_csv.write_bytes(db_file.read_bytes())
+    assert xlplan("historik", "export", str(db_csv), "--db", f"sqlite:///{db_csv}"
+                  ).stderr.startswith(f"Exportfilen {db_csv} är historikdatabasen själv")
+
+    kept = tmp_path / "annat.csv"
+    kept.write_text("mitt\n", encoding="utf-8")
+    refused = xlplan("historik", "export", str(kept), "--db", db)
+    assert refused.returncode == 2 and "finns redan" in refused.stderr and "--skriv-over" in refused.stderr
+    assert kept.read_text(encoding="utf-8") == "mitt\n"
+    replaced = xlplan("historik", "export", str(kept), "--db", db, "--skriv-over")
+    assert replaced.returncode == 0, replaced.stderr
+    assert kept.read_text(encoding="utf-8").startswith("korning,")

@@ -239,3 +239,87 @@ def test_new_refuses_a_bad_server_address(tmp_path: Path) -> None:
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and "--server" in result.stderr, server
     assert list(tmp_path.iterdir()) == []
+
+
+def _vba_code(text: str) -> list[str]:
+    """The module's lines without comments (a ' outside a string starts one)."""
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        out, quoted = "", False
+        for ch in line:
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "'" and not quoted:
+                break
+            out += ch
+        lines.append(out)
+    return lines
+
+
+def test_every_variable_the_macros_assign_is_declared() -> None:
+    # Option Explicit: an undeclared name is a compile error that stops every button
+    code = _vba_code((ROOT / "macros" / "xlplan.bas").read_text(encoding="utf-8"))
+    assert code[1] == "Option Explicit"
+    module = {m for line in code for m in re.findall(r"^Private (\w+) As ", line)}
+    declared: set[str] = set()
+    for line in code:
+        header = re.match(r"^(?:Private )?(?:Sub|Function) (\w+)\(([^)]*)\)", line)
+        if header:
+            params = re.findall(r"(\w+) As ", header.group(2))
+            declared = module | {header.group(1), *params}
+            continue
+        for dims in re.findall(r"^\s*Dim (.*)", line):
+            declared |= set(re.findall(r"(\w+) As ", dims))
+        target = re.match(r"^\s*(?:Set )?(\w+)(?:\.\w+)* = ", line)
+        if target and not line.lstrip().startswith(("If ", "ElseIf ")):
+            assert target.group(1) in declared | {"Application"}, line
+
+
+def test_a_key_the_server_does_not_know_can_be_forgotten_at_once() -> None:
+    text = (ROOT / "macros" / "xlplan.bas").read_text(encoding="utf-8")
+    code = "\n".join(_vba_code(text))
+    # asked before the workbook is sent; the server's route GET /nyckel (tests/test_server.py)
+    assert re.search(r"If Not KeyRefused\(server, token\) Then\n\s+Application.Run "
+                     r'"RunServerPython"', code)
+    assert 'http.Open "GET", server & "/nyckel", False' in code
+    refused = code[code.index("ElseIf http.Status = 401 Then"):code.index("Unchecked:")]
+    assert "vbYesNo" in refused and 'DeleteSetting "xlplan", "server", "token"' in refused
+    assert "KeyRefused = True" in refused
+
+
+def test_the_dialogs_point_to_the_wheel_it_hands_out_never_to_a_package_index() -> None:
+    # xlplan is on no public index: "pip install xlplan" by name could install someone else's
+    code = "\n".join(_vba_code((ROOT / "macros" / "xlplan.bas").read_text(encoding="utf-8")))
+    assert not re.search(r"pip install xlplan(==|\"| |$)", code, re.MULTILINE)
+    assert code.count(".whl-fil som IT") == 4 and "README: Installation" in code
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^### Installation\b", readme, re.MULTILINE)
+    assert not re.search(r"pip\s+install xlplan(\s|&|\"|$)", readme, re.MULTILINE)
+
+
+def test_new_refuses_a_server_address_that_would_leak_or_break(tmp_path: Path) -> None:
+    def new(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "xlplan", "new", "--ar", "2027", *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    refused = {
+        "https://x.example/xlplan?debug=1": "?frågedel eller #fragment",
+        "https://x.example/xlplan#a": "?frågedel eller #fragment",
+        "https://anna:hemligt@x.example/xlplan": "användarnamn eller lösenord",
+        "https://@x.example/xlplan": "användarnamn eller lösenord",
+        "http://xlplan.region.example": "måste börja med https://",
+        "http://10.0.0.5:8000": "måste börja med https://",
+        "https://x.example:porten": "ingen giltig adress",
+    }
+    for i, (url, expected) in enumerate(refused.items()):
+        result = new("--namnd", "HSN", "--server", url, f"p{i}.xlsm")
+        assert result.returncode == 2, (url, result.stderr)
+        assert expected in result.stderr and "Traceback" not in result.stderr, url
+        assert not (tmp_path / f"p{i}.xlsm").exists(), url
+    for i, url in enumerate(("http://127.0.0.1:8000", "http://localhost:8000/xlplan",
+                             "https://xlplan.region.example/api")):
+        made = new("--namnd", "HSN", "--server", url, f"ok{i}.xlsm")
+        assert made.returncode == 0, (url, made.stderr)
+    region = new("--region", "--namnd", "HSN", "region.xlsm")
+    assert region.returncode == 2 and "ta bort --namnd" in region.stderr
+    assert not (tmp_path / "region.xlsm").exists()

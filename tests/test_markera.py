@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.styles import PatternFill
@@ -189,3 +190,46 @@ def test_table_header_rows_repeat_when_printed(tmp_path: Path) -> None:
                     [width] = [d.width for d in ws.column_dimensions.values()
                                if d.min <= cell.column <= d.max]
                     assert width >= len(str(cell.value)) + 2, (ws.title, cell.value, width)
+
+
+def test_a_name_without_stem_gets_a_message_that_says_so(tmp_path: Path) -> None:
+    source = full_plan(tmp_path)
+    result = run("validate", source.name, "--markera", ".xlsx", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("Den markerade kopian behöver ett namn före .xlsx, t.ex. "
+                                     "planbok-markerad.xlsx.")
+
+
+def test_a_file_made_after_the_check_is_never_overwritten(tmp_path: Path,
+                                                           monkeypatch: Any) -> None:
+    import pytest
+
+    from xlplan import markera
+    from xlplan.errors import OutputError
+    from xlplan.validation import validate
+
+    source = full_plan(tmp_path)
+    out = tmp_path / "kopia.xlsx"
+    check = markera.check_target
+
+    def check_then_someone_writes(src: Path, target: Path) -> None:
+        check(src, target)  # passes: no file yet ...
+        target.write_bytes(b"someone else's")  # ... and then another program makes one
+
+    monkeypatch.setattr(markera, "check_target", check_then_someone_writes)
+    with pytest.raises(OutputError, match="finns redan"):
+        markera.write_marked_copy(source, out, validate(source))
+    assert out.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hsn.xlsx", "kopia.xlsx"]  # no temp
+
+
+def test_the_marked_copy_of_an_xlsm_has_no_start_sheet_without_buttons(tmp_path: Path) -> None:
+    from xlplan.template import new_planbok
+
+    source = tmp_path / "hsn.xlsm"
+    new_planbok(source, "HSN", 2027)
+    assert "Start" in openpyxl.load_workbook(source).sheetnames
+    result = run("validate", source.name, "--markera", "kopia.xlsx", cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    names = openpyxl.load_workbook(tmp_path / "kopia.xlsx").sheetnames
+    assert "Start" not in names and "xlwings.conf" not in names and "Kontroll" in names

@@ -127,3 +127,15 @@ def test_detail_sheets_have_totals_rows_frozen_headers_and_print_titles(tmp_path
     # hand-worked from the demo: the three nämnder's Nettobudget, all rows, in mkr
     body = [ws.cell(r, 11).value for r in range(5, last)]
     assert round(recalculated["Budgetram"].cell(last, 11).value, 6) == round(sum(body), 6)
+
+
+def test_the_investments_regionen_row_has_the_frames_and_the_room(tmp_path: Path) -> None:
+    out = region_workbook(tmp_path)
+    ref = openpyxl.load_workbook(out)["Översikt"].tables["OversiktInvesteringar"].ref
+    _, _, _, last = range_boundaries(ref)
+    # the totals are SUBTOTAL formulas: their values as a spreadsheet engine computes them
+    ws = openpyxl.load_workbook(recalculate(out, tmp_path / "calc"), data_only=True)["Översikt"]
+    # by hand from xlplan/demo.py (HSN without slips): held RS 4 500 + 12 000 + 3 200 + 8 500
+    # (HSN's Röntgenutrustning, held by RS) = 28 200, HSN 9 000 + 9 500 = 18 500, RUN 1 500:
+    # 48 200 tkr; frames RS 25 000 + HSN 25 000 + RUN 2 000 = 52 000; room 3 800
+    assert [ws.cell(last, c).value for c in range(1, 6)] == ["Regionen", None, 48200, 52000, 3800]

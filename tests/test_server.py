@@ -152,6 +152,9 @@ def test_no_or_unknown_token_is_401_another_nämnd_is_403(tmp_path: Path,
     assert none.status_code == 401 and unknown.status_code == 401
     assert none.headers["www-authenticate"].startswith("Bearer")
     assert "känner inte igen din behörighetsnyckel" in none.text
+    # where the key really comes from, and how to get rid of a wrong one
+    assert "XLPLAN_TOKEN" in none.text and "GlomServernyckel" in none.text
+    assert "xlwings.conf" not in none.text and "AUTH" not in none.text
     assert other.status_code == 403
     assert other.text.startswith("Din behörighet gäller nämnden RS, men planboken hör till HSN")
     assert consolidate.status_code == 403 and "Bara ekonomidirektörens" in consolidate.text
@@ -253,7 +256,7 @@ def test_skicka_mails_and_files_the_planbok_keeping_the_replaced_one(tmp_path: P
         response = post(url, "konsolidera", book_json(region), token=CFO)
     assert response.status_code == 200, response.text
     [alert] = [a for a in response.json()["actions"] if a["func"] == "alert"]
-    assert alert["args"][0].startswith("Skrev region.xlsx: 1 nämnder, budgetår 2025.")
+    assert alert["args"][0].startswith("Skrev region.xlsx: 1 nämnd, budgetår 2025.")  # one, not "1 nämnder"
     assert (tmp_path / "ut" / "region.xlsx").exists()
     assert not (tmp_path.parent / "utanfor.xlsx").exists()
 
@@ -477,3 +480,239 @@ def test_each_request_has_its_own_app_so_alerts_never_cross(tmp_path: Path) -> N
     first.app.alert("till a", title="xlplan")
     assert [a["args"][0] for a in first.json()["actions"] if a["func"] == "alert"] == ["till a"]
     assert second.json()["actions"] == []
+
+
+# --- who a planbok belongs to: the validator's reading, nothing else ------------------------------
+
+
+def swapped_info(*rows: list[Any]) -> Any:
+    """Info with its two columns the other way round: Värde first, then Fält."""
+    from tests.books import T
+
+    return T("Info", ["Värde", "Fält"], [*rows, [2025, "Budgetår"], ["mkr", "Belopp i"],
+                                         [1, "Mallversion"], ["2025-03", "Rapportmånad"]],
+             sheet="Info", at="A3")
+
+
+def test_a_token_cannot_file_a_planbok_as_another_nämnd(tmp_path: Path) -> None:
+    from tests.books import info
+
+    inbox = tmp_path / "inkorg"
+    (tmp_path / "rs").mkdir()
+    genuine = full_plan(tmp_path / "rs", name="rs.xlsx", Info=info("RS", 2025,
+                                                                    Rapportmånad="2025-03"))
+    # by position the first row says Nämnd = HSN; by the headers (as the validator reads it)
+    # Fält = "Nämnd" is on the second row, and its Värde is RS
+    hostile = full_plan(tmp_path, Info=swapped_info(["Nämnd", "HSN"], ["RS", "Nämnd"]))
+    with smtp_server(tmp_path) as smtp:
+        with live(settings(tmp_path, smtp_port=smtp.port)) as url:
+            filed = post(url, "skicka", book_json(genuine), token=RS)
+            assert filed.status_code == 200, filed.text
+            rs_bytes = (inbox / "RS_2025_2025-03.xlsx").read_bytes()
+            attack = post(url, "skicka", book_json(hostile), token=HSN)
+        assert len(smtp.messages()) == 1  # the genuine one only
+    assert attack.status_code == 403, attack.text
+    assert attack.text.startswith("Din behörighet gäller nämnden HSN, men planboken hör till RS")
+    assert (inbox / "RS_2025_2025-03.xlsx").read_bytes() == rs_bytes
+    assert not (inbox / "ersatta").exists()
+    # the audit log: the filed path and whose token sent it, never the token or a temp path
+    [line] = (tmp_path / "logg" / "skickat.jsonl").read_text(encoding="utf-8").splitlines()
+    logged = json.loads(line)
+    assert logged["fil"] == str(inbox / "RS_2025_2025-03.xlsx")
+    assert logged["nyckel_for"] == "RS" and logged["resultat"] == "skickat"
+    assert RS not in line and ".xlplan-skicka-" not in line
+
+
+def test_an_ambiguous_or_missing_nämnd_is_refused_and_codes_are_read_as_the_validator_does(
+        tmp_path: Path) -> None:
+    from tests.books import T
+
+    two_rows = full_plan(tmp_path, name="tva.xlsx",
+                         Info=swapped_info(["HSN", "Nämnd"], ["RS", "Nämnd"]))
+    missing = full_plan(tmp_path, name="utan.xlsx", Info=swapped_info(["HSN", "Kommentar"]))
+    wide = full_plan(tmp_path, name="bred.xlsx", Info=swapped_info([" ｈｓｎ ", "Nämnd"]))
+    two_tables = book_json(full_plan(tmp_path))
+    extra = T("INFO", ["Fält", "Värde"], [["Nämnd", "RS"]], sheet="Extra", at="A1")
+    from tests.books import write_book
+
+    other = book_json(write_book(tmp_path / "extra.xlsx", extra))
+    two_tables["sheets"] += other["sheets"]
+    same_name = book_json(full_plan(tmp_path))
+    same_name["sheets"].append({"name": "Kopia", "values": [["Fält", "Värde"], ["Nämnd", "RS"]],
+                                "pictures": [], "tables": [{"name": "Info",
+                                                            "range_address": "$A$1:$B$2"}]})
+    with live(settings(tmp_path)) as url:
+        answers = {case: post(url, "validera", book_json(path) if isinstance(path, Path)
+                              else path, token=token)
+                   for case, path, token in [("två rader", two_rows, CFO),
+                                             ("saknas", missing, HSN),
+                                             ("två tabeller", two_tables, CFO),
+                                             ("samma namn", same_name, HSN),
+                                             ("helbredd", wide, HSN)]}
+    assert answers["två rader"].status_code == 422
+    assert "flera rader Nämnd" in answers["två rader"].text
+    assert answers["saknas"].status_code == 422 and "saknar en giltig Nämnd" in answers["saknas"].text
+    assert answers["två tabeller"].status_code == 400  # INFO and Info: one name to Excel
+    assert "finns två gånger" in answers["två tabeller"].text
+    assert answers["samma namn"].status_code == 400 and "finns två gånger" in answers["samma namn"].text
+    # full-width, lower case and spaces: the validator reads HSN, so HSN's token may
+    assert answers["helbredd"].status_code == 200, answers["helbredd"].text
+
+
+# --- sizes: every table inside what the client sent, and no larger than a planbok's ----------------
+
+
+def test_a_table_beyond_the_sheets_values_is_refused_before_any_book_is_built(
+        tmp_path: Path) -> None:
+    good = book_json(full_plan(tmp_path))
+
+    def with_table(address: str, values: list[list[Any]]) -> dict[str, Any]:
+        sheet = {"name": "Stort", "values": values, "pictures": [],
+                 "tables": [{"name": "Stor", "range_address": address}]}
+        return {**good, "sheets": [*good["sheets"], sheet]}
+
+    small = [["a", "b"], [1, 2]]
+    wide = [[0] * 1000 for _ in range(101)]  # 101 000 cells, all sent: more than any planbok
+    with live(settings(tmp_path)) as url:
+        outside = post(url, "validera", with_table("$A$1:$Z$2000", small))
+        assert outside.status_code == 400, outside.text  # (before the whole sheet's range)
+        whole_sheet = post(url, "validera", with_table("$A$1:$XFD$1048576", small))
+        too_many = post(url, "validera", with_table("$A$1:$ALL$101", wide))
+        fits = post(url, "validera", with_table("$A$1:$B$2", small))
+    assert outside.status_code == 400, outside.text
+    assert "går utanför bladets värden" in outside.text
+    assert whole_sheet.status_code == 400 and "$A$1:$XFD$1048576" in whole_sheet.text
+    assert too_many.status_code == 413, too_many.text
+    assert "101\u00a0000 celler, fler än 100\u00a0000" in too_many.text
+    assert fits.status_code == 200, fits.text
+
+
+def test_sigterm_stops_the_server_even_with_a_request_under_way(tmp_path: Path) -> None:
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLPLAN_", "XLWINGS_"))}
+    env["XLPLAN_SERVER_TOKENS"] = json.dumps(TOKENS)
+    env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "xlplan", "serve", "--port", str(port)],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                stuck = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "servern startade inte"
+                time.sleep(0.1)
+        # a request whose body never comes: without a shutdown timeout uvicorn waits for ever
+        stuck.sendall(f"POST /validera HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {HSN}\r\n"
+                      "Content-Length: 100000\r\n\r\n{".encode())
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)  # the shutdown timeout is 10 s
+        answer = stuck.recv(4096).decode()
+        stuck.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # uvicorn ends by re-raising the signal it caught: killed by SIGTERM, as systemd expects
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    assert "Traceback" not in output and "servern stängs" in output
+    assert answer.startswith("HTTP/1.1 503") and "startas om" in answer
+
+
+def test_xlplan_serve_refuses_a_bad_start_in_one_swedish_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLPLAN_", "XLWINGS_"))}
+    env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    env["XLPLAN_SERVER_TOKENS"] = json.dumps(TOKENS)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    used = busy.getsockname()[1]
+
+    def serve(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "xlplan", "serve", *args],
+                              env={**env, **more}, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+
+    try:
+        cases = {
+            "port": (serve("--port", "99999"), "Porten 99999 finns inte"),
+            "upptagen": (serve("--port", str(used)), f"Porten {used} på 127.0.0.1 används redan"),
+            "värd": (serve("--host", "finns-inte.invalid"), "Adressen finns-inte.invalid går inte"),
+            "json": (serve(XLPLAN_SERVER_TOKENS="not json"),
+                     "Miljövariabeln XLPLAN_SERVER_TOKENS går inte att tolka; skriv värdet som JSON"),
+        }
+    finally:
+        busy.close()
+    for case, (done, expected) in cases.items():
+        assert done.returncode == 2, (case, done.stderr)
+        assert done.stderr.startswith(expected), (case, done.stderr)
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, case
+        assert "Inställningsfilen" not in done.stderr and "Errno" not in done.stderr, case
+
+
+def test_the_macro_can_ask_whether_the_server_knows_its_key(tmp_path: Path) -> None:
+    with live(settings(tmp_path)) as url:
+        known = httpx.get(f"{url}/nyckel", headers={"Authorization": f"Bearer {HSN}"})
+        cfo = httpx.get(f"{url}/nyckel", headers={"Authorization": CFO})
+        unknown = httpx.get(f"{url}/nyckel", headers={"Authorization": f"Bearer {HSN}x"})
+        none = httpx.get(f"{url}/nyckel")
+    assert (known.status_code, known.text) == (200, "HSN")
+    assert (cfo.status_code, cfo.text) == (200, "*")
+    assert unknown.status_code == 401 and none.status_code == 401
+    assert "GlomServernyckel" in unknown.text
+
+
+def test_without_server_url_the_manifest_is_only_for_this_machine(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with live(settings(tmp_path)) as url:
+        local = httpx.get(f"{url}/manifest.xml")
+        named = httpx.get(f"{url}/manifest.xml", headers={"Host": "localhost"})
+        forged = httpx.get(f"{url}/manifest.xml", headers={"Host": "angripare.example"})
+    assert local.status_code == 200 and named.status_code == 200
+    assert "angripare" not in forged.text
+    assert forged.status_code == 503 and "server_url" in forged.text
+    warned = [r.getMessage() for r in caplog.records if r.name == "xlplan.server"]
+    assert any(m.startswith("server_url är inte satt") for m in warned), warned
+    with live(settings(tmp_path, server_url="https://xlplan.region.example")) as url:
+        public = httpx.get(f"{url}/manifest.xml", headers={"Host": "angripare.example"})
+    assert public.status_code == 200 and "angripare" not in public.text
+    assert "https://xlplan.region.example/taskpane.html" in public.text
+
+
+# --- a Book carries values only: its formulas are unknown, never "overwritten" ---------------------
+
+
+def test_a_book_and_the_servers_file_of_it_report_no_overwritten_formulas(tmp_path: Path) -> None:
+    from tests.xlbook import remote_book
+    from xlplan import excel
+    from xlplan.demo import rs
+    from xlplan.template import write_planbok
+    from xlplan.validation import validate
+
+    demo = tmp_path / "rs.xlsx"
+    write_planbok(demo, rs())  # the template's formulas, as xlplan new and the demo write them
+    assert "formel-overskriven" not in {f.code for f in validate(demo).findings}
+    by_button = excel.validera(remote_book(demo))
+    assert "formel-overskriven" not in {f.code for f in by_button.findings}
+    # a file whose formula column holds typed numbers (tests/plan.py types every Nettobudget)
+    typed = full_plan(tmp_path)
+    assert "formel-overskriven" in {f.code for f in validate(typed).findings}
+
+    inbox = tmp_path / "inkorg"
+    with smtp_server(tmp_path) as smtp:
+        with live(settings(tmp_path, smtp_port=smtp.port)) as url:
+            sent = post(url, "skicka", book_json(demo), token=RS)
+        assert sent.status_code == 200, sent.text
+        [message] = smtp.messages()
+    [filed] = scan_inbox(inbox)
+    assert "formel-overskriven" not in {f.code for f in validate(filed).findings}
+    texts = [str(part.get_payload(decode=True), "utf-8") for part in message.walk()
+             if part.get_content_type() == "text/plain"]
+    assert texts and "Inga varningar." in texts[0]  # the mail lists no warning ...
+    assert not any("formel-overskriven" in t for t in texts)  # ... and not this one

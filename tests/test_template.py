@@ -127,3 +127,21 @@ def test_engine_subtotal_skips_hidden_rows_and_the_validator_says_so(tmp_path: P
                                                          for f in sums]
     assert all("dolda raderna 7" in f.message for f in sums)
     assert [f.cell for f in report.findings if f.code == "dolda-rader"] == ["A4"]
+
+
+def test_the_start_sheets_name_their_workbook_and_where_the_result_goes(tmp_path: Path) -> None:
+    from xlplan.template import new_region
+
+    ROOT = Path(__file__).resolve().parent.parent
+    region = tmp_path / "region.xlsm"
+    new_region(region, 2027, region="Region Exempel")
+    for path, title in ((ROOT / "workbooks" / "region-mall.xlsm", "Regionsammanställning 2027"),
+                        (region, "Regionsammanställning Region Exempel 2027")):
+        start = openpyxl.load_workbook(path)["Start"]
+        assert start["A1"].value == title, path
+        note = start["A2"].value
+        assert "bladet Region" in note and "Utfil" in note, path
+        assert "Kontroll" not in note and "Sammanfattning" not in note, path
+    planbok = openpyxl.load_workbook(ROOT / "workbooks" / "planbok-mall.xlsm")["Start"]
+    assert planbok["A1"].value == "Planbok 2027"  # no nämnd yet: one space, not two
+    assert "Kontroll och Sammanfattning" in planbok["A2"].value

@@ -127,7 +127,7 @@ def test_one_warning_is_said_in_the_singular(tmp_path: Path) -> None:
     (["new", "--ar", "abc", "f.xlsx"], "Fel: Ogiltigt värde för '--ar': 'abc' är inte ett heltal."),
     (["validate", "a.xlsx", "-f", "xml"], "'xml' är inte något av 'text', 'json'."),
     (["finns-inte"], "Fel: Okänt kommando 'finns-inte'."),
-    (["validate"], "Fel: Argumentet 'files' saknas."),
+    (["validate"], "Fel: Argumentet 'FILER' saknas."),  # the Swedish metavar
 ])
 def test_usage_errors_are_swedish(args: list[str], expected: str) -> None:
     result = xlplan(*args)

@@ -37,7 +37,8 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text eller
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)")],
+    files: Annotated[list[Path], typer.Argument(help="En eller flera planböcker (.xlsx/.xlsm)",
+                                                metavar="FILER...")],
     format: FormatOption = Format.text,
     markera: Annotated[Path | None, typer.Option(
         "--markera", help="Skriv en kopia (.xlsx) med fel röda, varningar gula och bladet "
@@ -80,7 +81,7 @@ def validate(
 
 @app.command()
 def summary(
-    file: Annotated[Path, typer.Argument(help="Planboken (.xlsx/.xlsm)")],
+    file: Annotated[Path, typer.Argument(help="Planboken (.xlsx/.xlsm)", metavar="FIL")],
     format: FormatOption = Format.text,
     foregaende: Annotated[
         Path | None, typer.Option("--foregaende", help="Föregående års planbok (kostnadsutveckling)")
@@ -110,7 +111,7 @@ def summary(
 
 @app.command()
 def send(
-    file: Annotated[Path, typer.Argument(help="Planboken som ska skickas")],
+    file: Annotated[Path, typer.Argument(help="Planboken som ska skickas", metavar="FIL")],
     till: Annotated[list[str] | None, typer.Option("--till", help="Mottagare (annars "
                                                    "XLPLAN_MOTTAGARE)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Skicka inte; skriv brevet")] = False,
@@ -154,7 +155,7 @@ def send(
 
 @app.command()
 def consolidate(
-    inkorg: Annotated[Path, typer.Argument(help="Mappen med nämndernas planböcker")],
+    inkorg: Annotated[Path, typer.Argument(help="Mappen med nämndernas planböcker", metavar="INKORG")],
     out: Annotated[Path, typer.Option("--out", help="Regionsammanställningen (.xlsx)")],
     format: FormatOption = Format.text,
     db: Annotated[str | None, typer.Option("--db", help="Historik: SQLAlchemy-URL (annars "
@@ -234,9 +235,40 @@ def _progress(show: bool) -> Iterator[tuple[Callable[[int], None], Callable[[Pat
         yield (lambda n: bar.update(task, total=n)), (lambda p: bar.advance(task))
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def server_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the server address of a workbook's buttons (Swedish), or None.
+    The address is sent every key: https only (plain http only to this machine, for tests),
+    no user:password@, no ?query or #fragment (the route is appended to it)."""
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ch in "\"'<>\\" for ch in url):
+        return "--server får inte innehålla mellanslag, citattecken, < > eller \\."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        return f"--server {url[:100]} är ingen giltig adress; skriv t.ex. https://server/xlplan."
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "--server ska vara en adress som https://server/xlplan."
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return ("--server får inte innehålla användarnamn eller lösenord (namn:lösen@); "
+                "knapparna loggar in med nyckeln, inte med adressen.")
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        return ("--server får inte ha ?frågedel eller #fragment; knapparna lägger till "
+                "/validera osv. efter adressen. Ange t.ex. https://server/xlplan.")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return ("--server måste börja med https:// (nyckeln skickas med varje anrop); http:// "
+                "går bara mot den egna datorn (127.0.0.1 eller localhost) för test.")
+    return None
+
+
 @app.command()
 def new(
-    file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med knappar")],
+    file: Annotated[Path, typer.Argument(help="Den nya arbetsboken: .xlsx, eller .xlsm med "
+                                         "knappar", metavar="FIL")],
     ar: Annotated[int, typer.Option("--ar", help="Budgetår, t.ex. 2027")],
     namnd: Annotated[str, typer.Option("--namnd", help="Nämndens kod, t.ex. HSN")] = "",
     namn: Annotated[str, typer.Option("--namn", help="Nämndens namn")] = "",
@@ -253,9 +285,15 @@ def new(
     if not 2000 <= ar <= 2100:
         _err(f"Budgetåret {ar} är inte rimligt.")
         raise typer.Exit(2)
-    bad_url = not server.startswith(("https://", "http://")) or any(c in server for c in " \"'<>")
-    if server and (bad_url or file.suffix.lower() != ".xlsm"):
-        _err("--server ska vara en adress som https://server/xlplan och filen en .xlsm.")
+    problem = server_problem(server) if server else None
+    if problem is None and server and file.suffix.lower() != ".xlsm":
+        problem = "--server gäller bara en arbetsbok med knappar: ange en fil som slutar på .xlsm."
+    if problem is not None:
+        _err(problem)
+        raise typer.Exit(2)
+    if region and (namnd or namn):
+        _err("--region gör ekonomidirektörens regionbok, som inte hör till någon nämnd: ta bort "
+             "--namnd och --namn (eller --region för en planbok).")
         raise typer.Exit(2)
     if region:
         new_region(file, ar, server=server)
@@ -353,7 +391,7 @@ def historik(
 
 @historik_app.command("ta-bort")
 def historik_ta_bort(
-    korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)")],
+    korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)", metavar="KÖRNING")],
     db: DbOption = None,
     ja: Annotated[bool, typer.Option("--ja", help="Fråga inte (för skript)")] = False,
 ) -> None:
@@ -381,14 +419,20 @@ def historik_ta_bort(
 
 @historik_app.command("export")
 def historik_export(
-    file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv")],
+    file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv", metavar="FIL")],
     db: DbOption = None,
     ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
+    skriv_over: Annotated[bool, typer.Option("--skriv-over", help="Ersätt en befintlig "
+                                             "exportfil")] = False,
 ) -> None:
-    """Exportera varje sparat nyckeltal (en rad per körning, nämnd och objekt) till .xlsx/.csv."""
+    """Exportera varje sparat nyckeltal (en rad per körning, nämnd och objekt) till .xlsx/.csv.
+    Skriver aldrig i en inkorg och inte över en befintlig fil utan --skriv-over."""
     from xlplan.history import export_history
+    from xlplan.settings import load_settings
 
-    rows = export_history(_database(db), file, ar)
+    settings = load_settings()
+    rows = export_history(db or settings.databas, file, ar, inboxes=[settings.server_inkorg],
+                          overwrite=skriv_over)
     typer.echo(f"Skrev {file}: {rows} rader.")
 
 

@@ -37,14 +37,14 @@ TYPES = {"integer": "ett heltal", "int": "ett heltal", "float": "ett tal", "bool
          "integer range": "ett heltal i intervallet"}
 MESSAGES: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"Missing option '([^']*)'.*", r"Flaggan '\1' saknas."),
-    (r"Missing argument '([^']*)'.*", r"Argumentet '\1' saknas."),
+    (r"Missing argument '([^']*?)(?:\.\.\.)?'.*", r"Argumentet '\1' saknas."),
     (r"Missing parameter: (.*)", r"Parametern \1 saknas."),
     (r"Missing (option|argument|parameter)\.?", "Ett värde saknas."),
     (r"No such option: (\S+)", r"Okänd flagga: \1"),
     (r"Did you mean (.*)\?", r"Menade du \1?"),
     (r"\(Possible options: (.*)\)", r"(Möjliga flaggor: \1)"),
     (r"No such command '([^']*)'\.", r"Okänt kommando '\1'."),
-    (r"Got unexpected extra arguments? \((.*)\)", r"Oväntade extra argument (\1)."),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", r"Oväntade extra argument (\1)."),
     (r"Option '([^']*)' requires an argument\.", r"Flaggan '\1' behöver ett värde."),
     (r"Option '([^']*)' requires (\d+) arguments\.", r"Flaggan '\1' behöver \2 värden."),
     (r"Option '([^']*)' does not take a value\.", r"Flaggan '\1' tar inget värde."),
@@ -59,10 +59,17 @@ MESSAGES: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
 )
 
 
+METAVARS = {"<path>": "<sökväg>", "<str>": "<text>", "<int>": "<heltal>",
+            "<float>": "<tal>"}
+
+
 def help_text(text: str) -> str:
     for english, swedish in HELP:
         text = text.replace(english, swedish)
-    return text
+    for english, swedish in METAVARS.items():
+        text = text.replace(english, swedish)
+    # typer writes a required argument as {FIL}; our metavars are Swedish words already
+    return re.sub(r"\{([A-ZÅÄÖ]+(?:\.\.\.)?)\}", r"\1", text)
 
 
 def message(text: str) -> str:

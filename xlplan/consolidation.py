@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.errors import ConsolidationRefused, XlplanError
+from xlplan.errors import ConsolidationRefused, XlplanError, os_reason
 from xlplan.extract import (
     Extract,
     Transfer,
@@ -168,7 +168,7 @@ def _read_one(path: Path) -> InputFile:
     try:
         stat = path.stat()
     except OSError as exc:
-        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({exc.strerror})")
+        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({os_reason(exc)})")
     data = read_input(path)  # a special file or one too large is refused before reading
     item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
     del data
@@ -176,7 +176,7 @@ def _read_one(path: Path) -> InputFile:
         raw = read_workbook(path)
         after = path.stat()
     except OSError as exc:
-        item.reason = f"kan inte läsas ({exc.strerror})"
+        item.reason = f"kan inte läsas ({os_reason(exc)})"
         return item
     if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
         # the recorded sha256 must describe what was read: a file saved meanwhile is not used

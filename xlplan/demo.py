@@ -218,12 +218,16 @@ def run(year: int = YEAR) -> PlanbokData:
 
 def write_demo(out: Path, year: int = YEAR) -> list[Path]:
     """Write the demo into ``out``, a new or empty folder: it never overwrites a file."""
-    from xlplan.errors import OutputError
+    from xlplan.errors import OutputError, os_reason
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OutputError(f"{out} finns redan och är inte en tom mapp; demon skriver aldrig över "
                           "filer. Ange en ny eller tom mapp med --out, t.ex. --out demo-ny.")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Mappen {out} kan inte skapas ({os_reason(exc)}); ange en annan med "
+                          "--out.") from None
     paths = []
     for data in (rs(year), hsn(year), run(year)):
         path = out / f"planbok-{data.namnd}-{year}.xlsx"

@@ -302,6 +302,7 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
     from xlplan.errors import XlplanError
     from xlplan.numbers import format_sv
     from xlplan.settings import load_settings
+    from xlplan.text import count
 
     book = _book(book)
     fields = region_settings(book)
@@ -326,7 +327,7 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
             message = exc.message
         else:
             region = outcome.region
-            message = (f"Skrev {outcome.out.name}: {len(region.used)} nämnder, "
+            message = (f"Skrev {outcome.out.name}: {count(len(region.used), 'nämnd', 'nämnder')}, "
                        f"budgetår {region.budgetar}.")
             rows += [["Nämnd", "Netto (mkr)"]]
             rows += [[n, to_cell(v)] for n, v in region.netto.items()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -63,13 +63,21 @@ def history_dataframe(url: str, budgetar: int | None = None) -> pandas.DataFrame
     return pd.DataFrame(history_rows(url, budgetar), columns=COLUMNS)
 
 
-def export_history(url: str, target: Path, budgetar: int | None = None) -> int:
-    """Write every figure to ``target`` (.xlsx or .csv), atomically; returns the row count."""
+def export_history(url: str, target: Path, budgetar: int | None = None, *,
+                   inboxes: Iterable[Path] = (), overwrite: bool = False) -> int:
+    """Write every figure to ``target`` (.xlsx or .csv), atomically; returns the row count.
+
+    Refused (nothing written): a target inside an inbox (``inboxes``, and every inbox the
+    history has consolidated), where the next consolidation would read it; the database file
+    itself; and an existing file unless ``overwrite``."""
     from xlplan.io.writer import atomic_path
 
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise OutputError(f"Exportfilen {target.name} ska sluta på .xlsx eller .csv.")
+    with open_store(url) as store:
+        recorded = {Path(run.inkorg) for run in store.list_runs() if run.inkorg}
+    check_export_target(url, target, [*inboxes, *sorted(recorded)], overwrite)
     rows = history_rows(url, budgetar)
     with atomic_path(target) as tmp:
         if suffix == ".csv":
@@ -77,6 +85,29 @@ def export_history(url: str, target: Path, budgetar: int | None = None) -> int:
         else:
             _xlsx(tmp, rows)
     return len(rows)
+
+
+def check_export_target(url: str, target: Path, inboxes: Iterable[Path], overwrite: bool) -> None:
+    """The refusals of :func:`export_history`, each a Swedish OutputError."""
+    try:
+        where = target.resolve()
+    except OSError:
+        where = target.absolute()
+    for inbox in inboxes:
+        try:
+            inside = where.parent.is_relative_to(inbox.resolve())
+        except OSError:
+            inside = False
+        if inside:
+            raise OutputError(f"Exportfilen {target} ligger i inkorgen {inbox}; där läses den som "
+                              "en planbok vid nästa konsolidering. Välj en annan mapp. Inget "
+                              "skrevs.")
+    if url.startswith("sqlite:///") and where == Path(url.removeprefix("sqlite:///")).resolve():
+        raise OutputError(f"Exportfilen {target} är historikdatabasen själv; välj ett annat namn. "
+                          "Inget skrevs.")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target} finns redan; xlplan skriver inte över den. Välj ett nytt "
+                          "namn, eller lägg till --skriv-over om den ska ersättas.")
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -377,7 +377,8 @@ def check_addresses(sender: str, recipients: list[str], settings: Settings,
 
 def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
          dry_run: bool = False, eml: Path | None = None,
-         transport: Transport | None = None) -> SendResult:
+         transport: Transport | None = None,
+         audit_fields: dict[str, str] | None = None) -> SendResult:
     """Validate ``path`` and, without errors, send it. Raises MailRefused (errors: nothing
     sent), ConfigError or MailError; every outcome is written to the audit log."""
     p = Path(path)
@@ -391,7 +392,8 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     if _read(p) != data:
         raise MailError(f"{p.name} ändrades medan den kontrollerades; inget skickades. Spara "
                         "klart och försök igen.")
-    audit = _Audit(settings.loggmapp, p, _sha256(data), recipients)
+    audit = _Audit(settings.loggmapp, p, _sha256(data), recipients,
+                   audit_fields or {})
     if report.errors:
         audit.write("stoppad", "", f"{report.errors} valideringsfel")
         raise MailRefused(f"{p.name} har {report.errors} fel och skickades inte. Rätta felen "
@@ -429,6 +431,7 @@ class _Audit:
     file: Path
     sha256: str
     recipients: list[str]
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. the server's filed path
 
     def write(self, result: str, message_id: str, reply: str, attempts: int = 0,
               after: str = "") -> None:
@@ -437,13 +440,13 @@ class _Audit:
             "fil": printable(str(self.file)), "sha256": self.sha256,
             "mottagare": self.recipients, "resultat": result, "message_id": message_id,
             "svar": reply, "forsok": attempts, **({"efter": after} if after else {}),
-        }, ensure_ascii=False)
+        } | {k: printable(v) for k, v in self.extra.items()}, ensure_ascii=False)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with (self.folder / AUDIT_FILE).open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         except OSError as exc:
-            from xlplan.io.writer import os_reason
+            from xlplan.errors import os_reason
 
             raise ConfigError(f"Sändloggen i {printable(str(self.folder))} kan inte skrivas "
                               f"({os_reason(exc)}).") from None

@@ -12,7 +12,7 @@ import shlex
 import smtplib
 import subprocess
 
-from xlplan.errors import ConfigError, MailError
+from xlplan.errors import ConfigError, MailError, os_reason
 
 TOKEN_TIMEOUT = 60.0  # seconds the token command may take
 
@@ -32,7 +32,7 @@ def oauth2_token(command: str, timeout: float = TOKEN_TIMEOUT) -> str:
     except subprocess.TimeoutExpired:
         raise ConfigError(f"smtp_oauth2_kommando gav ingen token inom {timeout:.0f} s.") from None
     except OSError as exc:
-        raise ConfigError(f"smtp_oauth2_kommando kan inte köras ({exc.strerror}).") from None
+        raise ConfigError(f"smtp_oauth2_kommando kan inte köras ({os_reason(exc)}).") from None
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     if done.returncode != 0 or not lines or not lines[0].strip():
         raise ConfigError(f"smtp_oauth2_kommando misslyckades (slutkod {done.returncode}) och "

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.errors import OutputError, UnreadableWorkbook
-from xlplan.io.writer import atomic_path
 from xlplan.validation import Report
 
 
 def check_target(source: Path, out: Path) -> None:
     if out.suffix.lower() != ".xlsx":
+        if out.name.lower() == ".xlsx":  # a dot file: Path(".xlsx") has no suffix, no name
+            raise OutputError("Den markerade kopian behöver ett namn före .xlsx, t.ex. "
+                              "planbok-markerad.xlsx.")
         raise OutputError(f"Den markerade kopian ska sluta på .xlsx (fick {out.name}).")
     same = out.exists() and source.exists() and out.resolve() == source.resolve()
     if same or out.absolute() == source.absolute():
@@ -46,6 +48,8 @@ def write_marked_copy(source: Path, out: Path, report: Report) -> None:
         raise UnreadableWorkbook(f"{source.name} kan inte kopieras med markeringar: {exc}.") from None
     if XLWINGS_CONF in wb.sheetnames:  # the buttons' settings: the copy has no buttons
         wb.remove(wb[XLWINGS_CONF])
+    if _is_button_sheet(wb):  # "Tryck på en knapp" in a copy without buttons
+        wb.remove(wb[START])
     names = set(wb.sheetnames)
     if excel.KONTROLL in names:
         kontroll = [list(r) for r in wb[excel.KONTROLL].iter_rows(values_only=True)]
@@ -61,8 +65,66 @@ def write_marked_copy(source: Path, out: Path, report: Report) -> None:
     for ws in wb.worksheets:
         _page_setup(ws)
     wb.calculation.fullCalcOnLoad = True
-    with atomic_path(out) as tmp:
+    _save_new(wb, out)
+
+
+START = "Start"
+
+
+def _is_button_sheet(wb: Any) -> bool:
+    """The templates' Start sheet (title, "Tryck på …", buttons): no table, nothing else."""
+    from xlplan.template import PLANBOK_START_NOTE, REGION_START_NOTE
+
+    if START not in wb.sheetnames:
+        return False
+    ws = wb[START]
+    note = ws.cell(2, 1).value
+    return not ws.tables and isinstance(note, str) and (
+        note in (PLANBOK_START_NOTE, REGION_START_NOTE) or note.startswith("Tryck på "))
+
+
+def _save_new(wb: Any, out: Path) -> None:
+    """Save to ``out`` only if no file is there: written to a temp file beside it, then
+    hard-linked into place. os.link fails if ``out`` exists, so a file made since the check
+    is never replaced; a file system without hard links gets an exclusive create instead."""
+    import os
+    import tempfile
+
+    from xlplan.errors import os_reason
+
+    exists = OutputError(f"Filen {out} finns redan. Välj ett annat namn; xlplan skriver inte "
+                         "över.")
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".xlsx", dir=folder)
+    except OSError as exc:
+        why = "där går det inte att skapa filer" if folder.is_dir() else os_reason(exc)
+        raise OutputError(f"Kan inte skriva i mappen {folder} ({why}).") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
         wb.save(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, out)
+        except FileExistsError:
+            raise exists from None
+        except OSError:
+            try:
+                with open(out, "xb") as fh:
+                    fh.write(tmp.read_bytes())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except FileExistsError:
+                raise exists from None
+            except OSError as exc:
+                raise OutputError(f"{out.name} kunde inte skrivas ({os_reason(exc)}).") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _cells(ws: Any, ref: str) -> list[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -142,6 +142,7 @@ class Info:
     status: str = ""
     mallversion: str = ""
     fields: dict[str, InfoField] = field(default_factory=dict)
+    repeated: frozenset[str] = frozenset()  # normalised field names written on more than one row
 
     def where(self, name: str) -> tuple[str | None, str | None]:
         f = self.fields.get(c.norm(name))
@@ -154,6 +155,7 @@ class Planbok:
     info: Info
     tables: dict[str, TableData]  # by contract table name
     sheet_order: tuple[str, ...] = ()
+    formulas_known: bool = True  # False: values only (an xlwings Book): no formula checks
 
     def table(self, spec: c.Table) -> TableData | None:
         return self.tables.get(spec.name)
@@ -190,7 +192,7 @@ def build_planbok(raw: RawWorkbook) -> tuple[Planbok, list[Finding]]:
                 findings.append(finding("tabell-saknas", None, None, table=spec.name))
             continue
         tables[spec.name] = _read_table(spec, found, info, findings)
-    return Planbok(raw.name, info, tables, raw.sheet_names), findings
+    return Planbok(raw.name, info, tables, raw.sheet_names, raw.formulas_known), findings
 
 
 # -- tables ---------------------------------------------------------------------------
@@ -462,14 +464,24 @@ def _read_info(raw: RawTable, findings: list[Finding]) -> Info:
             findings.append(finding("kolumn-saknas", raw.sheet, raw.header_ref, table="Info",
                                     header=name))
     fields: dict[str, InfoField] = {}
+    repeated: set[str] = set()
     offset = raw.first_col
     for cells in raw.body:
         if col_varde - offset >= len(cells):
             break
         name = _row_label((cells[col_falt - offset],))
         if name:
-            fields.setdefault(c.norm(name), InfoField(Value(cells[col_varde - offset]), raw.sheet))
-    return _interpret_info(fields, findings)
+            key = c.norm(name)
+            if key in fields:
+                repeated.add(key)
+            fields.setdefault(key, InfoField(Value(cells[col_varde - offset]), raw.sheet))
+    return replace(_interpret_info(fields, findings), repeated=frozenset(repeated))
+
+
+def namnd_code(text: str) -> str | None:
+    """A nämnd code as the validator reads it (NFKC, trimmed, upper case), or None."""
+    candidate = unicodedata.normalize("NFKC", text).strip().upper()
+    return candidate if c.NAMND_CODE.match(candidate) else None
 
 
 def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> Info:
@@ -494,10 +506,8 @@ def _interpret_info(fields: dict[str, InfoField], findings: list[Finding]) -> In
     if not raw_namnd:
         bad("info-saknas", "Nämnd", "Skriv nämndens kod, t.ex. HSN.")
     else:
-        candidate = unicodedata.normalize("NFKC", raw_namnd).strip().upper()
-        if c.NAMND_CODE.match(candidate):
-            namnd = candidate
-        else:
+        namnd = namnd_code(raw_namnd)
+        if namnd is None:
             bad("ogiltigt-info-varde", "Nämnd", "Ange nämndens kod med versaler, t.ex. HSN eller RS.")
 
     budgetar: int | None = None

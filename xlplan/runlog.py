@@ -18,7 +18,7 @@ from typing import TextIO
 
 import typer
 
-from xlplan.errors import OutputError, XlplanError
+from xlplan.errors import OutputError, XlplanError, os_reason
 
 
 class _Tee(io.TextIOBase):
@@ -60,7 +60,7 @@ def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
         path = log_path(folder, name)
         log = path.open("x", encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"Loggmappen {folder} kan inte användas ({exc.strerror}).") from None
+        raise OutputError(f"Loggmappen {folder} kan inte användas ({os_reason(exc)}).") from None
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     log.write(f"xlplan {name} startade {started}: {' '.join(sys.argv[1:])}\n")
     out, err = sys.stdout, sys.stderr

@@ -15,10 +15,13 @@ client shows the body in a message box); a token is never logged.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hmac
 import json
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ from starlette.routing import Route
 
 from xlplan import contract as c
 from xlplan.errors import ConfigError
+from xlplan.model import namnd_code
 from xlplan.settings import Settings
 
 log = logging.getLogger("xlplan.server")
@@ -43,6 +47,11 @@ ROUTES = ("validera", "berakna", "skicka", "konsolidera")
 ALL = "*"
 MIN_TOKEN_LENGTH = 16
 _BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# A planbok's tables are a few hundred cells; a table larger than this is not one, and its
+# range would make the remote Book and the reader allocate a cell object per cell.
+MAX_TABLE_CELLS = 100_000
+GRACEFUL_SECONDS = 10  # SIGTERM: requests under way get this long, then the server stops
+MAX_BOOK_TABLE_CELLS = 1_000_000
 _RANGE = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]{1,7}(:\$?[A-Z]{1,3}\$?[0-9]{1,7})?")
 
 
@@ -73,6 +82,14 @@ def check_tokens(tokens: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
+UNKNOWN_KEY = (
+    "xlplan-servern känner inte igen din behörighetsnyckel. Nyckeln tas från miljövariabeln "
+    "XLPLAN_TOKEN eller från den nyckel du sparade första gången: kör makrot GlomServernyckel "
+    "(Visa › Makron) och tryck på knappen igen för att ange rätt nyckel; i tillägget: skriv "
+    "nyckeln på nytt och tryck Spara nyckeln. Har du ingen giltig nyckel, be ekonomienheten om "
+    "en ny.")
+
+
 def authenticate(header: str | None, tokens: dict[str, str]) -> str:
     """Who the token belongs to (a nämnd code or ``*``). Compares in constant time against
     every token, so the answer's timing does not tell how much of a token was right."""
@@ -86,9 +103,7 @@ def authenticate(header: str | None, tokens: dict[str, str]) -> str:
         if hmac.compare_digest(known.encode(), given):
             found = who
     if not token or found is None:
-        raise Refusal(401, "xlplan-servern känner inte igen din behörighetsnyckel (token). "
-                           "Kontrollera AUTH i arbetsbokens xlwings.conf (eller i tillägget) "
-                           "eller be förvaltningen om en ny nyckel.")
+        raise Refusal(401, UNKNOWN_KEY)
     return found
 
 
@@ -111,6 +126,9 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
             or _BAD_NAME.search(name) or name.strip(" .") == "":
         raise Refusal(400, "Arbetsbokens namn får inte innehålla sökväg eller tecknen "
                            "\\ / : * ? \" < > |. Spara den under ett vanligt filnamn.")
+    seen_sheets: set[str] = set()
+    seen_tables: set[str] = set()
+    table_cells = 0
     for sheet in sheets:
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
                 or not isinstance(sheet.get("values"), list) \
@@ -124,12 +142,49 @@ def check_payload(payload: Any, pinned: str) -> dict[str, Any]:
                                for k in ("show_headers", "show_totals")):
                 raise Refusal(400, f"En tabell på bladet {sheet['name'][:31]} har fel form "
                                    "(name, range_address).")
+            table_cells += _table_cells(sheet, table)
+            if table_cells > MAX_BOOK_TABLE_CELLS:
+                raise Refusal(413, "Arbetsbokens tabeller har tillsammans fler än "
+                                   f"{_n(MAX_BOOK_TABLE_CELLS)} celler; så stor är ingen "
+                                   "planbok.")
+            if c.norm(table["name"]) in seen_tables:
+                raise Refusal(400, f"Tabellnamnet {table['name'][:40]} finns två gånger i "
+                                   "anropet; Excel tillåter det inte.")
+            seen_tables.add(c.norm(table["name"]))
+        if c.norm(sheet["name"]) in seen_sheets:
+            raise Refusal(400, f"Bladnamnet {sheet['name'][:31]} finns två gånger i anropet; "
+                               "Excel tillåter det inte.")
+        seen_sheets.add(c.norm(sheet["name"]))
         for row in sheet["values"]:
             for value in row:
                 if value is not None and not isinstance(value, str | int | float | bool):
                     raise Refusal(400, f"Bladet {sheet['name'][:31]} har ett värde som inte är "
                                        "text, tal eller sant/falskt.")
     return payload
+
+
+def _n(count: int) -> str:
+    return f"{count:,}".replace(",", "\u00a0")
+
+
+def _table_cells(sheet: dict[str, Any], table: dict[str, Any]) -> int:
+    """The cells of ``table``, after checking that it lies inside the sheet's values (what
+    the client sent) and is not larger than any planbok's table: before any Book is built."""
+    from xlplan.io.raw import parse_range
+
+    r1, c1, r2, c2 = parse_range(str(table["range_address"]).replace("$", ""))
+    rows = sheet["values"]
+    width = max((len(row) for row in rows), default=0)
+    name, where = str(table["name"])[:40], str(sheet["name"])[:31]
+    if r2 > len(rows) or c2 > width:
+        raise Refusal(400, f"Tabellen {name} på bladet {where} går utanför bladets värden "
+                           f"({table['range_address']}); anropet är inte från Excel.")
+    cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+    if cells > MAX_TABLE_CELLS:
+        raise Refusal(413, f"Tabellen {name} på bladet {where} har {_n(cells)} celler, fler än "
+                           f"{_n(MAX_TABLE_CELLS)} som servern tar emot. Ta bort det som inte hör "
+                           "till planboken.")
+    return cells
 
 
 def open_book(payload: dict[str, Any]) -> Any:
@@ -149,19 +204,15 @@ def open_book(payload: dict[str, Any]) -> Any:
     return xw.Book(impl=app.books.open(json=payload))
 
 
-def info_namnd(book: Any) -> str:
-    """Info › Nämnd, read before anything runs: who the planbok belongs to."""
+def book_owner(book: Any) -> str:
+    """Info › Nämnd as the validator reads it (:mod:`xlplan.owner`), before anything runs."""
     from xlplan.io.book import read_book
+    from xlplan.owner import OwnerUnclear, planbok_owner
 
-    raw = read_book(book)
-    table = next((t for name, t in raw.tables.items() if c.norm(name) == "info"), None)
-    if table is None:
-        raise Refusal(422, "Arbetsboken saknar tabellen Info, så den är ingen planbok enligt "
-                           "mallen. Utgå från en mall från xlplan new.")
-    for cells in table.body:
-        if len(cells) >= 2 and c.norm(cells[0].text) == c.norm("Nämnd") and cells[1].text.strip():
-            return cells[1].text.strip()
-    raise Refusal(422, "Tabellen Info saknar Nämnd; fyll i nämndens kod och försök igen.")
+    try:
+        return planbok_owner(read_book(book))
+    except OwnerUnclear as exc:
+        raise Refusal(422, exc.message) from None
 
 
 def run_route(route: str, payload: dict[str, Any], who: str, settings: Settings) -> dict[str, Any]:
@@ -181,16 +232,16 @@ def run_route(route: str, payload: dict[str, Any], who: str, settings: Settings)
         excel.konsolidera(book, settings=settings,
                           server=(settings.server_inkorg, settings.server_utfil))
     else:
-        namnd = info_namnd(book)
-        if who != ALL and namnd.casefold() != who.casefold():
+        namnd = book_owner(book)
+        if who != ALL and namnd_code(who) != namnd:
             raise Refusal(403, f"Din behörighet gäller nämnden {who}, men planboken hör till "
-                               f"{namnd[:20]} (Info › Nämnd). Öppna din nämnds planbok.")
+                               f"{namnd} (Info › Nämnd). Öppna din nämnds planbok.")
         if route == "validera":
             excel.validera(book)
         elif route == "berakna":
             excel.berakna(book, settings=settings)
         else:
-            excel.skicka(book, settings=settings, deliver=deliver(payload))
+            excel.skicka(book, settings=settings, deliver=deliver(payload, namnd, who))
     actions: dict[str, Any] = book.json()
     return actions
 
@@ -217,6 +268,18 @@ def _refused(r: Refusal) -> Response:
     return PlainTextResponse(r.message, status_code=r.status, headers=headers)
 
 
+def is_loopback(host: str) -> bool:
+    """Is ``host`` (from the Host header) this machine: localhost or a loopback address?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def build_app(settings: Settings) -> Starlette:
     tokens = check_tokens(dict(settings.server_tokens))
     pinned = pinned_xlwings()
@@ -233,6 +296,10 @@ def build_app(settings: Settings) -> Starlette:
             except Refusal as r:
                 log.info("%s nekad för %s: %d", route, who, r.status)
                 return _refused(r)
+            except asyncio.CancelledError:  # SIGTERM and the shutdown timeout ran out
+                log.info("%s för %s avbruten: servern stängs", route, who)
+                return PlainTextResponse("xlplan-servern startas om; försök igen om en stund.",
+                                         status_code=503)
             except Exception as exc:
                 log.exception("%s för %s: oväntat fel", route, who)
                 return PlainTextResponse(
@@ -243,7 +310,18 @@ def build_app(settings: Settings) -> Starlette:
 
         return endpoint
 
+    if not settings.server_url:
+        log.warning("server_url är inte satt: /manifest.xml lämnas bara ut för adresser på den "
+                    "här datorn (127.0.0.1, localhost). Sätt server_url till serverns publika "
+                    "https-adress innan tillägget delas ut.")
+
     async def manifest(request: Request) -> Response:
+        if not settings.server_url and not is_loopback(request.url.hostname or ""):
+            # the Host header is the client's to choose: never put it into a manifest
+            return PlainTextResponse(
+                "Tilläggets manifest kan inte lämnas ut: servern vet inte sin egen adress. "
+                "Förvaltningen behöver sätta server_url (t.ex. https://xlplan.region.se) i "
+                "serverns xlplan.toml.", status_code=503)
         base = (settings.server_url or str(request.base_url)).rstrip("/")
         text = (STATIC / "manifest.xml").read_text(encoding="utf-8")
         return Response(text.replace("{{BASE}}", escape(base, {'"': "&quot;"})),
@@ -261,9 +339,19 @@ def build_app(settings: Settings) -> Starlette:
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def key(request: Request) -> Response:
+        """Does the server know this key? The workbook's macro asks before it sends a book,
+        so that a mistyped saved key can be forgotten (answer: the key's nämnd, or *)."""
+        try:
+            who = authenticate(request.headers.get("authorization"), tokens)
+        except Refusal as r:
+            return _refused(r)
+        return PlainTextResponse(who)
+
     routes = [Route(f"/{r}", button(r), methods=["POST"]) for r in ROUTES]
     routes += [Route("/manifest.xml", manifest), Route("/taskpane.html", taskpane),
-               Route("/xlplan-taskpane.js", script), Route("/halsa", health)]
+               Route("/xlplan-taskpane.js", script), Route("/halsa", health),
+               Route("/nyckel", key)]
     return Starlette(routes=routes)
 
 
@@ -279,6 +367,40 @@ def serve(host: str, port: int, settings: Settings) -> None:
     if not settings.server_tokens:
         raise ConfigError("Ange server_tokens (xlplan.toml eller XLPLAN_SERVER_TOKENS som JSON), "
                           "annars kan ingen använda servern.")
-    app = build_app(settings)
+    check_tokens(dict(settings.server_tokens))  # every refusal before the first log line
+    sock = listen(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    app = build_app(settings)
+    config = uvicorn.Config(app, host=host, port=port, proxy_headers=True, log_level="info",
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a bad address or a port in use is one Swedish
+    sentence (uvicorn's own messages are English and exit 3); uvicorn then serves on it."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"Porten {port} finns inte; ange ett tal från 1 till 65535.")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError):
+        raise ConfigError(f"Adressen {host[:100]} går inte att lyssna på: den finns inte på den "
+                          "här datorn. Ange t.ex. --host 127.0.0.1.") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"Porten {port} på {host[:100]} används redan av ett annat program; "
+                              "välj en annan med --port eller stoppa det programmet.") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"Porten {port} kräver administratörsrättigheter; välj en port "
+                              "över 1023 med --port.") from None
+        raise ConfigError(f"Adressen {host[:100]} går inte att lyssna på: den hör inte till den "
+                          "här datorn. Ange t.ex. --host 127.0.0.1.") from None
+    sock.set_inheritable(True)
+    return sock

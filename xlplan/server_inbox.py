@@ -20,8 +20,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.errors import OutputError
-from xlplan.io.raw import parse_range
+from xlplan.errors import OutputError, os_reason
+from xlplan.io.raw import VALUES_ONLY_PROPERTY, VALUES_ONLY_VALUE, parse_range
 
 if TYPE_CHECKING:
     from xlplan.mail import SendResult
@@ -48,6 +48,8 @@ def write_planbok(payload: dict[str, Any], target: Path) -> None:
 
     wb = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
+    # values only: the reader must not take a value for a typed-over template formula
+    wb.set_custom_property(VALUES_ONLY_PROPERTY, VALUES_ONLY_VALUE)
     try:
         for sheet in payload.get("sheets", []):
             ws = wb.add_worksheet(str(sheet["name"]))
@@ -97,8 +99,9 @@ def _keep_previous(target: Path) -> None:
         shutil.copy2(target, kept)
 
 
-def deliver(payload: dict[str, Any]) -> Any:
-    """The ``deliver`` step of :func:`xlplan.excel.skicka` on the server.
+def deliver(payload: dict[str, Any], namnd: str, who: str) -> Any:
+    """The ``deliver`` step of :func:`xlplan.excel.skicka` on the server, for a planbok of
+    the nämnd ``namnd`` sent with a token of ``who`` (a nämnd code or ``*``).
 
     The file is written into a hidden folder inside the inbox (the scan skips it), mailed
     from there under its real name, and renamed into the inbox (same file system: atomic)
@@ -106,16 +109,20 @@ def deliver(payload: dict[str, Any]) -> Any:
     """
 
     def run(book: Any, report: Report, settings: Settings) -> SendResult:
+        from xlplan.io.xlsx import read_workbook
         from xlplan.mail import send
+        from xlplan.owner import planbok_owner
 
         info = report.planbok.info
-        name = inbox_name(info.namnd or "", info.budgetar, info.rapportmanad)
+        if info.namnd != namnd:  # the authorised reading and the validated one are the same
+            raise OutputError("Planbokens nämnd ändrades under körningen; inget skickades.")
+        name = inbox_name(namnd, info.budgetar, info.rapportmanad)
         inbox = settings.server_inkorg
         try:
             inbox.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".xlplan-skicka-", dir=inbox))
         except OSError as exc:
-            raise OutputError(f"Serverns inkorg kan inte skrivas ({exc.strerror}); inget "
+            raise OutputError(f"Serverns inkorg kan inte skrivas ({os_reason(exc)}); inget "
                               "skickades.") from None
         try:
             path = tmp / name
@@ -126,7 +133,13 @@ def deliver(payload: dict[str, Any]) -> Any:
                                   f"({type(exc).__name__}).") from None
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
-            result = send(path, settings)  # validates the file again; raises: nothing filed
+            if planbok_owner(read_workbook(path)) != namnd:  # the file as the mail reads it
+                raise OutputError("Den sparade filens nämnd skiljer sig från arbetsbokens; "
+                                  "inget skickades.")
+            # validates the file again; raises: nothing filed. The audit log names the
+            # filed path and whose token sent it (never the token).
+            result = send(path, settings, audit_fields={"fil": str(inbox / name),
+                                                        "nyckel_for": who})
             with _filing:
                 _keep_previous(inbox / name)
                 os.replace(path, inbox / name)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from decimal import Decimal
@@ -136,6 +137,24 @@ _REASONS = {
 }
 
 
+_SOURCE = re.compile(r'field "(\w+)" from source "(\w+)"')
+
+
+def _unreadable(exc: Exception) -> str:
+    """pydantic-settings' English "error parsing value …" as a Swedish sentence that names
+    the environment variable (not a file) when that is where the value came from."""
+    m = _SOURCE.search(str(exc))
+    if m and m.group(2).startswith("Env"):
+        name = f"XLPLAN_{m.group(1).upper()}"
+        example = ("""'{"lång-slumpad-nyckel": "HSN"}'""" if m.group(1) == "server_tokens"
+                   else """'["HSN", "RS"]'""")
+        return (f"Miljövariabeln {name} går inte att tolka; skriv värdet som JSON, t.ex. "
+                f"{name}={example}.")
+    if m:
+        return f"Inställningen {m.group(1)} i inställningsfilen går inte att tolka."
+    return f"Inställningsfilen kan inte läsas: {exc}."
+
+
 def load_settings(folder: Path | None = None, **overrides: object) -> Settings:
     """Read the settings (``folder``: where a workbook's own xlplan.toml may lie); a bad file
     or variable becomes a Swedish ConfigError."""
@@ -164,6 +183,6 @@ def load_settings(folder: Path | None = None, **overrides: object) -> Settings:
             raise ConfigError(f"Inställningen {problems[0].replace(' ', ' är fel: ', 1)}.") from None
         raise ConfigError("Inställningarna är fel: " + "; ".join(problems) + ".") from None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"Inställningsfilen kan inte läsas: {exc}.") from None
+        raise ConfigError(_unreadable(exc)) from None
     finally:
         _FILES.reset(token)

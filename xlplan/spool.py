@@ -63,7 +63,7 @@ class Spool:
 
 
 def _failed(exc: OSError) -> OutputError:
-    from xlplan.io.writer import os_reason
+    from xlplan.errors import os_reason
 
     return OutputError(f"Konsolideringens tillfälliga filer i {tempfile.gettempdir()} kunde inte "
                        f"skrivas ({os_reason(exc)}); inget skrevs.")

@@ -103,6 +103,32 @@ def _decimal(text: str) -> Decimal | None:
     return value
 
 
+def unusable(url: str, exc: BaseException) -> str:
+    """Why the database at ``url`` cannot be used, and what to do: Swedish sentences."""
+    name = type(exc).__name__
+    if isinstance(exc, ImportError):
+        if url.startswith("postgresql"):
+            return f"drivrutinen för PostgreSQL saknas. {POSTGRES_HINT}"
+        return (f"drivrutinen för den databasen saknas ({name}). Använd sqlite:///FIL.db eller "
+                f"postgresql+psycopg://…; för PostgreSQL: {POSTGRES_HINT}")
+    if name in ("NoSuchModuleError", "ArgumentError"):
+        return ("adressen är ingen databasadress xlplan kan använda. Skriv t.ex. "
+                "sqlite:///xlplan-historik.db eller postgresql+psycopg://användare@värd/databas "
+                "i --db eller inställningen databas.")
+    if "locked" in str(exc).lower():
+        return "databasen är låst av ett annat program. Försök igen om en stund."
+    if "full" in str(exc).lower():
+        return "disken är full. Frigör utrymme och kör igen."
+    if name == "OperationalError":
+        if url.startswith("sqlite"):
+            return ("databasfilen går inte att öppna (finns mappen, och får du skriva där?). "
+                    "Ange en annan med --db.")
+        return ("databasservern svarar inte eller nekar inloggningen. Kontrollera värd, port, "
+                "användare, lösenord och databasnamn i adressen, och att servern är igång.")
+    return (f"databasen svarade med ett fel ({name}). Kontrollera att adressen pekar på "
+            "xlplans historikdatabas.")
+
+
 class HistoryStore:
     def __init__(self, url: str) -> None:
         try:
@@ -115,10 +141,8 @@ class HistoryStore:
             connect_args: dict[str, Any] = {"timeout": 5} if url.startswith("sqlite") else {}
             self.engine = sa.create_engine(url, connect_args=connect_args)
         except Exception as exc:  # a malformed URL or a missing driver
-            hint = f" {POSTGRES_HINT}" if url.startswith("postgresql") and isinstance(
-                exc, ImportError | ModuleNotFoundError) else ""
             raise HistoryError(f"Historikdatabasen ({_safe(url)}) kan inte användas: "
-                               f"{type(exc).__name__}.{hint}") from None
+                               f"{unusable(url, exc)}") from None
         meta = sa.MetaData()
         self.runs = sa.Table(
             "xlplan_korningar", meta,
@@ -169,11 +193,8 @@ class HistoryStore:
         try:
             return action()
         except self.sa.exc.SQLAlchemyError as exc:
-            text = str(exc).lower()
-            reason = ("databasen är låst" if "locked" in text
-                      else "disken är full" if "full" in text else type(exc).__name__)
             raise HistoryError(f"Historikdatabasen ({_safe(self.url)}) kan inte användas: "
-                               f"{reason}.") from None
+                               f"{unusable(self.url, exc)}") from None
 
     def _figures(self, conn: Any, run_id: int) -> dict[Key, Decimal]:
         f = self.figures.c

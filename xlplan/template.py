@@ -96,7 +96,8 @@ def write_planbok(path: Path, data: PlanbokData, *, macros: Macros | None = None
         fmt = _Formats(wb)
         if macros is not None:
             macros.attach(wb)
-            _start_sheet(wb, fmt, data, buttons)
+            _start_sheet(wb, fmt, " ".join(f"Planbok {data.namnd} {data.budgetar}".split()),
+                         PLANBOK_START_NOTE, buttons)
         _instructions(wb, fmt, data)
         _info_sheet(wb, fmt, data)
         for spec in c.TABLES:
@@ -122,12 +123,16 @@ class _Formats:
         self.bold = wb.add_format({"bold": True})
 
 
-def _start_sheet(wb: Any, fmt: _Formats, data: PlanbokData,
+PLANBOK_START_NOTE = "Tryck på en knapp. Resultatet visas på bladen Kontroll och Sammanfattning."
+REGION_START_NOTE = ("Tryck på Konsolidera. Resultatet visas på bladet Region och i "
+                     "Regionsammanställningen som skrivs till Utfil (bladet Info).")
+
+
+def _start_sheet(wb: Any, fmt: _Formats, title: str, note: str,
                  buttons: Sequence[tuple[str, str, str]]) -> None:
     ws = wb.add_worksheet("Start")
-    ws.write_string(0, 0, f"Planbok {data.namnd} {data.budgetar}", fmt.title)
-    ws.write_string(1, 0, "Tryck på en knapp. Resultatet visas på bladen Kontroll och "
-                          "Sammanfattning.", fmt.note)
+    ws.write_string(0, 0, title, fmt.title)
+    ws.write_string(1, 0, note, fmt.note)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 70)
     for i, (macro, caption, description) in enumerate(buttons):
@@ -431,10 +436,10 @@ def write_region_book(path: Path, budgetar: int, *, region: str, inkorg: str, ut
         wb.set_properties({"title": f"Regionsammanställning {budgetar}", "created": FIXED_TIME,
                            "author": "xlplan"})
         fmt = _Formats(wb)
-        data = PlanbokData("", budgetar)
         if macros is not None:
             macros.attach(wb)
-            _start_sheet(wb, fmt, data, REGION_BUTTONS)
+            title = " ".join(f"Regionsammanställning {region} {budgetar}".split())
+            _start_sheet(wb, fmt, title, REGION_START_NOTE, REGION_BUTTONS)
         ws = wb.add_worksheet("Info")
         ws.write_string(0, 0, f"Regionsammanställning {budgetar}", fmt.title)
         ws.write_string(1, 0, "Inkorg och Utfil relativt den här arbetsbokens mapp, eller "

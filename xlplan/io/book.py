@@ -42,7 +42,7 @@ def read_book(book: Any) -> RawWorkbook:
                 header_rows=header_rows, totals_rows=totals_rows,
                 column_names=columns if header_rows else (), cells=cells,
                 hidden_rows=set(), merges=[])
-    return RawWorkbook(book.name, tables, tuple(names))
+    return RawWorkbook(book.name, tables, tuple(names), formulas_known=False)
 
 
 def _flag(table: Any, name: str, default: bool) -> bool:

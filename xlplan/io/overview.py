@@ -249,10 +249,14 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
             rows.append([holder, used[holder].namndnamn if holder in used else "", held, frame,
                          (frame - held) if frame is not None else None])
         held_total = sum((h for h, _ in region.egen_ram_tkr.values()), ZERO)
+        frames = [f for _, f in region.egen_ram_tkr.values()]
+        # the region's frame is the holders' frames added up, when every holder has one
+        frame_total = None if None in frames else sum((f for f in frames if f is not None), ZERO)
         inv = o.block("OversiktInvesteringar", f"Investeringar mot ram {region.budgetar} (tkr)",
                       ["Budgetansvar", "Namn", "Investeringar", "Ram", "Utrymme"],
                       rows, [None, None, b.tkr, b.tkr, b.tkr],
-                      totals=["Regionen", None, held_total, None, None])
+                      totals=["Regionen", None, held_total, frame_total,
+                              None if frame_total is None else frame_total - held_total])
         o.less_than((inv.first, 4, inv.last, 4), o.red)  # negative room
         for r in range(inv.first, inv.last + 1):  # over the frame
             o.ws.conditional_format(r, 2, r, 2, {

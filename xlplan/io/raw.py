@@ -79,6 +79,9 @@ class RawWorkbook:
     name: str  # file name (or book name) for messages
     tables: dict[str, RawTable]  # by table name as written
     sheet_names: tuple[str, ...]
+    # False: the source carries values only (an xlwings Book, or the file the server wrote
+    # from one), so a cell without a formula says nothing about the template's formulas
+    formulas_known: bool = True
 
 
 NUMBER_ERROR = "#NUM!"  # Excel's own error for a number it cannot hold
@@ -112,6 +115,10 @@ def _usable_number(literal: str) -> str | None:
         return None
     return "0" if not d.is_zero() and d.adjusted() < TINY else literal
 
+
+# The custom document property the server writes into a planbok it rebuilt from values.
+VALUES_ONLY_PROPERTY = "xlplan-formler"
+VALUES_ONLY_VALUE = "okända"
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 

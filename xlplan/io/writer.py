@@ -10,14 +10,13 @@ folder) is one Swedish sentence; the temp file is removed and the old target is 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from xlplan.errors import OutputError, XlplanError
+from xlplan.errors import OutputError, XlplanError, os_reason
 from xlplan.text import clean
 
 
@@ -43,7 +42,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise OutputError(f"Mappen {clean(str(folder))} är skrivskyddad; {name} skrevs inte."
                           ) from None
     except OSError as exc:
-        raise OutputError(f"Kan inte skriva i mappen {clean(str(folder))} ({os_reason(exc)}); "
+        why = "där går det inte att skapa filer" if folder.is_dir() else os_reason(exc)
+        raise OutputError(f"Kan inte skriva i mappen {clean(str(folder))} ({why}); "
                           f"{name} skrevs inte.") from None
     os.close(fd)
     tmp = Path(tmp_name)
@@ -152,21 +152,6 @@ def _os_cause(exc: BaseException) -> OSError | None:
             return wrapped[0]
         current = current.__cause__ or current.__context__
     return None
-
-
-_REASONS = {
-    errno.ENOSPC: "disken är full",
-    errno.EDQUOT: "diskkvoten är slut",
-    errno.EROFS: "filsystemet är skrivskyddat",
-    errno.EACCES: "behörighet saknas",
-    errno.EPERM: "behörighet saknas",
-    errno.EIO: "läs- eller skrivfel på disken",
-    errno.EFBIG: "filen blev för stor för filsystemet",
-}
-
-
-def os_reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
 
 
 def _mode_for(target: Path) -> int:

@@ -25,6 +25,8 @@ from defusedxml.ElementTree import iterparse
 
 from xlplan.errors import UnreadableWorkbook, UnsafeWorkbook
 from xlplan.io.raw import (
+    VALUES_ONLY_PROPERTY,
+    VALUES_ONLY_VALUE,
     CellKind,
     RawCell,
     RawTable,
@@ -126,7 +128,8 @@ class _Reader:
                     table_defs.append((sheet_name, hidden, sheet_part, self._table(target)))
         tables: dict[str, RawTable] = {}
         if not table_defs:
-            return RawWorkbook(self.name, tables, tuple(s[0] for s in sheets))
+            return RawWorkbook(self.name, tables, tuple(s[0] for s in sheets),
+                               formulas_known=not self._values_only())
         date_styles = self._date_styles()
         bounds_by_part: dict[str, list[tuple[int, int, int, int]]] = {}
         for _, _, part, tdef in table_defs:
@@ -157,7 +160,19 @@ class _Reader:
                 merges=data.merges,
             )
             tables[table.name] = table
-        return RawWorkbook(self.name, tables, tuple(s[0] for s in sheets))
+        return RawWorkbook(self.name, tables, tuple(s[0] for s in sheets),
+                           formulas_known=not self._values_only())
+
+    def _values_only(self) -> bool:
+        """Did xlplan's server write this file from an xlwings Book's values (its custom
+        document property ``xlplan-formler`` = ``okända``)? Then formulas are unknown."""
+        if "docProps/custom.xml" not in self.members:
+            return False
+        with self._part("docProps/custom.xml") as fh:
+            for _, el in _events(fh):
+                if el.tag.endswith("}property") and el.get("name") == VALUES_ONLY_PROPERTY:
+                    return any((child.text or "") == VALUES_ONLY_VALUE for child in el)
+        return False
 
     def _clamp(self, tdef: dict[str, Any], data: _SheetData) -> None:
         """Cut a table's declared ref to the cells the sheet really has, then check its size
