@@ -163,7 +163,8 @@ def test_no_english_left_in_usage_errors_and_system_errors(tmp_path: Path) -> No
     # an operating system's reason in Swedish, never its English strerror
     denied = xlplan("new", "--namnd", "HSN", "--ar", "2027", "/proc/hsn.xlsx")
     assert denied.returncode == 2
-    assert denied.stderr.strip() == "Kan inte skriva i mappen /proc (där går det inte att skapa filer); hsn.xlsx skrevs inte."
+    assert denied.stderr.strip() == ("Kan inte skriva i mappen /proc (där går det inte att skapa "
+                                     "filer); hsn.xlsx skrevs inte.")
     demo = xlplan("demo", "--out", "/proc/xlplan-demo")
     assert demo.returncode == 2 and "Traceback" not in demo.stderr
     assert demo.stderr.startswith("Mappen /proc/xlplan-demo kan inte skapas (")
