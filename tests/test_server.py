@@ -32,8 +32,8 @@ from tests.plan import full_plan, plan_info
 from tests.smtp import FlakyMailbox, free_port, self_signed, smtp_server
 from tests.test_excel import rc, wrong_total
 from tests.xlbook import cell_of, payload
-from xlplan.consolidation import scan_inbox
 from xlplan.errors import ConfigError
+from xlplan.inbox import scan_inbox
 from xlplan.server import build_app, check_tokens
 from xlplan.settings import Settings, load_settings
 

@@ -197,7 +197,9 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
     if format is Format.json:
         import json
 
-        typer.echo(json.dumps(region.to_json(), ensure_ascii=False))
+        from xlplan.region_json import region_to_json
+
+        typer.echo(json.dumps(region_to_json(region), ensure_ascii=False))
     else:
         from xlplan.numbers import format_sv
 

@@ -12,8 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlplan.changes import KIND_LABELS
 from xlplan.errors import HistoryError, OutputError
-from xlplan.store import KIND_LABELS, HistoryStore, Run
+from xlplan.store import HistoryStore, Run
 
 if TYPE_CHECKING:
     import pandas

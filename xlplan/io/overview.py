@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlplan.consolidation import Region
+from xlplan.region import Region
 
 Cell = str | Decimal | int | float | None
 SHEET = "Översikt"

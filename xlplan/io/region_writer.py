@@ -15,11 +15,11 @@ from typing import Any
 
 from xlplan import __version__
 from xlplan import contract as c
-from xlplan.consolidation import InputFile, Region
+from xlplan.changes import KIND_LABELS, Baseline, Change, Key
 from xlplan.extract import Investment
 from xlplan.io.overview import page_setup, write_overview
 from xlplan.numbers import to_cell
-from xlplan.store import KIND_LABELS, Baseline, Change, Key
+from xlplan.region import InputFile, Region
 
 Cell = str | Decimal | int | float | None
 
@@ -165,7 +165,7 @@ class RegionWriter:
         self.changes_ws, self.trend_ws, self.manifest_ws = (add("Förändringar"), add("Trend"),
                                                              add("Manifest"))
         self.year: int | None = None
-        self.used: dict[str, str] = {}  # nämnd -> file
+        self.used: dict[str, str] = {}  # nämnd -> file (the run checks it against its choice)
         self.detail: dict[str, _Growing] = {}
         self.pending_investments: list[tuple[str, Investment]] = []
         b = self.book
@@ -230,10 +230,6 @@ class RegionWriter:
                trend: list[tuple[str, str, Decimal]] | None = None,
                baseline: Baseline | None = None,
                figures: dict[Key, Decimal] | None = None) -> None:
-        if self.used != {n: f.name for n, f in ((f.namnd, f) for f in region.files if f.used)}:
-            from xlplan.errors import ConsolidationRefused
-
-            raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
         b = self.book
         write_overview(b, self.overview, region, self.region_name)
         for growing in self.detail.values():
