@@ -27,7 +27,10 @@ def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
     assert set(out) == {"file", "findings", "summary"}
     assert out["summary"] == {"errors": 0, "warnings": len(out["findings"])}
     for f in out["findings"]:
-        assert set(f) == {"severity", "code", "sheet", "cell", "message", "expected", "actual"}
+        # the contract's keys, and the parameters the message was rendered from
+        assert set(f) == {"severity", "code", "sheet", "cell", "message", "expected", "actual",
+                          "parameters"}
+        assert isinstance(f["parameters"], dict)
         assert re.fullmatch(r"[A-Z]{1,3}[0-9]+", f["cell"])
 
 

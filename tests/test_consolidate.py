@@ -145,7 +145,7 @@ def test_unequal_amounts_name_both_files_and_cells(tmp_path: Path) -> None:
          transfers=[["Omdisponering", "Samordning", "RS/482/2024", "HSN", "RS", 4.2, 4.5, 4.5]])
     r = consolidate(folder, tmp_path / "o.xlsx").region
     # −4,5 at HSN against +4,2 at RS: 0,3 apart, beyond one unit (0,1) of either figure
-    [f] = [f for _, f in r.findings if f.code == "omdisponering-olika-belopp"]
+    [f] = [f for f in r.findings if f.code == "omdisponering-olika-belopp"]
     assert f.actual == Decimal("-0.3")
     assert "hsn.xlsx (Ramförändringar!G4)" in f.message and "rs.xlsx (Ramförändringar!G4)" in f.message
 
@@ -227,7 +227,7 @@ def test_expected_nämnd_missing(tmp_path: Path) -> None:
     folder.mkdir()
     rs(folder / "rs.xlsx")
     r = consolidate(folder, tmp_path / "o.xlsx", expected=["RS", "KTN"]).region
-    assert [f.message for _, f in r.findings if f.code == "namnd-saknas"] == [
+    assert [f.message for f in r.findings if f.code == "namnd-saknas"] == [
         "Planbok saknas för KTN."]
 
 
@@ -331,6 +331,6 @@ def test_a_stale_rapportmanad_is_flagged(tmp_path: Path) -> None:
     book(folder / "run.xlsx", "RUN", [["A", TJ, 1, 0, 0, 0, 0, 0, 0, 1]], Rapportmånad="2025-04")
     book(folder / "ktn.xlsx", "KTN", [["A", TJ, 1, 0, 0, 0, 0, 0, 0, 1]], Rapportmånad="2025-02")
     r = consolidate(folder, tmp_path / "o.xlsx").region
-    stale = [(file, f.message) for file, f in r.findings if f.code == "inaktuell-rapportmanad"]
+    stale = [(f.file, f.message) for f in r.findings if f.code == "inaktuell-rapportmanad"]
     assert stale == [("ktn.xlsx", "ktn.xlsx (KTN) avser rapportmånad 2025-02, de flesta andra "
                                   "2025-04. Är det en gammal fil?")]

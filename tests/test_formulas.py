@@ -107,7 +107,7 @@ def test_consolidation_never_uses_a_figure_it_could_not_compute(tmp_path: Path) 
     run = next(f for f in region.files if f.name == "run.xlsx")
     assert not run.used and "netto" in run.reason and "J2" in run.reason
     assert list(region.netto) == ["RS"] and region.inputs_with_errors
-    assert any(f.code == "fil-oanvand" and "run.xlsx" in f.message for _, f in region.findings)
+    assert any(f.code == "fil-oanvand" and "run.xlsx" in f.message for f in region.findings)
     store = HistoryStore(db)
     try:
         stored = store.figures_of(2027)

@@ -152,7 +152,7 @@ def test_consolidation_checks_transfers_inside_a_namnd(tmp_path: Path) -> None:
         "RS/216:13/2019": "ok", "RS/482/2024": "ok"}
     bad = consolidate(slip, tmp_path / "slip.xlsx").region
     assert {t.diarienummer: t.status for t in bad.transfers}["RS/217/2024"] == "olika belopp"
-    [f] = [f for _, f in bad.findings if f.code == "omdisponering-olika-belopp"]
+    [f] = [f for f in bad.findings if f.code == "omdisponering-olika-belopp"]
     assert f.actual == Decimal("174.825") and "rs.xlsx (Ramförändringar!G6)" in f.message
 
 

@@ -215,7 +215,7 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
             state = "används" if f.used else f"används inte: {f.reason}"
             typer.echo(_clean(f"  {f.name}: {f.errors} fel, "
                               f"{count(f.warnings, 'varning', 'varningar')} – {state}"))
-        for _, found in region.findings:
+        for found in region.findings:
             typer.echo(_clean(f"  {found.severity.swedish}: {found.message}"))
         if outcome.history_note:
             typer.echo(_clean(f"  {outcome.history_note}"))

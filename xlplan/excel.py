@@ -337,8 +337,8 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
             rows += [[f.name, f.namnd or "", "Ja" if f.used else "Nej", f.errors, f.warnings,
                       f.reason] for f in region.files]
             rows += [[], ["Kontroller mellan nämnderna"]]
-            rows += [[file, found.severity.swedish, found.code, found.message]
-                     for file, found in region.findings] or [["Inga fynd."]]
+            rows += [[found.file, found.severity.swedish, found.code, found.message]
+                     for found in region.findings] or [["Inga fynd."]]
             if outcome.history_note:
                 rows.append([outcome.history_note])
             message += f" Regionens netto {format_sv(region.region_netto, 1)} mkr."

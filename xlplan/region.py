@@ -66,7 +66,7 @@ class Region:
     egen_ram_tkr: dict[str, tuple[Decimal, Decimal | None]]  # holder -> (held in Y, frame)
     interna: tuple[Decimal, Decimal, Decimal]  # income, costs, residual
     transfers: list[TransferCheck]
-    findings: list[tuple[str, Finding]] = field(default_factory=list)  # (file, finding)
+    findings: list[Finding] = field(default_factory=list)  # across files: each has its file
     spool: Spool | None = None  # the used files' rows, when they were spooled to disk
     rapportmanad: str | None = None  # the inbox's month (most common Rapportmånad)
 
@@ -87,7 +87,7 @@ class Region:
         """Exit 1: a used file has errors, a file could not be read, or a region control failed."""
         return (any(f.errors for f in self.files if f.used)
                 or any(f.extract is None for f in self.files)
-                or any(f.severity.value == "error" for _, f in self.findings))
+                or any(f.severity.value == "error" for f in self.findings))
 
 
 @dataclass

@@ -12,6 +12,16 @@ from xlplan.findings import Finding, finding
 from xlplan.numbers import format_sv
 from xlplan.region import InputFile, Region, TransferCheck
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "over-investeringsram",
+    "omdisponering-omatchad",
+    "omdisponering-olika-belopp",
+    "interna-poster-obalans",
+    "inaktuell-rapportmanad",
+    "namnd-saknas",
+    "fil-oanvand",
+)
+
 ZERO = Decimal(0)
 
 
@@ -44,39 +54,39 @@ def region_figures(year: int, files: list[InputFile], used: dict[str, InputFile]
     region = Region(year, files, ex, netto, region_netto, finansiering, resultat,
                     dict(sorted(per_holder.items())), frames, (income, costs, income + costs), [])
     if (income or costs) and not internal_items_cancel(list(ex.values())):
-        region.findings.append(("(regionen)", finding(
-            "interna-poster-obalans", None, None, income=format_sv(income, 1),
-            cost=format_sv(costs, 1), diff=format_sv(income + costs, 1))))
+        region.findings.append(finding(
+            "interna-poster-obalans", None, None, in_file="(regionen)", income=format_sv(income, 1),
+            cost=format_sv(costs, 1), diff=format_sv(income + costs, 1)))
     region.transfers = _check_transfers(ex, file_of, region.findings)
     for holder, (held, frame) in frames.items():
         # a nämnd's own objects against its own frame are checked in its file already
         if frame is not None and held > frame and holder in asked_by_others:
-            region.findings.append((file_of.get(holder, ""), finding(
-                "over-investeringsram", None, None, expected=frame, actual=held, year=year,
-                namnd=holder, shown=format_sv(held), wanted=format_sv(frame),
-                diff=format_sv(held - frame))))
+            region.findings.append(finding(
+                "over-investeringsram", None, None, in_file=file_of.get(holder, ""),
+                expected=frame, actual=held, year=year, namnd=holder, shown=format_sv(held),
+                wanted=format_sv(frame), diff=format_sv(held - frame)))
     months = [e.rapportmanad for e in ex.values() if e.rapportmanad]
     if months:
         common = max(sorted(set(months)), key=months.count)  # the most common, then the latest
         region.rapportmanad = common
         for n, e in ex.items():
             if e.rapportmanad and e.rapportmanad != common:
-                region.findings.append((file_of[n], finding(
-                    "inaktuell-rapportmanad", None, None, file=file_of[n], namnd=n,
-                    month=e.rapportmanad, common=common)))
+                region.findings.append(finding(
+                    "inaktuell-rapportmanad", None, None, in_file=file_of[n], file=file_of[n], namnd=n,
+                    month=e.rapportmanad, common=common))
     for code in expected:
         if code.upper() not in ex:
-            region.findings.append(("(inkorgen)", finding("namnd-saknas", None, None,
-                                                          namnd=code.upper())))
+            region.findings.append(finding("namnd-saknas", None, None, in_file="(inkorgen)",
+                                                          namnd=code.upper()))
     for f in files:
         if not f.used:
-            region.findings.append((f.name, finding("fil-oanvand", None, None, file=f.name,
-                                                    reason=f.reason or "okänd orsak")))
+            region.findings.append(finding("fil-oanvand", None, None, in_file=f.name, file=f.name,
+                                                    reason=f.reason or "okänd orsak"))
     return region
 
 
 def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
-                     findings: list[tuple[str, Finding]]) -> list[TransferCheck]:
+                     findings: list[Finding]) -> list[TransferCheck]:
     groups: dict[str, list[tuple[str, str, Transfer]]] = defaultdict(list)
     for n, e in ex.items():
         for t in e.transfers:
@@ -93,10 +103,10 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
             n, file, t = sides[0]
             status = "omatchad"
             for other in missing:
-                findings.append((file, finding(
-                    "omdisponering-omatchad", t.sheet, t.cell, diarienummer=dnr, fran=t.fran,
+                findings.append(finding(
+                    "omdisponering-omatchad", t.sheet, t.cell, in_file=file, diarienummer=dnr, fran=t.fran,
                     till=t.till, amount=format_sv(t.belopp_mkr, 1) + " mkr",
-                    file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})")))
+                    file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})"))
         elif len(present) < 2 and not internal:
             status = "ej kontrollerbar"  # the other nämnd's planbok is not in the inbox
         elif not transfers_balance([t for _, _, t in sides]):
@@ -104,9 +114,9 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
             detail = ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
                                for n, file, t in sides)
             n, file, t = sides[0]
-            findings.append((file, finding("omdisponering-olika-belopp", t.sheet, t.cell,
+            findings.append(finding("omdisponering-olika-belopp", t.sheet, t.cell, in_file=file,
                                            expected=ZERO, actual=total, diarienummer=dnr,
-                                           detail=detail)))
+                                           detail=detail))
         else:
             status = "ok"
         checks.append(TransferCheck(dnr, sides, status, total))

@@ -35,7 +35,7 @@ def region_to_json(region: Region) -> dict[str, Any]:
         "omdisponeringar": [{"diarienummer": t.diarienummer, "status": t.status,
                              "netto": to_json(t.netto_mkr),
                              "parter": [n for n, _, _ in t.sides]} for t in self.transfers],
-        "kontroll": [{"fil": file, **f.to_json()} for file, f in self.findings],
+        "kontroll": [{"fil": f.file, **f.to_json()} for f in self.findings],
         "filer": [{"fil": f.name, "namnd": f.namnd, "sha256": f.sha256, "fel": f.errors,
                    "varningar": f.warnings, "anvand": f.used,
                    **({"orsak": f.reason} if f.reason else {})} for f in self.files],

@@ -248,8 +248,8 @@ class RegionWriter:
         ws.conditional_format(first, 3, end, 3, {"type": "cell", "criteria": "<", "value": 0,
                                                  "format": b.red})  # negative room
         _transfers(b, self.transfers_ws, region)
-        for file, f in region.findings:
-            self.controls.append([file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
+        for f in region.findings:
+            self.controls.append([f.file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
         last = self.controls.close()
         for word, fmt in (("Fel", b.red), ("Varning", b.amber)):  # errors and warnings apart
             self.controls_ws.conditional_format(4, 1, last, 1, {

@@ -16,6 +16,13 @@ from xlplan.model import Planbok
 from xlplan.numbers import from_excel, parse_sv
 from xlplan.rounding import Figure, Verdict, judge
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "overvaltring",
+    "ej-riskbedomd",
+    "negativ-effekt",
+    "effekter-summerade",
+)
+
 EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
 
 

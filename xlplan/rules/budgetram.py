@@ -19,6 +19,13 @@ from xlplan.rules.common import (
     totals_disagree,
 )
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "nettofel",
+    "teckenfel",
+    "nettoram-avvikelse",
+    "oforklarad-ramforandring",
+)
+
 
 def check_net(planbok: Planbok) -> Iterator[Finding]:
     """Nettobudget equals the sum of the row's seven amounts.

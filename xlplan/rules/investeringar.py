@@ -11,6 +11,15 @@ from xlplan.model import Planbok
 from xlplan.numbers import format_sv
 from xlplan.rules.common import require_text
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "ogiltigt-varde",
+    "over-investeringsram",
+    "investeringsram-saknas",
+    "ogiltig-avskrivningstid",
+    "avskrivningstid-saknas",
+    "ogiltigt-ar",
+)
+
 
 def check_values(planbok: Planbok) -> Iterator[Finding]:
     table = planbok.table(c.INVESTERINGAR)

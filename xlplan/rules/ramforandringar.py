@@ -12,6 +12,15 @@ from xlplan.findings import Finding, finding
 from xlplan.model import Planbok
 from xlplan.rounding import Figure, Verdict, judge
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "avrundningsdifferens",
+    "omdisponering-ofullstandig",
+    "omdisponering-fel-namnd",
+    "omdisponering-tecken",
+    "ogiltigt-diarienummer",
+    "omdisponering-intern-obalans",
+)
+
 AMOUNT_KEYS = figures.TRANSFER_KEYS
 
 
