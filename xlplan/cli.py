@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xlplan.text import clean
+
 if TYPE_CHECKING:
     from xlplan.validation import Report
 
@@ -409,10 +411,7 @@ def _err(message: str) -> None:
     typer.echo(_clean(message), err=True)
 
 
-def _clean(text: str) -> str:
-    from xlplan.text import clean
-
-    return clean(text)
+_clean = clean  # the one cleaning of text (xlplan.text): every line printed passes it
 
 
 def _file_failed(path: Path, exc: BaseException) -> str:

@@ -33,7 +33,7 @@ from xlplan.io.writer import write_bytes_atomic
 from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
-from xlplan.text import inert, printable
+from xlplan.text import clean, inert
 from xlplan.validation import Report, validate
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def _replies(replies: dict[str, tuple[int, bytes]]) -> str:
 
 
 def _decode(text: bytes | str) -> str:
-    return printable(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
+    return clean(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
 
 
 def _oserror(exc: OSError) -> str:
@@ -325,7 +325,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
 
 def _inert(text: str) -> str:
     """Workbook text in a message: printable, and never the start of a formula."""
-    return inert(printable(text))
+    return inert(clean(text))
 
 
 def _safe_name(name: str) -> str:
@@ -367,7 +367,7 @@ def check_addresses(sender: str, recipients: list[str], settings: Settings,
         problems.append("ingen e-postserver (sätt XLPLAN_SMTP_HOST)")
     bad = [a for a in ([sender] if sender else []) + recipients if not ADDRESS.match(a)]
     if bad:
-        problems.append("ogiltig e-postadress: " + ", ".join(f"\"{printable(a)}\"" for a in bad))
+        problems.append("ogiltig e-postadress: " + ", ".join(f"\"{clean(a)}\"" for a in bad))
     if problems:
         raise ConfigError("Kan inte skicka: " + "; ".join(problems) + ". Inget skickades.")
 
@@ -382,7 +382,7 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     sent), ConfigError or MailError; every outcome is written to the audit log."""
     p = Path(path)
     if eml is not None and _same_file(eml, p):
-        raise OutputError(f"--eml {printable(eml.name)} är samma fil som planboken; välj en "
+        raise OutputError(f"--eml {clean(eml.name)} är samma fil som planboken; välj en "
                           "annan fil för brevet. Inget skrevs.")
     recipients = to or settings.recipients
     sender = settings.avsandare
@@ -434,7 +434,7 @@ class _Audit:
               after: str = "") -> None:
         line = json.dumps({
             "tid": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "fil": printable(str(self.file)), "sha256": self.sha256,
+            "fil": clean(str(self.file)), "sha256": self.sha256,
             "mottagare": self.recipients, "resultat": result, "message_id": message_id,
             "svar": reply, "forsok": attempts, **({"efter": after} if after else {}),
         }, ensure_ascii=False)
@@ -445,5 +445,5 @@ class _Audit:
         except OSError as exc:
             from xlplan.io.writer import os_reason
 
-            raise ConfigError(f"Sändloggen i {printable(str(self.folder))} kan inte skrivas "
+            raise ConfigError(f"Sändloggen i {clean(str(self.folder))} kan inte skrivas "
                               f"({os_reason(exc)}).") from None

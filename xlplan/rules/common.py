@@ -12,6 +12,7 @@ from xlplan.findings import Finding, finding, or_list
 from xlplan.model import Planbok, Row, TableData, Value
 from xlplan.numbers import decimals_of
 from xlplan.rounding import Figure, Verdict, judge
+from xlplan.text import short
 
 CODES: tuple[str, ...] = (  # every finding code this module can produce
     "ogiltigt-varde",
@@ -192,7 +193,7 @@ def check_choices(table: TableData) -> Iterator[Finding]:
             if v.blank or c.match_choice(v.text, col.choices) is not None:
                 continue
             yield finding("ogiltigt-varde", table.sheet, v.ref, column=table.header(col.key),
-                          value=v.text[:60], allowed=or_list(col.choices))
+                          value=short(v.text, 60), allowed=or_list(col.choices))
 
 
 def has_amounts(table: TableData, row: Row) -> bool:
