@@ -22,11 +22,11 @@ from tests.books import (
 from tests.plan import full_plan, investeringar, plan_info, prognos
 from tests.test_cli import xlplan
 from xlplan import figures, validate
-from xlplan.compute import summarize
 from xlplan.consolidation import consolidate
 from xlplan.extract import extract
 from xlplan.model import UnknownColumn
 from xlplan.settings import Settings
+from xlplan.summary.compute import summarize
 
 TJ = "Tjänstemannabudget"
 

@@ -25,12 +25,12 @@ import openpyxl
 from tests.books import BUDGETRAM_HEADER, T, info, write_book
 from tests.engine import recalculate
 from xlplan import validate
-from xlplan.compute import summarize
 from xlplan.consolidation import consolidate
 from xlplan.demo import rs
 from xlplan.region_json import region_to_json
 from xlplan.settings import Settings
 from xlplan.store import HistoryStore
+from xlplan.summary.compute import summarize
 from xlplan.template import write_planbok
 
 TJ = "Tjänstemannabudget"

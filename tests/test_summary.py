@@ -10,8 +10,8 @@ from tests.books import BUDGETRAM_HEADER, T, info, write_book
 from tests.plan import full_plan
 from tests.test_cli import xlplan
 from xlplan import validate
-from xlplan.compute import depreciation_schedule, summarize
 from xlplan.settings import Settings
+from xlplan.summary.compute import depreciation_schedule, summarize
 
 
 def summary_of(path: Path, **settings: object) -> dict[str, object]:

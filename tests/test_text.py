@@ -77,7 +77,7 @@ def test_no_rule_cuts_workbook_text_itself() -> None:
         return False
 
     root = Path(__file__).resolve().parent.parent / "xlplan"
-    checked = sorted((root / "rules").glob("*.py")) + [root / "model.py", root / "findings.py"]
+    checked = [*sorted((root / "rules").glob("*.py")), root / "model.py", root / "findings.py"]
     cuts = [f"{path.name}:{node.lineno}" for path in checked
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)

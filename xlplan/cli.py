@@ -89,8 +89,8 @@ def summary(
     ] = None,
 ) -> None:
     """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
-    from xlplan.compute import check_previous, summarize
     from xlplan.settings import load_settings
+    from xlplan.summary.compute import check_previous, summarize
     from xlplan.validation import validate as run
 
     settings = load_settings()
@@ -104,7 +104,7 @@ def summary(
 
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        from xlplan.sammanfattning import rows_text, summary_rows
+        from xlplan.summary.rows import rows_text, summary_rows
 
         typer.echo(rows_text(summary_rows(result)))
     raise typer.Exit(1 if report.errors else 0)
@@ -402,7 +402,7 @@ def _print_report(report: Report, format: Format) -> None:
 
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    from xlplan.render import report_text
+    from xlplan.terminal import report_text
 
     report_text(report)
 

@@ -25,7 +25,6 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from xlplan.compute import Summary, summarize
 from xlplan.errors import ConfigError, MailError, MailRefused, OutputError, UnreadableWorkbook
 from xlplan.findings import Severity
 from xlplan.io.safety import read_input
@@ -33,6 +32,7 @@ from xlplan.io.writer import write_bytes_atomic
 from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
+from xlplan.summary.compute import Summary, summarize
 from xlplan.text import clean, inert
 from xlplan.validation import Report, validate
 

@@ -151,7 +151,7 @@ def open_book(payload: dict[str, Any]) -> Any:
 
 def info_namnd(book: Any) -> str:
     """Info › Nämnd, read before anything runs: who the planbok belongs to."""
-    from xlplan.io.book import read_book
+    from xlplan.io.xlwings_book import read_book
 
     raw = read_book(book)
     table = next((t for name, t in raw.tables.items() if c.norm(name) == "info"), None)

@@ -18,7 +18,7 @@ from xlplan import contract as c
 from xlplan.changes import KIND_LABELS, Baseline, Change, Key
 from xlplan.extract import Investment
 from xlplan.io.overview import page_setup, write_overview
-from xlplan.numbers import to_cell
+from xlplan.numbers import MKR_FORMAT, SHARE_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import InputFile, Region
 
 Cell = str | Decimal | int | float | None
@@ -30,9 +30,9 @@ class _Book:
         self.streamed = streamed
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
-        self.mkr = wb.add_format({"num_format": "#,##0.0"})
-        self.tkr = wb.add_format({"num_format": "#,##0"})
-        self.pct = wb.add_format({"num_format": "0.0%"})
+        self.mkr = wb.add_format({"num_format": MKR_FORMAT})
+        self.tkr = wb.add_format({"num_format": TKR_FORMAT})
+        self.pct = wb.add_format({"num_format": SHARE_FORMAT})
         self.bold = wb.add_format({"bold": True})
         self.red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})

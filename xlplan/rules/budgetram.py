@@ -136,7 +136,7 @@ def check_nettoram(planbok: Planbok) -> Iterator[Finding]:
 def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
     """What the frame received against Y-1 (Budgetram Y-1 − Budgetram Y: money in positive,
     as the contract sees ramförändringar) is explained by Ramförändringar for Y."""
-    frame = figures.frame(planbok)
+    frame = figures.nettoram(planbok)
     explained = figures.explained(planbok)
     ram = planbok.table(c.NETTORAM)
     if frame is None or explained is None or ram is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlplan.compute import Summary
 from xlplan.numbers import format_sv
+from xlplan.summary.compute import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def summary_rows(s: Summary) -> list[SheetRow]:
                  [f"Budgetram {year - 1 if year else 'föregående år'}", amount(f.ram_fg)],
                  [f"Budgetram {year or ''}".strip(), amount(f.ram)],
                  ["Förändring", amount(f.forandring),
-                  Share(f.forandring_procent) if f.forandring_procent is not None else None]]
+                  Share(f.forandring_andel) if f.forandring_andel is not None else None]]
         rows.append(["Tillfört nämnden (ram föregående år − ram i år)", amount(f.tillfort)])
         if f.forklarad is not None:
             rows += [["Förklaras av Ramförändringar", amount(f.forklarad)],

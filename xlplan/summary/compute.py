@@ -36,7 +36,7 @@ KIND_KEYS: dict[str, str] = {
 
 
 @dataclass
-class Budget:
+class BudgetramSummary:
     netto: dict[str, Decimal]  # per budget type and "Totalt"
     per_omrade: list[tuple[str, str, Decimal]]  # (område, budgettyp, netto)
     per_slag: dict[str, Decimal]  # column totals by kind
@@ -45,18 +45,18 @@ class Budget:
 
 
 @dataclass
-class Frame:
+class NettoramSummary:
     ram_fg: Decimal
     ram: Decimal
     forandring: Decimal  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
-    forandring_procent: Decimal | None
+    forandring_andel: Decimal | None  # forandring / |ram_fg|, a fraction: 0.0123 is 1,2 %
     tillfort: Decimal  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
     forklarad: Decimal | None  # Ramförändringar for Y, seen from the nämnd
     oforklarad: Decimal | None  # tillfort − forklarad
 
 
 @dataclass
-class CostDevelopment:
+class KostnadsutvecklingSummary:
     nettokostnad: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
     bruttokostnad: Decimal | None
     mal_netto: Decimal
@@ -68,7 +68,7 @@ class CostDevelopment:
 
 
 @dataclass
-class Measures:
+class AtgardsplanSummary:
     years: list[int]
     effekt: dict[int, Decimal]
     per_typ: dict[str, dict[int, Decimal]]
@@ -82,7 +82,7 @@ class Measures:
 
 
 @dataclass
-class Investments:
+class InvesteringarSummary:
     summa_tkr: Decimal
     per_budgetansvar_tkr: dict[str, Decimal]
     per_kategori_tkr: dict[str, Decimal]
@@ -97,7 +97,7 @@ class Investments:
 
 
 @dataclass
-class Forecast:
+class PrognosSummary:
     rapportmanad: str | None
     rows: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]  # område, budget, utfall, prognos, avvikelse
     totalt: tuple[Decimal, Decimal, Decimal, Decimal]
@@ -110,12 +110,12 @@ class Summary:
     budgetar: int | None
     enhet: str
     valideringsfel: int
-    budgetram: Budget | None
-    nettoram: Frame | None
-    kostnadsutveckling: CostDevelopment | None
-    atgardsplan: Measures | None
-    investeringar: Investments | None
-    prognos: Forecast | None
+    budgetram: BudgetramSummary | None
+    nettoram: NettoramSummary | None
+    kostnadsutveckling: KostnadsutvecklingSummary | None
+    atgardsplan: AtgardsplanSummary | None
+    investeringar: InvesteringarSummary | None
+    prognos: PrognosSummary | None
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def _usable(row: Row, key: str) -> Decimal:
     return v.number if v.valid else ZERO
 
 
-def budget_summary(planbok: Planbok) -> Budget | None:
+def budgetram_summary(planbok: Planbok) -> BudgetramSummary | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None:
         return None
@@ -143,24 +143,24 @@ def budget_summary(planbok: Planbok) -> Budget | None:
     per_slag = {KIND_KEYS[k]: v.value for k, v in kinds.items()}
     intakter = sum((kinds[k].value for k in c.INCOME_KEYS if k in kinds), ZERO)
     kostnader = sum((kinds[k].value for k in c.COST_KEYS if k in kinds), ZERO)
-    return Budget(netto, per_omrade, per_slag, intakter, kostnader)
+    return BudgetramSummary(netto, per_omrade, per_slag, intakter, kostnader)
 
 
-def frame_summary(planbok: Planbok) -> Frame | None:
-    frame = figures.frame(planbok)
+def nettoram_summary(planbok: Planbok) -> NettoramSummary | None:
+    frame = figures.nettoram(planbok)
     if frame is None:
         return None
     prev, this = frame.previous.value, frame.current.value
     change, received = frame.change.value, frame.received.value
-    percent = (change / abs(prev)) if prev else None
+    share = (change / abs(prev)) if prev else None
     listed = figures.explained(planbok)
     explained = None if listed is None or not listed.complete else listed.value
-    return Frame(prev, this, change, percent, received, explained,
-                 None if explained is None else received - explained)
+    return NettoramSummary(prev, this, change, share, received, explained,
+                           None if explained is None else received - explained)
 
 
-def cost_development(planbok: Planbok, settings: Settings,
-                     previous: Planbok | None = None) -> CostDevelopment | None:
+def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
+                               previous: Planbok | None = None) -> KostnadsutvecklingSummary | None:
     """Change against the previous year, costs as positive magnitudes.
 
     nettokostnadsutveckling = (net cost Y − net cost Y−1) / net cost Y−1, with net cost =
@@ -168,13 +168,13 @@ def cost_development(planbok: Planbok, settings: Settings,
     bruttokostnadsutveckling = (gross cost Y − gross cost Y−1) / gross cost Y−1, gross cost =
     −(the five cost columns of Budgetram); it needs the previous year's planbok.
     """
-    this = budget_summary(planbok)
+    this = budgetram_summary(planbok)
     if this is None:
         return None
     netto: Decimal | None = None
     brutto: Decimal | None = None
     source = ""
-    before = budget_summary(previous) if previous is not None else None
+    before = budgetram_summary(previous) if previous is not None else None
     if before is not None:
         source = f"föregående års planbok ({previous.source if previous else ''})"
         if before.netto["Totalt"]:
@@ -182,13 +182,13 @@ def cost_development(planbok: Planbok, settings: Settings,
         if before.kostnader:
             brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
     else:
-        frame = frame_summary(planbok)
+        frame = nettoram_summary(planbok)
         if frame is not None and frame.ram_fg:
             source = "Nettoram (budgetram föregående år)"
             netto = (-frame.ram - -frame.ram_fg) / abs(frame.ram_fg)
     if netto is None and brutto is None:
         return None
-    return CostDevelopment(netto, brutto, settings.mal_nettokostnadsutveckling,
+    return KostnadsutvecklingSummary(netto, brutto, settings.mal_nettokostnadsutveckling,
                            settings.mal_bruttokostnadsutveckling, source)
 
 
@@ -197,7 +197,7 @@ def cost_development(planbok: Planbok, settings: Settings,
 EFFECT_KEYS = figures.EFFECT_KEYS
 
 
-def measures_summary(planbok: Planbok) -> Measures | None:
+def atgardsplan_summary(planbok: Planbok) -> AtgardsplanSummary | None:
     table = planbok.table(c.ATGARDSPLAN)
     per_year = figures.effects_per_year(planbok)
     if table is None or per_year is None:
@@ -217,7 +217,7 @@ def measures_summary(planbok: Planbok) -> Measures | None:
     gap = planbok.info.gap
     coverage = {y: effekt[y] / gap for y in years} if gap else None
     remaining = {y: gap - effekt[y] for y in years} if gap is not None else None
-    return Measures(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
+    return AtgardsplanSummary(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
                     quality, assessed, shifting)
 
 
@@ -249,7 +249,7 @@ def _tkr(d: Decimal) -> Decimal:
     return d.quantize(TKR_PLACES, rounding=ROUND_HALF_UP)
 
 
-def investments_summary(planbok: Planbok, settings: Settings) -> Investments | None:
+def investeringar_summary(planbok: Planbok, settings: Settings) -> InvesteringarSummary | None:
     table = planbok.table(c.INVESTERINGAR)
     info = planbok.info
     if table is None or not table.rows:
@@ -282,7 +282,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
         else:
             elsewhere.append((row.text("objekt"), holder, amount))
     ram = info.investeringsram
-    return Investments(
+    return InvesteringarSummary(
         total, holders, dict(categories), dict(kinds), own_this_year, ram,
         None if ram is None else ram - own_this_year, elsewhere, running,
         settings.internranta, settings.avskrivning_start,
@@ -292,7 +292,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
 # --- Prognos -------------------------------------------------------------------------------
 
 
-def forecast_summary(planbok: Planbok) -> Forecast | None:
+def prognos_summary(planbok: Planbok) -> PrognosSummary | None:
     table = planbok.table(c.PROGNOS)
     if table is None or not table.rows:
         return None
@@ -300,10 +300,10 @@ def forecast_summary(planbok: Planbok) -> Forecast | None:
     for r in table.rows:
         budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
         rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
-    t = figures.forecast(planbok)
+    t = figures.prognos(planbok)
     assert t is not None
     totals = (t.budget.value, t.utfall.value, t.prognos.value, t.avvikelse.value)
-    return Forecast(planbok.info.rapportmanad, rows, totals)
+    return PrognosSummary(planbok.info.rapportmanad, rows, totals)
 
 
 def check_previous(planbok: Planbok, previous: Planbok) -> None:
@@ -333,12 +333,12 @@ def summarize(planbok: Planbok, settings: Settings, *, errors: int = 0,
         budgetar=planbok.info.budgetar,
         enhet=planbok.info.enhet,
         valideringsfel=errors,
-        budgetram=budget_summary(planbok),
-        nettoram=frame_summary(planbok),
-        kostnadsutveckling=cost_development(planbok, settings, previous),
-        atgardsplan=measures_summary(planbok),
-        investeringar=investments_summary(planbok, settings),
-        prognos=forecast_summary(planbok),
+        budgetram=budgetram_summary(planbok),
+        nettoram=nettoram_summary(planbok),
+        kostnadsutveckling=kostnadsutveckling_summary(planbok, settings, previous),
+        atgardsplan=atgardsplan_summary(planbok),
+        investeringar=investeringar_summary(planbok, settings),
+        prognos=prognos_summary(planbok),
         notes=notes,
     )
 
@@ -373,7 +373,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
         },
         "nettoram": None if f is None else {
             "budgetram_foregaende_ar": _j(f.ram_fg), "budgetram": _j(f.ram),
-            "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_procent),
+            "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_andel),
             "tillfort": _j(f.tillfort),
             "forklarad_av_ramforandringar": _j(f.forklarad), "oforklarad": _j(f.oforklarad),
         },
