@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import sha256
-from tests.plan import full_plan
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def xlplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xlplan", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+from tests.support.cli import ROOT, sha256, xlplan
+from tests.support.plan import full_plan
 
 
 def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
@@ -35,7 +26,7 @@ def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
 
 
 def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None:
-    from tests.plan import budgetram
+    from tests.support.plan import budgetram
 
     t = budgetram()
     t.totals = list(t.totals or [])
@@ -53,7 +44,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
 
 
 def test_validate_text_report_groups_by_sheet(tmp_path: Path) -> None:
-    from tests.plan import budgetram
+    from tests.support.plan import budgetram
 
     t = budgetram()
     t.totals = list(t.totals or [])

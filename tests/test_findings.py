@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.books import INVESTERING_HEADER, PROGNOS_HEADER, T, info, write_book
-from tests.plan import full_plan
+from tests.support.books import INVESTERING_HEADER, PROGNOS_HEADER, T, info, write_book
+from tests.support.plan import full_plan
 from xlplan import validate
 from xlplan.consolidation import consolidate
 from xlplan.findings import Finding, Severity, finding

@@ -22,8 +22,8 @@ from typing import Any
 
 import openpyxl
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.engine import recalculate
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
+from tests.support.engine import recalculate
 from xlplan import validate
 from xlplan.consolidation import consolidate
 from xlplan.demo import rs
@@ -32,8 +32,6 @@ from xlplan.settings import Settings
 from xlplan.store import HistoryStore
 from xlplan.summary.compute import summarize
 from xlplan.template import write_planbok
-
-TJ = "Tjänstemannabudget"
 
 
 def edited_with_openpyxl(tmp: Path) -> Path:

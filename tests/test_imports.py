@@ -104,3 +104,32 @@ def test_the_region_writers_know_no_store_and_no_run() -> None:
     graph = import_graph()
     for writer in ("xlplan.io.region_writer", "xlplan.io.overview"):
         assert not graph[writer] & {"xlplan.store", "xlplan.consolidation", "xlplan.errors"}
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def test_no_test_module_imports_from_another() -> None:
+    """Shared helpers live in tests/support/; a test module (or conftest) is never imported."""
+    bad = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if isinstance(node, ast.ImportFrom) and node.level:
+                names = [f"tests.{node.module or ''}"]  # relative: inside tests/
+            for name in names:
+                last = name.split(".")[-1] if name.startswith("tests") else ""
+                if last.startswith("test_") or last == "conftest":
+                    bad.append(f"{path.relative_to(TESTS)}:{node.lineno} {name}")
+    assert bad == []
+
+
+def test_shared_test_constants_are_defined_once() -> None:
+    # the two budget types: in tests/support/books.py, imported everywhere else
+    where = [f"{p.relative_to(TESTS)}" for p in sorted(TESTS.rglob("*.py"))
+             for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Assign)
+             for t in node.targets for n in ast.walk(t)
+             if isinstance(n, ast.Name) and n.id in {"TJ", "FT"}]
+    assert where == ["support/books.py", "support/books.py"]

@@ -28,10 +28,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from defusedxml import ElementTree
 
-from tests.plan import full_plan, plan_info
-from tests.smtp import FlakyMailbox, free_port, self_signed, smtp_server
-from tests.test_excel import rc, wrong_total
-from tests.xlbook import cell_of, payload
+from tests.support.books import rc
+from tests.support.plan import full_plan, plan_info, wrong_total
+from tests.support.smtp import FlakyMailbox, free_port, self_signed, smtp_server
+from tests.support.xlbook import cell_of, payload
 from xlplan.errors import ConfigError
 from xlplan.inbox import scan_inbox
 from xlplan.server import build_app, check_tokens
@@ -132,7 +132,7 @@ def test_berakna_writes_sammanfattning(tmp_path: Path) -> None:
     [values] = [a["values"] for a in acts if a["func"] == "setValues"]
     flat = [v for row in values for v in row]
     assert "Sammanfattning HSN 2025" in flat
-    # the net budget, worked by hand in tests/plan.py: −2331,4 − 1754,2 − 3,1 = −4088,7
+    # the net budget, worked by hand in tests/support/plan.py: −2331,4 − 1754,2 − 3,1 = −4088,7
     assert -4088.7 in flat
 
 

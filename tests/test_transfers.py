@@ -17,21 +17,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.books import (
+from tests.support.books import (
     BUDGETRAM_HEADER,
+    FT,
+    TJ,
     T,
     info,
     nettoram_header,
     ramforandring_header,
     write_book,
 )
-from tests.test_cli import xlplan
+from tests.support.cli import xlplan
 from xlplan import validate
 from xlplan.consolidation import consolidate
 from xlplan.validation import Report
 
 Y = 2025
-TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
 def quiet(report: Report) -> bool:
