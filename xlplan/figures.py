@@ -1,4 +1,4 @@
-"""Every figure of a planbok, defined once: the rules, the summary (compute.py), the
+"""Every figure of a planbok, defined once: the rules, the summary (summary/compute.py), the
 consolidation extract (extract.py) and the Excel handlers all read them from here.
 
 A figure is a :class:`Total`: the exact sum of the cells that could be read, the
