@@ -57,3 +57,25 @@ def test_excel_number_formats_are_written_in_one_place() -> None:
     spelled = [p.relative_to(ROOT).as_posix() for p in (ROOT / "xlplan").rglob("*.py")
                if pattern.search(p.read_text(encoding="utf-8"))]
     assert spelled == ["xlplan/numbers.py"]
+
+
+def test_summary_types_name_their_fields_as_their_json_keys(tmp_path: Path) -> None:
+    # the naming rule: a summary type's fields are the JSON keys they are written under
+    import dataclasses
+
+    from tests.support.plan import full_plan
+    from xlplan import validate
+    from xlplan.settings import Settings
+    from xlplan.summary.compute import summarize
+
+    summary = summarize(validate(full_plan(tmp_path)).planbok, Settings())
+    out = summary.to_json()
+    assert {f.name for f in dataclasses.fields(summary)} <= set(out)
+    checked = 0
+    for field in dataclasses.fields(summary):
+        section = getattr(summary, field.name)
+        if dataclasses.is_dataclass(section):
+            names = {f.name for f in dataclasses.fields(section)} - {"years"}  # not written
+            assert names <= set(out[field.name]), (field.name, names - set(out[field.name]))
+            checked += 1
+    assert checked >= 5

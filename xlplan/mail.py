@@ -307,7 +307,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
         ram = (f" av investeringsramen {format_sv(i.investeringsram_tkr, 0)} tkr"
                if i.investeringsram_tkr is not None else "")
         lines.append(f"  Investeringar med egen budget {info.budgetar}: "
-                     f"{format_sv(i.egen_budget_ar_tkr, 0)} tkr{ram}")
+                     f"{format_sv(i.egen_budget_budgetar_tkr, 0)} tkr{ram}")
     warnings = [f for f in report.findings if f.severity is Severity.WARNING]
     lines.append("")
     if warnings:

@@ -46,19 +46,19 @@ class BudgetramSummary:
 
 @dataclass
 class NettoramSummary:
-    ram_fg: Decimal
-    ram: Decimal
+    budgetram_foregaende_ar: Decimal
+    budgetram: Decimal
     forandring: Decimal  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
     forandring_andel: Decimal | None  # forandring / |ram_fg|, a fraction: 0.0123 is 1,2 %
     tillfort: Decimal  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
-    forklarad: Decimal | None  # Ramförändringar for Y, seen from the nämnd
+    forklarad_av_ramforandringar: Decimal | None  # Ramförändringar for Y, seen from the nämnd
     oforklarad: Decimal | None  # tillfort − forklarad
 
 
 @dataclass
 class KostnadsutvecklingSummary:
-    nettokostnad: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
-    bruttokostnad: Decimal | None
+    nettokostnadsutveckling: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
+    bruttokostnadsutveckling: Decimal | None
     mal_netto: Decimal
     mal_brutto: Decimal
     kalla: str  # where the previous year came from
@@ -75,7 +75,7 @@ class AtgardsplanSummary:
     gap: Decimal | None
     tackningsgrad: dict[int, Decimal] | None
     kvarvarande_gap: dict[int, Decimal] | None
-    antal: int
+    antal_atgarder: int
     kvalitetssankande: int
     kvalitetssankande_riskbedomda: int
     overvaltring: int
@@ -87,10 +87,10 @@ class InvesteringarSummary:
     per_budgetansvar_tkr: dict[str, Decimal]
     per_kategori_tkr: dict[str, Decimal]
     per_typ_tkr: dict[str, Decimal]
-    egen_budget_ar_tkr: Decimal  # what this nämnd holds, in the budget year
+    egen_budget_budgetar_tkr: Decimal  # what this nämnd holds, in the budget year
     investeringsram_tkr: Decimal | None
     utrymme_tkr: Decimal | None
-    begard_av_andra: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
+    hos_annan_namnd: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
     driftkostnad_tkr: dict[int, dict[str, Decimal]]  # year -> avskrivning, internranta, summa
     internranta: Decimal
     avskrivning_start: str
@@ -99,7 +99,8 @@ class InvesteringarSummary:
 @dataclass
 class PrognosSummary:
     rapportmanad: str | None
-    rows: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]  # område, budget, utfall, prognos, avvikelse
+    # (område, budget, utfall, prognos, avvikelse)
+    per_omrade: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]
     totalt: tuple[Decimal, Decimal, Decimal, Decimal]
 
 
@@ -116,7 +117,7 @@ class Summary:
     atgardsplan: AtgardsplanSummary | None
     investeringar: InvesteringarSummary | None
     prognos: PrognosSummary | None
-    notes: list[str] = field(default_factory=list)
+    anteckningar: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return summary_json(self)
@@ -183,9 +184,9 @@ def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
             brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
     else:
         frame = nettoram_summary(planbok)
-        if frame is not None and frame.ram_fg:
+        if frame is not None and frame.budgetram_foregaende_ar:
             source = "Nettoram (budgetram föregående år)"
-            netto = (-frame.ram - -frame.ram_fg) / abs(frame.ram_fg)
+            netto = (-frame.budgetram - -frame.budgetram_foregaende_ar) / abs(frame.budgetram_foregaende_ar)
     if netto is None and brutto is None:
         return None
     return KostnadsutvecklingSummary(netto, brutto, settings.mal_nettokostnadsutveckling,
@@ -339,7 +340,7 @@ def summarize(planbok: Planbok, settings: Settings, *, errors: int = 0,
         atgardsplan=atgardsplan_summary(planbok),
         investeringar=investeringar_summary(planbok, settings),
         prognos=prognos_summary(planbok),
-        notes=notes,
+        anteckningar=notes,
     )
 
 
@@ -372,17 +373,18 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "kostnader": _j(b.kostnader),
         },
         "nettoram": None if f is None else {
-            "budgetram_foregaende_ar": _j(f.ram_fg), "budgetram": _j(f.ram),
+            "budgetram_foregaende_ar": _j(f.budgetram_foregaende_ar), "budgetram": _j(f.budgetram),
             "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_andel),
             "tillfort": _j(f.tillfort),
-            "forklarad_av_ramforandringar": _j(f.forklarad), "oforklarad": _j(f.oforklarad),
+            "forklarad_av_ramforandringar": _j(f.forklarad_av_ramforandringar),
+            "oforklarad": _j(f.oforklarad),
         },
         "kostnadsutveckling": None if k is None else {
-            "nettokostnadsutveckling": _j(k.nettokostnad),
-            "bruttokostnadsutveckling": _j(k.bruttokostnad),
+            "nettokostnadsutveckling": _j(k.nettokostnadsutveckling),
+            "bruttokostnadsutveckling": _j(k.bruttokostnadsutveckling),
             "mal_netto": _j(k.mal_netto), "mal_brutto": _j(k.mal_brutto),
-            "netto_inom_mal": k.within(k.nettokostnad, k.mal_netto),
-            "brutto_inom_mal": k.within(k.bruttokostnad, k.mal_brutto),
+            "netto_inom_mal": k.within(k.nettokostnadsutveckling, k.mal_netto),
+            "brutto_inom_mal": k.within(k.bruttokostnadsutveckling, k.mal_brutto),
             "kalla": k.kalla,
         },
         "atgardsplan": None if a is None else {
@@ -391,7 +393,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "tackningsgrad": _jmap(a.tackningsgrad),
             "kvarvarande_gap": _jmap(a.kvarvarande_gap),
             "per_typ": {t: _jmap(v) for t, v in a.per_typ.items()},
-            "antal_atgarder": a.antal,
+            "antal_atgarder": a.antal_atgarder,
             "kvalitetssankande": a.kvalitetssankande,
             "kvalitetssankande_riskbedomda": a.kvalitetssankande_riskbedomda,
             "overvaltring": a.overvaltring,
@@ -401,11 +403,11 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "per_budgetansvar_tkr": _jmap(i.per_budgetansvar_tkr),
             "per_kategori_tkr": _jmap(i.per_kategori_tkr),
             "per_typ_tkr": _jmap(i.per_typ_tkr),
-            "egen_budget_budgetar_tkr": _j(i.egen_budget_ar_tkr),
+            "egen_budget_budgetar_tkr": _j(i.egen_budget_budgetar_tkr),
             "investeringsram_tkr": _j(i.investeringsram_tkr),
             "utrymme_tkr": _j(i.utrymme_tkr),
             "hos_annan_namnd": [{"objekt": o, "budgetansvar": h, "belopp_tkr": _j(v)}
-                                for o, h, v in i.begard_av_andra],
+                                for o, h, v in i.hos_annan_namnd],
             "driftkostnad_tkr": {str(y): _jmap(v) for y, v in i.driftkostnad_tkr.items()},
             "internranta": _j(i.internranta),
             "avskrivning_start": i.avskrivning_start,
@@ -413,9 +415,9 @@ def summary_json(s: Summary) -> dict[str, Any]:
         "prognos": None if p is None else {
             "rapportmanad": p.rapportmanad,
             "per_omrade": [{"omrade": o, "budget": _j(bu), "utfall": _j(u), "prognos": _j(pr),
-                            "avvikelse": _j(av)} for o, bu, u, pr, av in p.rows],
+                            "avvikelse": _j(av)} for o, bu, u, pr, av in p.per_omrade],
             "totalt": {"budget": _j(p.totalt[0]), "utfall": _j(p.totalt[1]),
                        "prognos": _j(p.totalt[2]), "avvikelse": _j(p.totalt[3])},
         },
-        "anteckningar": s.notes,
+        "anteckningar": s.anteckningar,
     }
