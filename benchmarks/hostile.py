@@ -1,4 +1,4 @@
-"""Time and peak memory of xlplan on the heavy hostile files (tests/hostile.py builds them).
+"""Time and peak memory of xlplan on the heavy hostile files (tests/support/hostile.py builds them).
 
     python benchmarks/hostile.py            # prints one line per case
 
@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.hostile import CASES  # noqa: E402
+from tests.support.hostile import CASES  # noqa: E402
 
 HEAVY = ("ref-whole-sheet", "ref-million-rows", "huge-exponent", "decimal-overflow",
          "many-findings", "too-many-cells", "infinite-sum")

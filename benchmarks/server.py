@@ -3,7 +3,7 @@
     python benchmarks/server.py              # 50 requests each way, 15 process starts
     python benchmarks/server.py --n 10 --starts 5   # a smoke run
 
-The same demo planbok, sent as the JSON xlwings' VBA client sends (tests/xlbook.py):
+The same demo planbok, sent as the JSON xlwings' VBA client sends (tests/support/xlbook.py):
   * server: ``xlplan serve`` started as users start it; each request a new HTTP connection
     (as Excel's WinHttp client does), sequential; then 20 at once (fixed 60 requests);
   * process start: ``python -c "import xlplan.excel …"`` building the same remote Book and
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=15, help="process starts")
     args = parser.parse_args()
 
-    from tests.xlbook import payload
+    from tests.support.xlbook import payload
     from xlplan.demo import write_demo
 
     with tempfile.TemporaryDirectory() as tmp:

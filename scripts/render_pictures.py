@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from tests.xlbook import actions, remote_book
+    from tests.support.xlbook import actions, remote_book
     from xlplan.consolidation import consolidate
     from xlplan.demo import write_demo
     from xlplan.excel import validera

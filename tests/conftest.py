@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import sha256
-from tests.plan import full_plan
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def xlplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xlplan", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+from tests.support.cli import ROOT, sha256, xlplan
+from tests.support.plan import full_plan
 
 
 def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
@@ -27,12 +18,15 @@ def test_validate_json_follows_the_contract(tmp_path: Path) -> None:
     assert set(out) == {"file", "findings", "summary"}
     assert out["summary"] == {"errors": 0, "warnings": len(out["findings"])}
     for f in out["findings"]:
-        assert set(f) == {"severity", "code", "sheet", "cell", "message", "expected", "actual"}
+        # the contract's keys, and the parameters the message was rendered from
+        assert set(f) == {"severity", "code", "sheet", "cell", "message", "expected", "actual",
+                          "parameters"}
+        assert isinstance(f["parameters"], dict)
         assert re.fullmatch(r"[A-Z]{1,3}[0-9]+", f["cell"])
 
 
 def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None:
-    from tests.plan import budgetram
+    from tests.support.plan import budgetram
 
     t = budgetram()
     t.totals = list(t.totals or [])
@@ -50,7 +44,7 @@ def test_validate_exit_1_with_errors_and_expected_actual(tmp_path: Path) -> None
 
 
 def test_validate_text_report_groups_by_sheet(tmp_path: Path) -> None:
-    from tests.plan import budgetram
+    from tests.support.plan import budgetram
 
     t = budgetram()
     t.totals = list(t.totals or [])
@@ -171,7 +165,7 @@ def test_no_english_left_in_usage_errors_and_system_errors(tmp_path: Path) -> No
 
 
 def test_a_history_database_that_cannot_be_used_says_what_to_do(tmp_path: Path) -> None:
-    from tests.smtp import free_port
+    from tests.support.smtp import free_port
 
     bogus = xlplan("historik", "--db", "bogus://x")
     assert bogus.returncode == 2

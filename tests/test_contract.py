@@ -6,11 +6,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from tests.books import BUDGETRAM_HEADER, T, atgard_header, info, write_book
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, atgard_header, info, write_book
 from xlplan import validate
 from xlplan.validation import Report
 
-TJ = "Tjänstemannabudget"
 ROW = ["X", TJ, 1, 0, 0, 0, 0, 0, 0, 1]
 
 

@@ -1,4 +1,4 @@
-"""The hostile corpus (tests/hostile.py), each case with the same assertions, as the user
+"""The hostile corpus (tests/support/hostile.py), each case with the same assertions, as the user
 runs xlplan: in a subprocess under memory and CPU limits.
 
 validate, summary and send on the file alone; consolidate on a monthly inbox holding the
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sha256
-from tests.hostile import CASES, limited
-from tests.test_consolidate import hsn, rs
+from tests.support.cli import sha256
+from tests.support.hostile import CASES, limited
+from tests.support.inbox import hsn, rs
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 ESCAPED_CONTROL = re.compile(r"_x00[01][0-9A-Fa-f]_|_x007[Ff]_")  # xlsxwriter's escapes
@@ -162,7 +162,7 @@ def test_monthly_inbox_with_one_bad_file(case: str, tmp_path: Path) -> None:
 
 
 def test_output_equal_to_input_is_refused_by_every_command(tmp_path: Path) -> None:
-    from tests.hostile import run_book
+    from tests.support.hostile import run_book
 
     planbok = run_book(tmp_path / "run.xlsx")
     before = sha256(planbok)
@@ -203,7 +203,7 @@ def test_monthly_inbox_as_text(case: str, tmp_path: Path) -> None:
 
 
 def test_validate_goes_on_after_a_bad_file(tmp_path: Path) -> None:
-    from tests.hostile import run_book
+    from tests.support.hostile import run_book
 
     good = run_book(tmp_path / "bra.xlsx")
     files = [CASES[c].make(tmp_path) for c in ("fifo", "deflate64", "nan")]

@@ -7,28 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
-from tests.plan import budgetram, full_plan
-from tests.smtp import smtp_server
-from tests.xlbook import actions, cell_of, payload, remote_book
+from tests.support.books import rc
+from tests.support.plan import budgetram, full_plan, wrong_total
+from tests.support.smtp import smtp_server
+from tests.support.xlbook import actions, cell_of, payload, remote_book
 from xlplan import excel
-
-
-def rc(ref: str) -> tuple[int, int]:
-    col, row = coordinate_from_string(ref)
-    return row, column_index_from_string(col)
 
 
 def sheet_index(book: Any, name: str) -> int:
     return [s.name for s in book.sheets].index(name)
-
-
-def wrong_total(tmp: Path) -> Path:
-    t = budgetram()
-    t.totals = list(t.totals or [])
-    t.totals[2] = 175.9  # D8: the rows give 175.4 (0,5 off: beyond rounding)
-    return full_plan(tmp, Budgetram=t)
 
 
 def test_validera_colours_the_wrong_cell_and_lists_it_in_kontroll(tmp_path: Path) -> None:
@@ -152,7 +139,7 @@ def test_skicka_refuses_a_planbok_with_errors(tmp_path: Path, monkeypatch: Any) 
 
 
 def test_konsolidera_from_the_region_workbook(tmp_path: Path) -> None:
-    from tests.test_consolidate import inbox
+    from tests.support.inbox import inbox
     from xlplan.template import new_region
 
     folder = inbox(tmp_path)
@@ -177,7 +164,7 @@ def test_konsolidera_from_the_region_workbook(tmp_path: Path) -> None:
 
 
 def test_konsolidera_says_why_nothing_was_written(tmp_path: Path) -> None:
-    from tests.test_consolidate import hsn, rs
+    from tests.support.inbox import hsn, rs
     from xlplan.template import new_region
 
     folder = tmp_path / "inkorg"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import sha256
-from tests.test_consolidate import inbox, rs
+from tests.support.cli import sha256
+from tests.support.inbox import inbox, rs
 from xlplan.consolidation import consolidate
 from xlplan.errors import OutputError
 
@@ -180,7 +180,7 @@ def test_disk_full_while_writing_the_region_workbook(tmp_path: Path) -> None:
 
 
 def test_disk_full_while_saving_the_dry_run_message(tmp_path: Path) -> None:
-    from tests.plan import full_plan
+    from tests.support.plan import full_plan
 
     plan = full_plan(tmp_path)
     before = sha256(plan)

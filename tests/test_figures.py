@@ -1,6 +1,6 @@
 """One definition per figure (xlplan/figures.py) for rules, summary, extract and Excel;
 bad År; Prognos held against Budgetram; root cause first; --foregaende. Figures worked by
-hand in the comments (the plan of tests/plan.py unless said)."""
+hand in the comments (the plan of tests/support/plan.py unless said)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,23 @@ from typing import Any
 
 import pytest
 
-from tests.books import (
+from tests.support.books import (
     BUDGETRAM_HEADER,
     INVESTERING_HEADER,
     PROGNOS_HEADER,
+    TJ,
     T,
     info,
     write_book,
 )
-from tests.plan import full_plan, investeringar, plan_info, prognos
-from tests.test_cli import xlplan
+from tests.support.cli import xlplan
+from tests.support.plan import full_plan, investeringar, plan_info, prognos
 from xlplan import figures, validate
-from xlplan.compute import summarize
 from xlplan.consolidation import consolidate
 from xlplan.extract import extract
 from xlplan.model import UnknownColumn
 from xlplan.settings import Settings
-
-TJ = "Tjänstemannabudget"
+from xlplan.summary.compute import summarize
 
 
 def test_an_unknown_column_key_is_a_loud_programming_error(tmp_path: Path) -> None:

@@ -22,17 +22,16 @@ from typing import Any
 
 import openpyxl
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.engine import recalculate
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
+from tests.support.engine import recalculate
 from xlplan import validate
-from xlplan.compute import summarize
 from xlplan.consolidation import consolidate
 from xlplan.demo import rs
+from xlplan.region_json import region_to_json
 from xlplan.settings import Settings
 from xlplan.store import HistoryStore
+from xlplan.summary.compute import summarize
 from xlplan.template import write_planbok
-
-TJ = "Tjänstemannabudget"
 
 
 def edited_with_openpyxl(tmp: Path) -> Path:
@@ -106,7 +105,7 @@ def test_consolidation_never_uses_a_figure_it_could_not_compute(tmp_path: Path) 
     run = next(f for f in region.files if f.name == "run.xlsx")
     assert not run.used and "netto" in run.reason and "J2" in run.reason
     assert list(region.netto) == ["RS"] and region.inputs_with_errors
-    assert any(f.code == "fil-oanvand" and "run.xlsx" in f.message for _, f in region.findings)
+    assert any(f.code == "fil-oanvand" and "run.xlsx" in f.message for f in region.findings)
     store = HistoryStore(db)
     try:
         stored = store.figures_of(2027)
@@ -114,8 +113,8 @@ def test_consolidation_never_uses_a_figure_it_could_not_compute(tmp_path: Path) 
         store.close()
     assert stored
     assert {key[0] for _, key, _ in stored} == {"RS"}  # nothing of RUN went to the history
-    out = json.dumps(region.to_json(), ensure_ascii=False)
-    assert '"RUN"' not in json.dumps(region.to_json()["netto"])
+    out = json.dumps(region_to_json(region), ensure_ascii=False)
+    assert '"RUN"' not in json.dumps(region_to_json(region)["netto"])
     assert "run.xlsx" in out
 
 

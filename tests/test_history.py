@@ -16,14 +16,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.test_cli import xlplan
+from tests.support.books import BUDGETRAM_HEADER, PROGNOS_HEADER, TJ, T, info, write_book
+from tests.support.cli import xlplan
 from xlplan.consolidation import consolidate
 from xlplan.store import HistoryStore
 
 Y = 2025
-TJ = "Tjänstemannabudget"
-PROGNOS_HEADER = ["Område", "Budget", "Utfall ackumulerat", "Helårsprognos", "Avvikelse"]
 
 
 def planbok(path: Path, namnd: str, personal: float, month: str,
@@ -139,7 +137,7 @@ def test_historik_lists_exports_and_removes(tmp_path: Path) -> None:
     listed = xlplan("historik", "--db", db, "--format", "json")
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)
-    from tests.conftest import sha256
+    from tests.support.cli import sha256
 
     assert [(r["rapportmanad"], r["antal_filer"], r["utfil_sha256"]) for r in runs] == [
         ("2025-02", 2, sha256(tmp_path / "feb.xlsx")), ("2025-03", 2, sha256(tmp_path / "mars.xlsx"))]
@@ -266,7 +264,7 @@ def test_the_readme_pandas_example_gives_each_nämnds_helårsprognos_once(tmp_pa
 
 def test_export_never_writes_into_an_inbox_over_the_database_or_over_a_file(
         tmp_path: Path) -> None:
-    from tests.test_cli import xlplan
+    from tests.support.cli import xlplan
 
     db_file = tmp_path / "h.db"
     db = f"sqlite:///{db_file}"

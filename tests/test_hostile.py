@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.conftest import sha256
-from tests.engine import recalculate
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
+from tests.support.cli import sha256
+from tests.support.engine import recalculate
 from xlplan import validate
 from xlplan.errors import UnreadableWorkbook, UnsafeWorkbook
-
-TJ = "Tjänstemannabudget"
 
 
 def valid_book(tmp: Path, name: str = "ok.xlsx") -> Path:

@@ -4,7 +4,6 @@ buttons call Subs that exist, and the xlwings configuration is in the workbook."
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -15,16 +14,12 @@ from xml.etree import ElementTree
 import olefile
 import openpyxl
 import pytest
-from oletools.olevba import VBA_Parser, decompress_stream
 
-from tests.engine import recalculate
+from tests.support.engine import recalculate
+from tests.support.vba import XLWINGS, modules_by_oletools
 from xlplan import ovba, validate
 
 ROOT = Path(__file__).resolve().parent.parent
-# located without importing xlwings (tests/xlbook.py sets its licence variable first)
-_SPEC = importlib.util.find_spec("xlwings")
-assert _SPEC is not None and _SPEC.origin is not None
-XLWINGS = Path(_SPEC.origin).parent
 SERVER = "https://xlplan.region.example/api"
 SERVER_FILES = [XLWINGS / "addin" / n for n in (
     "Remote.bas", "WebClient.cls", "WebRequest.cls", "WebResponse.cls", "WebHelpers.bas",
@@ -67,21 +62,6 @@ def expected_modules(path: Path, server: bool) -> dict[str, str]:
     return out
 
 
-def modules_by_oletools(path: Path) -> dict[str, str]:
-    """Module name -> source: names and streams from olevba's reading of the dir stream,
-    each stream decompressed with oletools' decompress_stream, decoded as cp1252."""
-    parser = VBA_Parser(str(path))
-    try:
-        streams = [stream for _, stream, _, _ in parser.extract_macros()]
-    finally:
-        parser.close()
-    with zipfile.ZipFile(path) as zf:
-        ole = olefile.OleFileIO(zf.read("xl/vbaProject.bin"))
-    out = {}
-    for stream in streams:
-        raw = bytes(decompress_stream(bytearray(ole.openstream(stream).read())))
-        out[stream.split("/")[-1]] = raw.decode("cp1252").replace("\r\n", "\n")
-    return out
 
 
 def button_macros(path: Path) -> list[str]:

@@ -11,22 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.plan import budgetram, full_plan
-from tests.smtp import free_port, smtp_server
-from tests.test_cli import xlplan
+from tests.support.cli import xlplan
+from tests.support.plan import budgetram, full_plan
+from tests.support.smtp import free_port, settings, smtp_server
 from xlplan.errors import ConfigError, MailError, MailRefused
 from xlplan.mail import send
-from xlplan.settings import Settings
 
 SECRET = "hemligt-losen-42"
-
-
-def settings(tmp: Path, port: int, **more: Any) -> Settings:
-    base: dict[str, Any] = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-                                smtp_timeout=10, smtp_vantetid=0.01, avsandare="hsn@region.example",
-                                mottagare="ekonomidirektor@region.example", loggmapp=tmp / "logg")
-    base.update(more)
-    return Settings(**base)
 
 
 def audit(tmp: Path) -> list[dict[str, Any]]:
@@ -136,7 +127,7 @@ def test_planbok_with_errors_never_leaves(tmp_path: Path) -> None:
 
 
 def test_recipient_comes_from_settings_or_command_line_never_the_workbook(tmp_path: Path) -> None:
-    from tests.plan import plan_info
+    from tests.support.plan import plan_info
 
     # the workbook names its own e-mail address; it is not a recipient
     path = full_plan(tmp_path, Info=plan_info(**{"E-post": "angripare@example.com"}))
@@ -181,7 +172,7 @@ def test_non_ascii_password_is_a_clear_configuration_error(tmp_path: Path) -> No
 
 
 def test_workbook_text_in_the_body_is_inert(tmp_path: Path) -> None:
-    from tests.plan import plan_info
+    from tests.support.plan import plan_info
 
     # openpyxl keeps "@…" as text (it would make "=…" a formula); both are inert in the body
     path = full_plan(tmp_path, Info=plan_info(Nämndnamn="@SUM(1+1)*cmd|' /C calc'!A0"))

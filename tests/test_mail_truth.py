@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.plan import full_plan
-from tests.test_mail import settings
+from tests.support.plan import full_plan
+from tests.support.smtp import settings
 from xlplan.errors import MailError
 from xlplan.mail import send
 

@@ -14,9 +14,9 @@ import openpyxl
 from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import coordinate_from_string
 
-from tests.engine import recalculate
-from tests.plan import budgetram, full_plan
-from tests.xlbook import actions, remote_book
+from tests.support.engine import recalculate
+from tests.support.plan import budgetram, full_plan
+from tests.support.xlbook import actions, remote_book
 from xlplan import excel
 
 ROOT = Path(__file__).resolve().parent.parent

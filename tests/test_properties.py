@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlplan import contract as c
-from xlplan.consolidation import InputFile, region_figures
 from xlplan.extract import extract
 from xlplan.io.raw import CellKind, RawCell, RawWorkbook, assemble_table
+from xlplan.region import InputFile
+from xlplan.region_figures import region_figures
 from xlplan.validation import validate_raw
 
 YEAR = 2025

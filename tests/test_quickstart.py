@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from tests.test_macros import XLWINGS, modules_by_oletools
+from tests.support.vba import XLWINGS, modules_by_oletools
 
 ROOT = Path(__file__).resolve().parent.parent
 

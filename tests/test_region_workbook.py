@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import range_boundaries
 
-from tests.engine import recalculate
+from tests.support.engine import recalculate
 from xlplan.consolidation import consolidate
 from xlplan.demo import YEAR, hsn, write_demo
 from xlplan.template import write_planbok

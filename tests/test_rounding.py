@@ -16,12 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.books import BUDGETRAM_HEADER, PROGNOS_HEADER, T, info, nettoram_header, write_book
+from tests.support.books import BUDGETRAM_HEADER, FT, PROGNOS_HEADER, TJ, T, info, nettoram_header, write_book
 from xlplan import validate
 from xlplan.rounding import Figure, Verdict, finest, judge, precision
 from xlplan.validation import Report
-
-TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
 @pytest.mark.parametrize(("value", "unit"), [

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.books import (
+from tests.support.books import (
     BUDGETRAM_HEADER,
+    FT,
     INVESTERING_HEADER,
     PROGNOS_HEADER,
+    TJ,
     T,
     atgard_header,
     info,
@@ -22,8 +24,6 @@ from tests.books import (
 from xlplan import validate
 from xlplan.findings import Finding
 from xlplan.validation import Report
-
-TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
 def run(tmp: Path, *tables: T, **info_fields: Any) -> Report:

@@ -28,12 +28,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from defusedxml import ElementTree
 
-from tests.plan import full_plan, plan_info
-from tests.smtp import FlakyMailbox, free_port, self_signed, smtp_server
-from tests.test_excel import rc, wrong_total
-from tests.xlbook import cell_of, payload
-from xlplan.consolidation import scan_inbox
+from tests.support.books import rc
+from tests.support.plan import full_plan, plan_info, wrong_total
+from tests.support.smtp import FlakyMailbox, free_port, self_signed, smtp_server
+from tests.support.xlbook import cell_of, payload
 from xlplan.errors import ConfigError
+from xlplan.inbox import scan_inbox
 from xlplan.server import build_app, check_tokens
 from xlplan.settings import Settings, load_settings
 
@@ -132,7 +132,7 @@ def test_berakna_writes_sammanfattning(tmp_path: Path) -> None:
     [values] = [a["values"] for a in acts if a["func"] == "setValues"]
     flat = [v for row in values for v in row]
     assert "Sammanfattning HSN 2025" in flat
-    # the net budget, worked by hand in tests/plan.py: −2331,4 − 1754,2 − 3,1 = −4088,7
+    # the net budget, worked by hand in tests/support/plan.py: −2331,4 − 1754,2 − 3,1 = −4088,7
     assert -4088.7 in flat
 
 
@@ -487,7 +487,7 @@ def test_each_request_has_its_own_app_so_alerts_never_cross(tmp_path: Path) -> N
 
 def swapped_info(*rows: list[Any]) -> Any:
     """Info with its two columns the other way round: Värde first, then Fält."""
-    from tests.books import T
+    from tests.support.books import T
 
     return T("Info", ["Värde", "Fält"], [*rows, [2025, "Budgetår"], ["mkr", "Belopp i"],
                                          [1, "Mallversion"], ["2025-03", "Rapportmånad"]],
@@ -495,7 +495,7 @@ def swapped_info(*rows: list[Any]) -> Any:
 
 
 def test_a_token_cannot_file_a_planbok_as_another_nämnd(tmp_path: Path) -> None:
-    from tests.books import info
+    from tests.support.books import info
 
     inbox = tmp_path / "inkorg"
     (tmp_path / "rs").mkdir()
@@ -525,7 +525,7 @@ def test_a_token_cannot_file_a_planbok_as_another_nämnd(tmp_path: Path) -> None
 
 def test_an_ambiguous_or_missing_nämnd_is_refused_and_codes_are_read_as_the_validator_does(
         tmp_path: Path) -> None:
-    from tests.books import T
+    from tests.support.books import T
 
     two_rows = full_plan(tmp_path, name="tva.xlsx",
                          Info=swapped_info(["HSN", "Nämnd"], ["RS", "Nämnd"]))
@@ -533,7 +533,7 @@ def test_an_ambiguous_or_missing_nämnd_is_refused_and_codes_are_read_as_the_val
     wide = full_plan(tmp_path, name="bred.xlsx", Info=swapped_info([" ｈｓｎ ", "Nämnd"]))
     two_tables = book_json(full_plan(tmp_path))
     extra = T("INFO", ["Fält", "Värde"], [["Nämnd", "RS"]], sheet="Extra", at="A1")
-    from tests.books import write_book
+    from tests.support.books import write_book
 
     other = book_json(write_book(tmp_path / "extra.xlsx", extra))
     two_tables["sheets"] += other["sheets"]
@@ -689,7 +689,7 @@ def test_without_server_url_the_manifest_is_only_for_this_machine(
 
 
 def test_a_book_and_the_servers_file_of_it_report_no_overwritten_formulas(tmp_path: Path) -> None:
-    from tests.xlbook import remote_book
+    from tests.support.xlbook import remote_book
     from xlplan import excel
     from xlplan.demo import rs
     from xlplan.template import write_planbok

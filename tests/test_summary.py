@@ -1,4 +1,4 @@
-"""Sammanfattning figures against hand-worked numbers (the plan in tests/plan.py)."""
+"""Sammanfattning figures against hand-worked numbers (the plan in tests/support/plan.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 from decimal import Decimal as D
 from pathlib import Path
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.plan import full_plan
-from tests.test_cli import xlplan
+from tests.support.books import BUDGETRAM_HEADER, T, info, write_book
+from tests.support.cli import xlplan
+from tests.support.plan import full_plan
 from xlplan import validate
-from xlplan.compute import depreciation_schedule, summarize
 from xlplan.settings import Settings
+from xlplan.summary.compute import depreciation_schedule, summarize
 
 
 def summary_of(path: Path, **settings: object) -> dict[str, object]:

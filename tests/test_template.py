@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import sha256
-from tests.engine import recalculate
+from tests.support.cli import sha256
+from tests.support.engine import recalculate
 from xlplan import contract as c
 from xlplan import validate
 from xlplan.errors import OutputError
@@ -106,7 +106,7 @@ def test_shipped_formulas_compute_what_the_validator_expects(tmp_path: Path) -> 
     report = validate(result)
     assert [f.code for f in report.findings if f.severity.value != "info"] == []
     budget = report.planbok.tables["Budgetram"]
-    # hand-computed nets (see tests/plan.py)
+    # hand-computed nets (see tests/support/plan.py)
     assert [r["nettobudget"].amount for r in budget.rows] == [
         Decimal("-2331.4"), Decimal("-1754.2"), Decimal("-3.1")]
     assert budget.totals is not None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlplan.text import inert, printable, short
+from xlplan.text import clean, inert, short
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-2+3", "@cmd", "\tx", "\rx"])
@@ -15,8 +15,8 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
     assert inert(text) == text
 
 
-def test_printable_and_short() -> None:
-    assert printable("a\x00b\x07c\td") == "a b c d"
+def test_clean_and_short() -> None:
+    assert clean("a\x00b\x07c\td") == "a b c d"
     assert short("x" * 50, 10) == "x" * 9 + "…"
 
 
@@ -59,3 +59,27 @@ def test_findings_beyond_the_cap_are_counted_in_one() -> None:
     assert (out[-1].code, out[-1].severity) == ("fler-fynd", Severity.ERROR)
     assert out[-1].message.startswith("Ytterligare 3 fynd visas inte (2 fel, 1 varningar).")
     assert capped(rest, 3) == rest
+
+
+def test_no_rule_cuts_workbook_text_itself() -> None:
+    """Rules quote workbook text through text.short (cleaned, then cut with "…"), never by
+    slicing it: a cut made before cleaning can split an escape sequence."""
+    import ast
+    from pathlib import Path
+
+    def is_text(node: ast.AST) -> bool:
+        if isinstance(node, ast.Attribute):
+            return node.attr == "text"
+        if isinstance(node, ast.Call):
+            return is_text(node.func)
+        if isinstance(node, ast.BoolOp):
+            return any(is_text(v) for v in node.values)
+        return False
+
+    root = Path(__file__).resolve().parent.parent / "xlplan"
+    checked = [*sorted((root / "rules").glob("*.py")), root / "model.py", root / "findings.py"]
+    cuts = [f"{path.name}:{node.lineno}" for path in checked
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)
+            and is_text(node.value)]
+    assert len(checked) > 5 and cuts == []

@@ -17,21 +17,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.books import (
+from tests.support.books import (
     BUDGETRAM_HEADER,
+    FT,
+    TJ,
     T,
     info,
     nettoram_header,
     ramforandring_header,
     write_book,
 )
-from tests.test_cli import xlplan
+from tests.support.cli import xlplan
 from xlplan import validate
 from xlplan.consolidation import consolidate
 from xlplan.validation import Report
 
 Y = 2025
-TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
 def quiet(report: Report) -> bool:
@@ -152,7 +153,7 @@ def test_consolidation_checks_transfers_inside_a_namnd(tmp_path: Path) -> None:
         "RS/216:13/2019": "ok", "RS/482/2024": "ok"}
     bad = consolidate(slip, tmp_path / "slip.xlsx").region
     assert {t.diarienummer: t.status for t in bad.transfers}["RS/217/2024"] == "olika belopp"
-    [f] = [f for _, f in bad.findings if f.code == "omdisponering-olika-belopp"]
+    [f] = [f for f in bad.findings if f.code == "omdisponering-olika-belopp"]
     assert f.actual == Decimal("174.825") and "rs.xlsx (Ramförändringar!G6)" in f.message
 
 

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
-from tests.conftest import sha256
-from tests.plan import full_plan
-from tests.test_cli import xlplan
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
+from tests.support.cli import sha256, xlplan
+from tests.support.plan import full_plan
 from xlplan.text import count
-
-TJ = "Tjänstemannabudget"
 
 
 def small(path: Path, **fields: object) -> Path:

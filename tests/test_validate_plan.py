@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from tests.books import T, write_book
-from tests.conftest import sha256
-from tests.plan import budgetram, full_plan, plan_info
+from tests.support.books import T, write_book
+from tests.support.cli import sha256
+from tests.support.plan import budgetram, full_plan, plan_info
 from xlplan import validate
 from xlplan.findings import Finding
 
@@ -76,7 +76,7 @@ def test_net_that_does_not_match_its_parts(tmp: Path) -> None:
 
 
 def test_target_typed_into_an_amount_cell(tmp: Path) -> None:
-    from tests.plan import atgardsplan
+    from tests.support.plan import atgardsplan
 
     t = atgardsplan()
     rows = [list(r) for r in t.rows]

@@ -26,18 +26,18 @@ _WHERE = {
     "open_planbok": "xlplan.validation",
     "validate": "xlplan.validation",
     "XlplanError": "xlplan.errors",
-    "summarize": "xlplan.compute",
+    "summarize": "xlplan.summary.compute",
     "consolidate": "xlplan.consolidation",
     "send": "xlplan.mail",
     "history_dataframe": "xlplan.history",
 }
 
 if TYPE_CHECKING:
-    from xlplan.compute import summarize
     from xlplan.consolidation import consolidate
     from xlplan.errors import XlplanError
     from xlplan.history import history_dataframe
     from xlplan.mail import send
+    from xlplan.summary.compute import summarize
     from xlplan.validation import Report, open_planbok, validate
 
 

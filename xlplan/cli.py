@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xlplan.text import clean
+
 if TYPE_CHECKING:
     from xlplan.validation import Report
 
@@ -88,8 +90,8 @@ def summary(
     ] = None,
 ) -> None:
     """Sammanfattning: netto per budgettyp, åtgärdsplanens täckning, investeringarnas driftkostnad."""
-    from xlplan.compute import check_previous, summarize
     from xlplan.settings import load_settings
+    from xlplan.summary.compute import check_previous, summarize
     from xlplan.validation import validate as run
 
     settings = load_settings()
@@ -103,7 +105,7 @@ def summary(
 
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        from xlplan.sammanfattning import rows_text, summary_rows
+        from xlplan.summary.rows import rows_text, summary_rows
 
         typer.echo(rows_text(summary_rows(result)))
     raise typer.Exit(1 if report.errors else 0)
@@ -198,7 +200,9 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
     if format is Format.json:
         import json
 
-        typer.echo(json.dumps(region.to_json(), ensure_ascii=False))
+        from xlplan.region_json import region_to_json
+
+        typer.echo(json.dumps(region_to_json(region), ensure_ascii=False))
     else:
         from xlplan.numbers import format_sv
 
@@ -214,7 +218,7 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
             state = "används" if f.used else f"används inte: {f.reason}"
             typer.echo(_clean(f"  {f.name}: {f.errors} fel, "
                               f"{count(f.warnings, 'varning', 'varningar')} – {state}"))
-        for _, found in region.findings:
+        for found in region.findings:
             typer.echo(_clean(f"  {found.severity.swedish}: {found.message}"))
         if outcome.history_note:
             typer.echo(_clean(f"  {outcome.history_note}"))
@@ -442,7 +446,7 @@ def _print_report(report: Report, format: Format) -> None:
 
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    from xlplan.render import report_text
+    from xlplan.terminal import report_text
 
     report_text(report)
 
@@ -451,10 +455,7 @@ def _err(message: str) -> None:
     typer.echo(_clean(message), err=True)
 
 
-def _clean(text: str) -> str:
-    from xlplan.text import clean
-
-    return clean(text)
+_clean = clean  # the one cleaning of text (xlplan.text): every line printed passes it
 
 
 def _file_failed(path: Path, exc: BaseException) -> str:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from xlplan import contract as c
 from xlplan.findings import Finding, Severity
-from xlplan.io.book import read_book
 from xlplan.io.raw import parse_ref
+from xlplan.io.xlwings_book import read_book
 from xlplan.model import Planbok
-from xlplan.numbers import to_cell
-from xlplan.sammanfattning import Amount, Heading, Share, SheetRow, summary_rows
+from xlplan.numbers import SHARE_FORMAT, to_cell, unit_format
+from xlplan.summary.rows import Amount, Heading, Share, SheetRow, summary_rows
 from xlplan.text import inert
 from xlplan.validation import Report, validate_raw
 
@@ -155,7 +155,7 @@ def number_formats(planbok: Planbok) -> dict[tuple[str, str], str]:
     """The template's number format of every amount cell, to restore after clearing a mark."""
     out: dict[tuple[str, str], str] = {}
     for table in planbok.tables.values():
-        fmt = "#,##0" if planbok.unit(table.spec) == "tkr" else "#,##0.0"
+        fmt = unit_format(planbok.unit(table.spec))
         rows = [*table.rows, *([table.totals] if table.totals is not None else [])]
         for row in rows:
             for key in table.spec.amount_keys:
@@ -202,8 +202,8 @@ def _write_kontroll(book: Any, report: Report, note: str = "") -> None:
 
 def berakna(book: Any | None = None, *, settings: Settings | None = None) -> None:
     """Write the Sammanfattning sheet from the open workbook."""
-    from xlplan.compute import summarize
     from xlplan.settings import load_settings
+    from xlplan.summary.compute import summarize
 
     book = _book(book)
     with _status(book, f"xlplan beräknar {book.name} …"):
@@ -222,10 +222,10 @@ def write_sammanfattning(book: Any, rows: list[SheetRow]) -> None:
         for col, cell in enumerate(row):
             if isinstance(cell, Amount):
                 out.append(to_cell(cell.value))  # display rounding by the number format below
-                formats.append((r, col, "#,##0.0" if cell.unit == "mkr" else "#,##0"))
+                formats.append((r, col, unit_format(cell.unit)))
             elif isinstance(cell, Share):
                 out.append(to_cell(cell.value))
-                formats.append((r, col, "0.0%"))
+                formats.append((r, col, SHARE_FORMAT))
             elif isinstance(cell, Heading):
                 out.append(cell.text)
             else:
@@ -338,8 +338,8 @@ def konsolidera(book: Any | None = None, *, settings: Settings | None = None,
             rows += [[f.name, f.namnd or "", "Ja" if f.used else "Nej", f.errors, f.warnings,
                       f.reason] for f in region.files]
             rows += [[], ["Kontroller mellan nämnderna"]]
-            rows += [[file, found.severity.swedish, found.code, found.message]
-                     for file, found in region.findings] or [["Inga fynd."]]
+            rows += [[found.file, found.severity.swedish, found.code, found.message]
+                     for found in region.findings] or [["Inga fynd."]]
             if outcome.history_note:
                 rows.append([outcome.history_note])
             message += f" Regionens netto {format_sv(region.region_netto, 1)} mkr."

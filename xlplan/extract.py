@@ -118,7 +118,7 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
     effects = figures.effects_per_year(planbok)
     effekt = ({y: _need(f"effekt {y}", t, gaps) for y, t in effects.items()}
               if effects is not None else None)
-    fc = figures.forecast(planbok)
+    fc = figures.prognos(planbok)
     prognos = None
     if fc is not None:
         parts = [_need(f"prognos {name}", t, gaps) for name, t in

@@ -1,4 +1,4 @@
-"""Every figure of a planbok, defined once: the rules, the summary (compute.py), the
+"""Every figure of a planbok, defined once: the rules, the summary (summary/compute.py), the
 consolidation extract (extract.py) and the Excel handlers all read them from here.
 
 A figure is a :class:`Total`: the exact sum of the cells that could be read, the
@@ -168,7 +168,7 @@ def per_kind(planbok: Planbok) -> dict[str, Total]:
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class NettoramFigures:
     previous: Total  # Σ Budgetram Y-1
     current: Total  # Σ Budgetram Y
 
@@ -188,11 +188,11 @@ class Frame:
         return self.previous.complete and self.current.complete
 
 
-def frame(planbok: Planbok) -> Frame | None:
+def nettoram(planbok: Planbok) -> NettoramFigures | None:
     table = planbok.table(c.NETTORAM)
     if table is None or not (table.has("ram") and table.has("ram_fg")) or not table.rows:
         return None
-    return Frame(column(table, "ram_fg"), column(table, "ram"))
+    return NettoramFigures(column(table, "ram_fg"), column(table, "ram"))
 
 
 def explained(planbok: Planbok) -> Total | None:
@@ -335,7 +335,7 @@ def own_in_year(planbok: Planbok, year: int | None = None) -> Total | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Forecast:
+class PrognosFigures:
     budget: Total
     utfall: Total
     prognos: Total
@@ -347,11 +347,11 @@ class Forecast:
                      self.prognos.missing + self.budget.missing)
 
 
-def forecast(planbok: Planbok) -> Forecast | None:
+def prognos(planbok: Planbok) -> PrognosFigures | None:
     table = planbok.table(c.PROGNOS)
     if table is None or not table.rows:
         return None
-    return Forecast(*(column_or_missing(table, k) for k in ("budget", "utfall", "prognos")))
+    return PrognosFigures(*(column_or_missing(table, k) for k in ("budget", "utfall", "prognos")))
 
 
 def financing(planbok: Planbok) -> Total | None:

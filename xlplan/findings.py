@@ -6,7 +6,7 @@ may improve freely. The README lists every code from :data:`CATALOGUE`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -290,15 +290,31 @@ CATALOGUE.update(
 )
 
 
+CODES: tuple[str, ...] = ("fler-fynd",)  # the code this module produces itself (capped)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One finding: its code, where it is, and the parameters its message is rendered from.
+
+    ``parameters`` fill the catalogue's template for ``code`` (text already cleaned);
+    ``file`` names the file a finding across files belongs to (consolidation's controls),
+    ``"(regionen)"`` or ``"(inkorgen)"`` for the region or the inbox as a whole, and is None
+    for a finding inside one planbok."""
+
     severity: Severity
     code: str
     sheet: str | None
     cell: str | None
-    message: str
+    parameters: dict[str, object] = field(default_factory=dict, hash=False)
     expected: Decimal | str | None = None
     actual: Decimal | str | None = None
+    file: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The Swedish message, rendered from the catalogue's template."""
+        return CATALOGUE[self.code].template.format(**self.parameters)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -309,6 +325,7 @@ class Finding:
             "message": self.message,
             "expected": _json_value(self.expected),
             "actual": _json_value(self.actual),
+            "parameters": {k: _json_parameter(v) for k, v in self.parameters.items()},
         }
 
 
@@ -318,6 +335,14 @@ def _json_value(v: Decimal | str | None) -> str | None:
     return v
 
 
+def _json_parameter(v: object) -> object:
+    if isinstance(v, Decimal):
+        return to_json(v)
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    return str(v)
+
+
 def finding(
     code: str,
     sheet: str | None,
@@ -325,21 +350,24 @@ def finding(
     *,
     expected: Decimal | str | None = None,
     actual: Decimal | str | None = None,
+    in_file: str | None = None,
     **fields: object,
 ) -> Finding:
-    """Build a finding from the catalogue; ``fields`` fill the message template.
+    """Build a finding from the catalogue; ``fields`` are its parameters, which fill the
+    message template (every field the template names must be given: checked here).
 
-    Every text field, the sheet and the cell are cleaned here (:func:`xlplan.text.clean`),
-    where the finding is made: workbook text reaches a terminal, a sheet or a mail only
-    through a finding, never raw."""
+    Every text field, the sheet, the cell and the file are cleaned here
+    (:func:`xlplan.text.clean`), where the finding is made: workbook text reaches a
+    terminal, a sheet or a mail only through a finding, never raw."""
     entry = CATALOGUE[code]
     fields.setdefault("cell", cell)
     safe = {k: clean(v) if isinstance(v, str) else v for k, v in fields.items()}
-    message = entry.template.format(**safe)
+    entry.template.format(**safe)  # a missing field fails where the finding is made
     return Finding(entry.severity, code, clean(sheet) if sheet else sheet,
-                   clean(cell) if cell else cell, message,
+                   clean(cell) if cell else cell, safe,
                    clean(expected) if isinstance(expected, str) else expected,
-                   clean(actual) if isinstance(actual, str) else actual)
+                   clean(actual) if isinstance(actual, str) else actual,
+                   clean(in_file) if in_file else in_file)
 
 
 def capped(findings: list[Finding], limit: int) -> list[Finding]:
@@ -355,7 +383,7 @@ def capped(findings: list[Finding], limit: int) -> list[Finding]:
     summary = finding("fler-fynd", None, None, count=sv(len(rest)), errors=sv(errors),
                       warnings=sv(warnings))
     if errors:
-        summary = Finding(Severity.ERROR, summary.code, None, None, summary.message)
+        summary = replace(summary, severity=Severity.ERROR)
     return [*findings[:limit], summary]
 
 

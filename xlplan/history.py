@@ -12,8 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlplan.changes import KIND_LABELS
 from xlplan.errors import HistoryError, OutputError
-from xlplan.store import KIND_LABELS, HistoryStore, Run
+from xlplan.numbers import EXACT_FORMAT
+from xlplan.store import HistoryStore, Run
 
 if TYPE_CHECKING:
     import pandas
@@ -140,7 +142,7 @@ def _xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
     ws = wb.add_worksheet("Historik")
-    number = wb.add_format({"num_format": "#,##0.0##"})
+    number = wb.add_format({"num_format": EXACT_FORMAT})
     headers = ["Körning", "Budgetår", "Rapportmånad", "Tid (UTC)", "Aktiv", "Nämnd", "Slag",
                "Objekt", "Värde"]
     for r, row in enumerate(rows, start=1):

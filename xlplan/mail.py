@@ -25,7 +25,6 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from xlplan.compute import Summary, summarize
 from xlplan.errors import ConfigError, MailError, MailRefused, OutputError, UnreadableWorkbook
 from xlplan.findings import Severity
 from xlplan.io.safety import read_input
@@ -33,7 +32,8 @@ from xlplan.io.writer import write_bytes_atomic
 from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
-from xlplan.text import inert, printable
+from xlplan.summary.compute import Summary, summarize
+from xlplan.text import clean, inert
 from xlplan.validation import Report, validate
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def _replies(replies: dict[str, tuple[int, bytes]]) -> str:
 
 
 def _decode(text: bytes | str) -> str:
-    return printable(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
+    return clean(text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
 
 
 def _oserror(exc: OSError) -> str:
@@ -307,7 +307,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
         ram = (f" av investeringsramen {format_sv(i.investeringsram_tkr, 0)} tkr"
                if i.investeringsram_tkr is not None else "")
         lines.append(f"  Investeringar med egen budget {info.budgetar}: "
-                     f"{format_sv(i.egen_budget_ar_tkr, 0)} tkr{ram}")
+                     f"{format_sv(i.egen_budget_budgetar_tkr, 0)} tkr{ram}")
     warnings = [f for f in report.findings if f.severity is Severity.WARNING]
     lines.append("")
     if warnings:
@@ -325,7 +325,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
 
 def _inert(text: str) -> str:
     """Workbook text in a message: printable, and never the start of a formula."""
-    return inert(printable(text))
+    return inert(clean(text))
 
 
 def _safe_name(name: str) -> str:
@@ -367,7 +367,7 @@ def check_addresses(sender: str, recipients: list[str], settings: Settings,
         problems.append("ingen e-postserver (sätt XLPLAN_SMTP_HOST)")
     bad = [a for a in ([sender] if sender else []) + recipients if not ADDRESS.match(a)]
     if bad:
-        problems.append("ogiltig e-postadress: " + ", ".join(f"\"{printable(a)}\"" for a in bad))
+        problems.append("ogiltig e-postadress: " + ", ".join(f"\"{clean(a)}\"" for a in bad))
     if problems:
         raise ConfigError("Kan inte skicka: " + "; ".join(problems) + ". Inget skickades.")
 
@@ -383,7 +383,7 @@ def send(path: str | Path, settings: Settings, *, to: list[str] | None = None,
     sent), ConfigError or MailError; every outcome is written to the audit log."""
     p = Path(path)
     if eml is not None and _same_file(eml, p):
-        raise OutputError(f"--eml {printable(eml.name)} är samma fil som planboken; välj en "
+        raise OutputError(f"--eml {clean(eml.name)} är samma fil som planboken; välj en "
                           "annan fil för brevet. Inget skrevs.")
     recipients = to or settings.recipients
     sender = settings.avsandare
@@ -437,10 +437,10 @@ class _Audit:
               after: str = "") -> None:
         line = json.dumps({
             "tid": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "fil": printable(str(self.file)), "sha256": self.sha256,
+            "fil": clean(str(self.file)), "sha256": self.sha256,
             "mottagare": self.recipients, "resultat": result, "message_id": message_id,
             "svar": reply, "forsok": attempts, **({"efter": after} if after else {}),
-        } | {k: printable(v) for k, v in self.extra.items()}, ensure_ascii=False)
+        } | {k: clean(v) for k, v in self.extra.items()}, ensure_ascii=False)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with (self.folder / AUDIT_FILE).open("a", encoding="utf-8") as fh:
@@ -448,5 +448,5 @@ class _Audit:
         except OSError as exc:
             from xlplan.errors import os_reason
 
-            raise ConfigError(f"Sändloggen i {printable(str(self.folder))} kan inte skrivas "
+            raise ConfigError(f"Sändloggen i {clean(str(self.folder))} kan inte skrivas "
                               f"({os_reason(exc)}).") from None

@@ -21,6 +21,30 @@ from xlplan.numbers import format_sv, from_excel, parse_sv
 from xlplan.rounding import Figure
 from xlplan.text import short
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "tabell-saknas",
+    "kolumn-saknas",
+    "dubbel-kolumn",
+    "fel-ar-i-rubrik",
+    "extra-kolumn",
+    "info-saknas",
+    "ogiltigt-info-varde",
+    "info-varning",
+    "okand-mallversion",
+    "dolt-blad",
+    "tom-tabell",
+    "totalrad-saknas",
+    "summarad-som-datarad",
+    "tal-som-text",
+    "ej-tal",
+    "felvarde",
+    "formel-utan-varde",
+    "sammanslagna-celler",
+    "delsumma-i-tabell",
+    "dolda-rader",
+    "formel-beraknad",
+)
+
 _HEADER_YEAR = re.compile(r"^(.*\S)\s+([0-9]{4})$")
 _TOTAL_LABEL = re.compile(r"^(summa|totalt?)\b", re.IGNORECASE)
 

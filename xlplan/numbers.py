@@ -21,6 +21,17 @@ _NOISE_CONTEXT = Context(prec=NOISE_DIGITS, rounding=ROUND_HALF_UP)
 
 MINUS = "\u2212"
 NBSP = "\u00a0"  # thousands separator: numbers never wrap mid-figure
+
+# Excel number formats, the one place for them: what a cell shows, never what it holds
+MKR_FORMAT = "#,##0.0"  # mkr with one decimal, as the summary rounds them
+TKR_FORMAT = "#,##0"  # whole tkr
+SHARE_FORMAT = "0.0%"  # a fraction shown as per cent with one decimal
+EXACT_FORMAT = "#,##0.0##"  # up to three decimals: the history's stored values
+
+
+def unit_format(unit: str) -> str:
+    """The Excel number format for amounts in ``unit`` ("mkr" or "tkr")."""
+    return TKR_FORMAT if unit == "tkr" else MKR_FORMAT
 _SPACES = " \u00a0\u202f\u2009"
 _SV_NUMBER = re.compile(
     r"^(?P<sign>[-+\u2212\u2013]?)\s*"

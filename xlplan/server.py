@@ -206,7 +206,7 @@ def open_book(payload: dict[str, Any]) -> Any:
 
 def book_owner(book: Any) -> str:
     """Info › Nämnd as the validator reads it (:mod:`xlplan.owner`), before anything runs."""
-    from xlplan.io.book import read_book
+    from xlplan.io.xlwings_book import read_book
     from xlplan.owner import OwnerUnclear, planbok_owner
 
     try:

@@ -1,6 +1,8 @@
-"""A disk spool for consolidation: each planbok's rows go to temp files as soon as they are
-read, so memory stays flat however large the inbox. Only xlplan writes and reads these files
-(pickle of plain values), and they are removed with the spool."""
+"""A disk spool of rows by key and source file. Consolidation spools each used planbok's
+business objects for the history here as the file is read (the detail rows go straight into
+the region workbook), so memory stays flat however large the inbox; the history reads them
+back once the run's files are chosen. Only xlplan writes and reads these files (pickle of
+plain values), and they are removed with the spool."""
 
 from __future__ import annotations
 

@@ -15,43 +15,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from xlplan.changes import Baseline, Key
 from xlplan.errors import HistoryError
 
-Key = tuple[str, str, str]  # (nämnd, kind, object)
-
-KIND_LABELS = {
-    "netto": "Nettobudget (mkr)",
-    "omrade": "Områdets netto (mkr)",
-    "atgard": "Åtgärdens effekt budgetåret (mkr)",
-    "investering": "Investering (tkr)",
-    "budget": "Prognos: budget (mkr)",
-    "prognos": "Helårsprognos (mkr)",
-    "avvikelse": "Avvikelse (mkr)",
-}
 POSTGRES_HINT = "Installera drivrutinen: pip install 'xlplan[postgres]'."
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    namnd: str
-    kind: str
-    objekt: str
-    before: Decimal | None
-    after: Decimal | None
-
-    @property
-    def diff(self) -> Decimal | None:
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
-
-    @property
-    def what(self) -> str:
-        if self.before is None:
-            return "ny"
-        if self.after is None:
-            return "borttagen"
-        return "ändrad"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +38,6 @@ class Run:
     @property
     def active(self) -> bool:
         return self.ersatt_av is None
-
-
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    """What a run is compared with: a label for the user and the figures."""
-
-    label: str
-    figures: dict[Key, Decimal]
-
-
-def changes(before: dict[Key, Decimal], after: dict[Key, Decimal]) -> list[Change]:
-    """What differs between two runs, per nämnd and business object (pure)."""
-    out = []
-    for key in sorted(set(before) | set(after)):
-        b, a = before.get(key), after.get(key)
-        if b != a:
-            out.append(Change(key[0], key[1], key[2], b, a))
-    return out
 
 
 def _decimal(text: str) -> Decimal | None:

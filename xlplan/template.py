@@ -16,7 +16,7 @@ from typing import Any
 
 from xlplan import contract as c
 from xlplan.io.writer import atomic_path
-from xlplan.numbers import to_cell
+from xlplan.numbers import MKR_FORMAT, TKR_FORMAT, to_cell
 
 Cell = str | int | Decimal | None
 RowData = Mapping[str, Cell]
@@ -116,8 +116,8 @@ class _Formats:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
         self.text = wb.add_format({"text_wrap": False})
-        self.mkr = wb.add_format({"num_format": "#,##0.0"})
-        self.tkr = wb.add_format({"num_format": "#,##0"})
+        self.mkr = wb.add_format({"num_format": MKR_FORMAT})
+        self.tkr = wb.add_format({"num_format": TKR_FORMAT})
         self.year = wb.add_format({"num_format": "0"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.bold = wb.add_format({"bold": True})

@@ -46,11 +46,6 @@ def clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in _SPACES else " " for ch in text)
 
 
-def printable(text: str) -> str:
-    """Control characters and escape sequences out (see :func:`clean`)."""
-    return clean(text)
-
-
 def inert(text: str) -> str:
     """Text that would start a formula gets Excel's text marker, an apostrophe."""
     return "'" + text if text.startswith(FORMULA_START) else text

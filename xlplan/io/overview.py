@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlplan.consolidation import Region
+from xlplan.numbers import MKR_FORMAT, TKR_FORMAT
+from xlplan.region import Region
 
 Cell = str | Decimal | int | float | None
 SHEET = "Översikt"
@@ -48,8 +49,8 @@ class Overview:
                                                "font_color": "#1F3864"})
         self.header = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1,
                                           "text_wrap": True, "valign": "bottom"})
-        self.total_mkr = self.wb.add_format({"bold": True, "num_format": "#,##0.0", "top": 1})
-        self.total_tkr = self.wb.add_format({"bold": True, "num_format": "#,##0", "top": 1})
+        self.total_mkr = self.wb.add_format({"bold": True, "num_format": MKR_FORMAT, "top": 1})
+        self.total_tkr = self.wb.add_format({"bold": True, "num_format": TKR_FORMAT, "top": 1})
         self.total_text = self.wb.add_format({"bold": True, "top": 1})
         self.status = self.wb.add_format({"indent": 1})
         for ci, width in enumerate(WIDTHS):
@@ -131,13 +132,13 @@ class Overview:
                 "values": [SHEET, block.first, col, block.last, col],
                 "fill": {"color": colour}, "border": {"none": True}}
             if labels:
-                options["data_labels"] = {"value": True, "num_format": "#,##0.0"}
+                options["data_labels"] = {"value": True, "num_format": MKR_FORMAT}
             if signs is not None:  # worse than budget red, better green, point by point
                 options["points"] = [{"fill": {"color": "#C00000" if v < 0 else "#548235"},
                                       "border": {"none": True}} for v in signs]
             chart.add_series(options)
         chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
-        value_axis = {"name": unit, "num_format": "#,##0", "major_gridlines": {
+        value_axis = {"name": unit, "num_format": TKR_FORMAT, "major_gridlines": {
             "visible": True, "line": {"color": "#D9D9D9"}}}
         if kind == "bar":
             chart.set_x_axis(value_axis)

@@ -15,11 +15,11 @@ from typing import Any
 
 from xlplan import __version__
 from xlplan import contract as c
-from xlplan.consolidation import InputFile, Region
+from xlplan.changes import KIND_LABELS, Baseline, Change, Key
 from xlplan.extract import Investment
 from xlplan.io.overview import page_setup, write_overview
-from xlplan.numbers import to_cell
-from xlplan.store import KIND_LABELS, Baseline, Change, Key
+from xlplan.numbers import MKR_FORMAT, SHARE_FORMAT, TKR_FORMAT, to_cell
+from xlplan.region import InputFile, Region
 
 Cell = str | Decimal | int | float | None
 
@@ -30,9 +30,9 @@ class _Book:
         self.streamed = streamed
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
-        self.mkr = wb.add_format({"num_format": "#,##0.0"})
-        self.tkr = wb.add_format({"num_format": "#,##0"})
-        self.pct = wb.add_format({"num_format": "0.0%"})
+        self.mkr = wb.add_format({"num_format": MKR_FORMAT})
+        self.tkr = wb.add_format({"num_format": TKR_FORMAT})
+        self.pct = wb.add_format({"num_format": SHARE_FORMAT})
         self.bold = wb.add_format({"bold": True})
         self.red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
@@ -165,7 +165,7 @@ class RegionWriter:
         self.changes_ws, self.trend_ws, self.manifest_ws = (add("Förändringar"), add("Trend"),
                                                              add("Manifest"))
         self.year: int | None = None
-        self.used: dict[str, str] = {}  # nämnd -> file
+        self.used: dict[str, str] = {}  # nämnd -> file (the run checks it against its choice)
         self.detail: dict[str, _Growing] = {}
         self.pending_investments: list[tuple[str, Investment]] = []
         b = self.book
@@ -230,10 +230,6 @@ class RegionWriter:
                trend: list[tuple[str, str, Decimal]] | None = None,
                baseline: Baseline | None = None,
                figures: dict[Key, Decimal] | None = None) -> None:
-        if self.used != {n: f.name for n, f in ((f.namnd, f) for f in region.files if f.used)}:
-            from xlplan.errors import ConsolidationRefused
-
-            raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
         b = self.book
         write_overview(b, self.overview, region, self.region_name)
         for growing in self.detail.values():
@@ -252,8 +248,8 @@ class RegionWriter:
         ws.conditional_format(first, 3, end, 3, {"type": "cell", "criteria": "<", "value": 0,
                                                  "format": b.red})  # negative room
         _transfers(b, self.transfers_ws, region)
-        for file, f in region.findings:
-            self.controls.append([file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
+        for f in region.findings:
+            self.controls.append([f.file, f.severity.swedish, f.code, f.sheet, f.cell, f.message])
         last = self.controls.close()
         for word, fmt in (("Fel", b.red), ("Varning", b.amber)):  # errors and warnings apart
             self.controls_ws.conditional_format(4, 1, last, 1, {

@@ -1,7 +1,9 @@
 """Read the tables of an .xlsx/.xlsm file, safely and in one pass per part.
 
-The container is checked first (:mod:`xlplan.io.safety`); every XML part is
-then streamed through defusedxml, which refuses DTDs and entity declarations.
+The container is checked first (:mod:`xlplan.io.safety`). The small parts (workbook,
+relationships, tables, styles, shared strings) are streamed through defusedxml; the sheets,
+the large parts, go through a bare expat parser carrying the same guards
+(:func:`guarded_expat`): both refuse DTDs, entity declarations and external entities.
 Formulas are never evaluated: each cell keeps its cached value and, where it
 has one, its formula text. Only sheets that hold tables are parsed, and only
 cells inside tables are kept.

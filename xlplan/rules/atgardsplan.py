@@ -15,6 +15,14 @@ from xlplan.io.raw import CellKind, RawCell, cell_ref
 from xlplan.model import Planbok
 from xlplan.numbers import from_excel, parse_sv
 from xlplan.rounding import Figure, Verdict, judge
+from xlplan.text import short
+
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "overvaltring",
+    "ej-riskbedomd",
+    "negativ-effekt",
+    "effekter-summerade",
+)
 
 EFFECT_KEYS = ("effekt", "effekt_1", "effekt_2")
 
@@ -28,7 +36,7 @@ def check_shifting_and_risk(planbok: Planbok) -> Iterator[Finding]:
     if table is None:
         return
     for row in table.rows:
-        name = (row.text("atgard") or row.text("typ") or f"rad {row.row}")[:60]
+        name = short(row.text("atgard") or row.text("typ") or f"rad {row.row}", 60)
         if table.has("overvaltring") and _ja(row.text("overvaltring")):
             yield finding("overvaltring", table.sheet, row["overvaltring"].ref, row=row.row,
                           name=name)

@@ -19,6 +19,13 @@ from xlplan.rules.common import (
     totals_disagree,
 )
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "nettofel",
+    "teckenfel",
+    "nettoram-avvikelse",
+    "oforklarad-ramforandring",
+)
+
 
 def check_net(planbok: Planbok) -> Iterator[Finding]:
     """Nettobudget equals the sum of the row's seven amounts.
@@ -129,7 +136,7 @@ def check_nettoram(planbok: Planbok) -> Iterator[Finding]:
 def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
     """What the frame received against Y-1 (Budgetram Y-1 − Budgetram Y: money in positive,
     as the contract sees ramförändringar) is explained by Ramförändringar for Y."""
-    frame = figures.frame(planbok)
+    frame = figures.nettoram(planbok)
     explained = figures.explained(planbok)
     ram = planbok.table(c.NETTORAM)
     if frame is None or explained is None or ram is None:

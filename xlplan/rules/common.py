@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from xlplan import contract as c
 from xlplan import figures
@@ -11,6 +12,16 @@ from xlplan.findings import Finding, finding, or_list
 from xlplan.model import Planbok, Row, TableData, Value
 from xlplan.numbers import decimals_of
 from xlplan.rounding import Figure, Verdict, judge
+from xlplan.text import short
+
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "ogiltigt-varde",
+    "saknat-varde",
+    "summeringsfel",
+    "formel-overskriven",
+    "avrundningsdifferens",
+    "foljdfel",
+)
 
 
 def totals_disagree(table: TableData, key: str) -> bool:
@@ -182,7 +193,7 @@ def check_choices(table: TableData) -> Iterator[Finding]:
             if v.blank or c.match_choice(v.text, col.choices) is not None:
                 continue
             yield finding("ogiltigt-varde", table.sheet, v.ref, column=table.header(col.key),
-                          value=v.text[:60], allowed=or_list(col.choices))
+                          value=short(v.text, 60), allowed=or_list(col.choices))
 
 
 def has_amounts(table: TableData, row: Row) -> bool:
@@ -200,7 +211,7 @@ def require_text(table: TableData, key: str) -> Iterator[Finding]:
 
 
 def compare_finding(planbok: Planbok, table: TableData, what: str, cell: str, shown: Figure,
-                    expected: Figure, error_code: str, **fields: object) -> Finding:
+                    expected: Figure, error_code: str, **fields: Any) -> Finding:
     """The finding for two figures that should be equal and are not: within rounding (one
     unit of the coarser precision) a warning, ``avrundningsdifferens``; beyond it
     ``error_code``. Callers have ruled out :attr:`Verdict.EQUAL`."""

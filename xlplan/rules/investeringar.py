@@ -10,6 +10,16 @@ from xlplan.findings import Finding, finding
 from xlplan.model import Planbok
 from xlplan.numbers import format_sv
 from xlplan.rules.common import require_text
+from xlplan.text import short
+
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "ogiltigt-varde",
+    "over-investeringsram",
+    "investeringsram-saknas",
+    "ogiltig-avskrivningstid",
+    "avskrivningstid-saknas",
+    "ogiltigt-ar",
+)
 
 
 def check_values(planbok: Planbok) -> Iterator[Finding]:
@@ -23,18 +33,18 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
             holder.text.upper()
         ):
             yield finding("ogiltigt-varde", table.sheet, holder.ref, column="Budgetansvar",
-                          value=holder.text[:60], allowed="en nämndkod som RS eller HSN")
+                          value=short(holder.text, 60), allowed="en nämndkod som RS eller HSN")
         year = row["ar"]
         # text in År is already an ej-tal error; a number that is not a year is one here
         if table.has("ar") and year.valid and not figures.year_usable(row):
-            yield finding("ogiltigt-ar", table.sheet, year.ref, value=year.text[:20])
+            yield finding("ogiltigt-ar", table.sheet, year.ref, value=short(year.text, 20))
         life = row["avskrivningstid"]
         if table.has("avskrivningstid") and life.valid and not row["belopp"].blank:
             if life.blank:
                 yield finding("avskrivningstid-saknas", table.sheet, life.ref)
             elif life.amount is None or life.amount <= 0:
                 yield finding("ogiltig-avskrivningstid", table.sheet, life.ref,
-                              value=life.text[:20])
+                              value=short(life.text, 20))
 
 
 def check_frame(planbok: Planbok) -> Iterator[Finding]:

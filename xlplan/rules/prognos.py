@@ -19,6 +19,13 @@ from xlplan.rules.common import (
     totals_disagree,
 )
 
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "avvikelsefel",
+    "prognos-omrade-saknas",
+    "prognos-okant-omrade",
+    "prognos-budget-avvikelse",
+)
+
 
 def check_deviation(planbok: Planbok) -> Iterator[Finding]:
     table = planbok.table(c.PROGNOS)

@@ -11,6 +11,16 @@ from xlplan import figures
 from xlplan.findings import Finding, finding
 from xlplan.model import Planbok
 from xlplan.rounding import Figure, Verdict, judge
+from xlplan.text import short
+
+CODES: tuple[str, ...] = (  # every finding code this module can produce
+    "avrundningsdifferens",
+    "omdisponering-ofullstandig",
+    "omdisponering-fel-namnd",
+    "omdisponering-tecken",
+    "ogiltigt-diarienummer",
+    "omdisponering-intern-obalans",
+)
 
 AMOUNT_KEYS = figures.TRANSFER_KEYS
 
@@ -23,7 +33,7 @@ def check_transfers(planbok: Planbok) -> Iterator[Finding]:
     for row in table.rows:
         diarie = row["diarienummer"]
         if not diarie.blank and not c.DIARIENUMMER.match(diarie.text.upper()):
-            yield finding("ogiltigt-diarienummer", table.sheet, diarie.ref, value=diarie.text[:40])
+            yield finding("ogiltigt-diarienummer", table.sheet, diarie.ref, value=short(diarie.text, 40))
         if not figures.is_transfer(row):
             continue
         missing = [(name, row[key]) for key, name in

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.books import BUDGETRAM_HEADER, T, info, write_book
+from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
 
-TJ = "Tjänstemannabudget"
 SHEET = "xl/worksheets/sheet2.xml"  # Budgetram (Info is sheet1)
 TABLE = "xl/tables/table2.xml"
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlplan.compute import Summary
 from xlplan.numbers import format_sv
+from xlplan.summary.compute import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def summary_rows(s: Summary) -> list[SheetRow]:
         [s.namndnamn or None],
         [f"Belopp i {unit} om inget annat anges."],
     ]
-    rows.extend([n] for n in s.notes)
+    rows.extend([n] for n in s.anteckningar)
 
     def amount(v: Decimal | None, u: str = unit) -> Amount | None:
         return None if v is None else Amount(v, u)
@@ -64,19 +64,19 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     if f is not None:
         year = s.budgetar
         rows += [[], [Heading("Nettoram")],
-                 [f"Budgetram {year - 1 if year else 'föregående år'}", amount(f.ram_fg)],
-                 [f"Budgetram {year or ''}".strip(), amount(f.ram)],
+                 [f"Budgetram {year - 1 if year else 'föregående år'}", amount(f.budgetram_foregaende_ar)],
+                 [f"Budgetram {year or ''}".strip(), amount(f.budgetram)],
                  ["Förändring", amount(f.forandring),
-                  Share(f.forandring_procent) if f.forandring_procent is not None else None]]
+                  Share(f.forandring_andel) if f.forandring_andel is not None else None]]
         rows.append(["Tillfört nämnden (ram föregående år − ram i år)", amount(f.tillfort)])
-        if f.forklarad is not None:
-            rows += [["Förklaras av Ramförändringar", amount(f.forklarad)],
+        if f.forklarad_av_ramforandringar is not None:
+            rows += [["Förklaras av Ramförändringar", amount(f.forklarad_av_ramforandringar)],
                      ["Oförklarat", amount(f.oforklarad)]]
     k = s.kostnadsutveckling
     if k is not None:
         rows += [[], [Heading("Kostnadsutveckling")], ["Mått", "Utfall", "Mål (högst)", "Inom mål"]]
-        for label, value, target in (("Nettokostnadsutveckling", k.nettokostnad, k.mal_netto),
-                                     ("Bruttokostnadsutveckling", k.bruttokostnad, k.mal_brutto)):
+        for label, value, target in (("Nettokostnadsutveckling", k.nettokostnadsutveckling, k.mal_netto),
+                                     ("Bruttokostnadsutveckling", k.bruttokostnadsutveckling, k.mal_brutto)):
             if value is not None:
                 rows.append([label, Share(value), Share(target),
                              "Ja" if k.within(value, target) else "Nej"])
@@ -95,7 +95,7 @@ def summary_rows(s: Summary) -> list[SheetRow]:
             rows.append(["Kvarvarande gap", *[amount(a.kvarvarande_gap[y]) for y in a.years]])
         for kind, per_year in a.per_typ.items():
             rows.append([f"  {kind}", *[amount(per_year[y]) for y in a.years]])
-        rows += [["Antal åtgärder", str(a.antal)],
+        rows += [["Antal åtgärder", str(a.antal_atgarder)],
                  ["Sänker kvaliteten", str(a.kvalitetssankande),
                   f"varav riskbedömda {a.kvalitetssankande_riskbedomda}"],
                  ["Övervältring", str(a.overvaltring)]]
@@ -105,11 +105,11 @@ def summary_rows(s: Summary) -> list[SheetRow]:
         rows += [[f"Budgetansvar {h}", amount(v, "tkr")] for h, v in i.per_budgetansvar_tkr.items()]
         rows += [[f"Kategori {h}", amount(v, "tkr")] for h, v in i.per_kategori_tkr.items()]
         rows += [[h, amount(v, "tkr")] for h, v in i.per_typ_tkr.items()]
-        rows.append([f"Egen budget {s.budgetar or ''}".strip(), amount(i.egen_budget_ar_tkr, "tkr")])
+        rows.append([f"Egen budget {s.budgetar or ''}".strip(), amount(i.egen_budget_budgetar_tkr, "tkr")])
         if i.investeringsram_tkr is not None:
             rows += [["Investeringsram", amount(i.investeringsram_tkr, "tkr")],
                      ["Utrymme kvar", amount(i.utrymme_tkr, "tkr")]]
-        for objekt, holder, value in i.begard_av_andra:
+        for objekt, holder, value in i.hos_annan_namnd:
             rows.append([f"Hos {holder}: {objekt}", amount(value, "tkr")])
         if i.driftkostnad_tkr:
             rows += [[], ["Driftkostnad (tkr)", *[str(y) for y in i.driftkostnad_tkr]]]
@@ -123,7 +123,7 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     if p is not None:
         rows += [[], [Heading(f"Prognos {p.rapportmanad or ''}".strip())],
                  ["Område", "Budget", "Utfall ackumulerat", "Helårsprognos", "Avvikelse"]]
-        rows += [[o, amount(bu), amount(u), amount(pr), amount(av)] for o, bu, u, pr, av in p.rows]
+        rows += [[o, amount(bu), amount(u), amount(pr), amount(av)] for o, bu, u, pr, av in p.per_omrade]
         rows.append(["Totalt", *[amount(v) for v in p.totalt]])
     return rows
 

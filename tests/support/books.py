@@ -13,6 +13,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.table import Table
 
+TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"  # the two budget types
+
 BUDGETRAM_HEADER = [
     "Område", "Budgettyp", "Externa intäkter", "Interna intäkter", "Personalkostnader",
     "Läkemedel", "Övriga externa kostnader", "Avskrivningar", "Interna kostnader", "Nettobudget",
@@ -106,3 +108,9 @@ def write_book(path: Path, *tables: T) -> Path:
 def br(omrade: str, typ: str, *amounts: float | int | str | None) -> list[Any]:
     """A Budgetram row: seven amounts then Nettobudget."""
     return [omrade, typ, *amounts]
+
+
+def rc(ref: str) -> tuple[int, int]:
+    """(row, column) of an A1 reference, 1-based."""
+    col, row = coordinate_from_string(ref)
+    return row, column_index_from_string(col)

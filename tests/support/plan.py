@@ -20,10 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.books import (
+from tests.support.books import (
     BUDGETRAM_HEADER,
+    FT,
     INVESTERING_HEADER,
     PROGNOS_HEADER,
+    TJ,
     T,
     atgard_header,
     info,
@@ -33,7 +35,6 @@ from tests.books import (
 )
 
 Y = 2025
-TJ, FT = "Tjänstemannabudget", "Förtroendemannabudget"
 
 
 def budgetram(**changes: Any) -> T:
@@ -108,3 +109,11 @@ def full_plan(tmp: Path, name: str = "hsn.xlsx", **replace: T) -> Path:
     }
     parts.update(replace)
     return write_book(tmp / name, *parts.values())
+
+
+def wrong_total(tmp: Path) -> Path:
+    """The full plan with one wrong total: Budgetram D8."""
+    t = budgetram()
+    t.totals = list(t.totals or [])
+    t.totals[2] = 175.9  # D8: the rows give 175.4 (0,5 off: beyond rounding)
+    return full_plan(tmp, Budgetram=t)

@@ -17,6 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from xlplan.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -116,3 +118,11 @@ def smtp_server(folder: Path, *, tls: bool = False, user: str = "", password: st
         yield server
     finally:
         controller.stop()
+
+
+def settings(tmp: Path, port: int, **more: Any) -> Settings:
+    base: dict[str, Any] = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                                smtp_timeout=10, smtp_vantetid=0.01, avsandare="hsn@region.example",
+                                mottagare="ekonomidirektor@region.example", loggmapp=tmp / "logg")
+    base.update(more)
+    return Settings(**base)

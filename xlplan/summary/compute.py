@@ -36,7 +36,7 @@ KIND_KEYS: dict[str, str] = {
 
 
 @dataclass
-class Budget:
+class BudgetramSummary:
     netto: dict[str, Decimal]  # per budget type and "Totalt"
     per_omrade: list[tuple[str, str, Decimal]]  # (område, budgettyp, netto)
     per_slag: dict[str, Decimal]  # column totals by kind
@@ -45,20 +45,20 @@ class Budget:
 
 
 @dataclass
-class Frame:
-    ram_fg: Decimal
-    ram: Decimal
+class NettoramSummary:
+    budgetram_foregaende_ar: Decimal
+    budgetram: Decimal
     forandring: Decimal  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
-    forandring_procent: Decimal | None
+    forandring_andel: Decimal | None  # forandring / |ram_fg|, a fraction: 0.0123 is 1,2 %
     tillfort: Decimal  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
-    forklarad: Decimal | None  # Ramförändringar for Y, seen from the nämnd
+    forklarad_av_ramforandringar: Decimal | None  # Ramförändringar for Y, seen from the nämnd
     oforklarad: Decimal | None  # tillfort − forklarad
 
 
 @dataclass
-class CostDevelopment:
-    nettokostnad: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
-    bruttokostnad: Decimal | None
+class KostnadsutvecklingSummary:
+    nettokostnadsutveckling: Decimal | None  # fraction, e.g. 0.012 = 1,2 %
+    bruttokostnadsutveckling: Decimal | None
     mal_netto: Decimal
     mal_brutto: Decimal
     kalla: str  # where the previous year came from
@@ -68,38 +68,39 @@ class CostDevelopment:
 
 
 @dataclass
-class Measures:
+class AtgardsplanSummary:
     years: list[int]
     effekt: dict[int, Decimal]
     per_typ: dict[str, dict[int, Decimal]]
     gap: Decimal | None
     tackningsgrad: dict[int, Decimal] | None
     kvarvarande_gap: dict[int, Decimal] | None
-    antal: int
+    antal_atgarder: int
     kvalitetssankande: int
     kvalitetssankande_riskbedomda: int
     overvaltring: int
 
 
 @dataclass
-class Investments:
+class InvesteringarSummary:
     summa_tkr: Decimal
     per_budgetansvar_tkr: dict[str, Decimal]
     per_kategori_tkr: dict[str, Decimal]
     per_typ_tkr: dict[str, Decimal]
-    egen_budget_ar_tkr: Decimal  # what this nämnd holds, in the budget year
+    egen_budget_budgetar_tkr: Decimal  # what this nämnd holds, in the budget year
     investeringsram_tkr: Decimal | None
     utrymme_tkr: Decimal | None
-    begard_av_andra: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
+    hos_annan_namnd: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
     driftkostnad_tkr: dict[int, dict[str, Decimal]]  # year -> avskrivning, internranta, summa
     internranta: Decimal
     avskrivning_start: str
 
 
 @dataclass
-class Forecast:
+class PrognosSummary:
     rapportmanad: str | None
-    rows: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]  # område, budget, utfall, prognos, avvikelse
+    # (område, budget, utfall, prognos, avvikelse)
+    per_omrade: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]
     totalt: tuple[Decimal, Decimal, Decimal, Decimal]
 
 
@@ -110,13 +111,13 @@ class Summary:
     budgetar: int | None
     enhet: str
     valideringsfel: int
-    budgetram: Budget | None
-    nettoram: Frame | None
-    kostnadsutveckling: CostDevelopment | None
-    atgardsplan: Measures | None
-    investeringar: Investments | None
-    prognos: Forecast | None
-    notes: list[str] = field(default_factory=list)
+    budgetram: BudgetramSummary | None
+    nettoram: NettoramSummary | None
+    kostnadsutveckling: KostnadsutvecklingSummary | None
+    atgardsplan: AtgardsplanSummary | None
+    investeringar: InvesteringarSummary | None
+    prognos: PrognosSummary | None
+    anteckningar: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return summary_json(self)
@@ -130,7 +131,7 @@ def _usable(row: Row, key: str) -> Decimal:
     return v.number if v.valid else ZERO
 
 
-def budget_summary(planbok: Planbok) -> Budget | None:
+def budgetram_summary(planbok: Planbok) -> BudgetramSummary | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None:
         return None
@@ -143,24 +144,24 @@ def budget_summary(planbok: Planbok) -> Budget | None:
     per_slag = {KIND_KEYS[k]: v.value for k, v in kinds.items()}
     intakter = sum((kinds[k].value for k in c.INCOME_KEYS if k in kinds), ZERO)
     kostnader = sum((kinds[k].value for k in c.COST_KEYS if k in kinds), ZERO)
-    return Budget(netto, per_omrade, per_slag, intakter, kostnader)
+    return BudgetramSummary(netto, per_omrade, per_slag, intakter, kostnader)
 
 
-def frame_summary(planbok: Planbok) -> Frame | None:
-    frame = figures.frame(planbok)
+def nettoram_summary(planbok: Planbok) -> NettoramSummary | None:
+    frame = figures.nettoram(planbok)
     if frame is None:
         return None
     prev, this = frame.previous.value, frame.current.value
     change, received = frame.change.value, frame.received.value
-    percent = (change / abs(prev)) if prev else None
+    share = (change / abs(prev)) if prev else None
     listed = figures.explained(planbok)
     explained = None if listed is None or not listed.complete else listed.value
-    return Frame(prev, this, change, percent, received, explained,
-                 None if explained is None else received - explained)
+    return NettoramSummary(prev, this, change, share, received, explained,
+                           None if explained is None else received - explained)
 
 
-def cost_development(planbok: Planbok, settings: Settings,
-                     previous: Planbok | None = None) -> CostDevelopment | None:
+def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
+                               previous: Planbok | None = None) -> KostnadsutvecklingSummary | None:
     """Change against the previous year, costs as positive magnitudes.
 
     nettokostnadsutveckling = (net cost Y − net cost Y−1) / net cost Y−1, with net cost =
@@ -168,13 +169,13 @@ def cost_development(planbok: Planbok, settings: Settings,
     bruttokostnadsutveckling = (gross cost Y − gross cost Y−1) / gross cost Y−1, gross cost =
     −(the five cost columns of Budgetram); it needs the previous year's planbok.
     """
-    this = budget_summary(planbok)
+    this = budgetram_summary(planbok)
     if this is None:
         return None
     netto: Decimal | None = None
     brutto: Decimal | None = None
     source = ""
-    before = budget_summary(previous) if previous is not None else None
+    before = budgetram_summary(previous) if previous is not None else None
     if before is not None:
         source = f"föregående års planbok ({previous.source if previous else ''})"
         if before.netto["Totalt"]:
@@ -182,13 +183,13 @@ def cost_development(planbok: Planbok, settings: Settings,
         if before.kostnader:
             brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
     else:
-        frame = frame_summary(planbok)
-        if frame is not None and frame.ram_fg:
+        frame = nettoram_summary(planbok)
+        if frame is not None and frame.budgetram_foregaende_ar:
             source = "Nettoram (budgetram föregående år)"
-            netto = (-frame.ram - -frame.ram_fg) / abs(frame.ram_fg)
+            netto = (-frame.budgetram - -frame.budgetram_foregaende_ar) / abs(frame.budgetram_foregaende_ar)
     if netto is None and brutto is None:
         return None
-    return CostDevelopment(netto, brutto, settings.mal_nettokostnadsutveckling,
+    return KostnadsutvecklingSummary(netto, brutto, settings.mal_nettokostnadsutveckling,
                            settings.mal_bruttokostnadsutveckling, source)
 
 
@@ -197,7 +198,7 @@ def cost_development(planbok: Planbok, settings: Settings,
 EFFECT_KEYS = figures.EFFECT_KEYS
 
 
-def measures_summary(planbok: Planbok) -> Measures | None:
+def atgardsplan_summary(planbok: Planbok) -> AtgardsplanSummary | None:
     table = planbok.table(c.ATGARDSPLAN)
     per_year = figures.effects_per_year(planbok)
     if table is None or per_year is None:
@@ -217,7 +218,7 @@ def measures_summary(planbok: Planbok) -> Measures | None:
     gap = planbok.info.gap
     coverage = {y: effekt[y] / gap for y in years} if gap else None
     remaining = {y: gap - effekt[y] for y in years} if gap is not None else None
-    return Measures(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
+    return AtgardsplanSummary(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
                     quality, assessed, shifting)
 
 
@@ -249,7 +250,7 @@ def _tkr(d: Decimal) -> Decimal:
     return d.quantize(TKR_PLACES, rounding=ROUND_HALF_UP)
 
 
-def investments_summary(planbok: Planbok, settings: Settings) -> Investments | None:
+def investeringar_summary(planbok: Planbok, settings: Settings) -> InvesteringarSummary | None:
     table = planbok.table(c.INVESTERINGAR)
     info = planbok.info
     if table is None or not table.rows:
@@ -282,7 +283,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
         else:
             elsewhere.append((row.text("objekt"), holder, amount))
     ram = info.investeringsram
-    return Investments(
+    return InvesteringarSummary(
         total, holders, dict(categories), dict(kinds), own_this_year, ram,
         None if ram is None else ram - own_this_year, elsewhere, running,
         settings.internranta, settings.avskrivning_start,
@@ -292,7 +293,7 @@ def investments_summary(planbok: Planbok, settings: Settings) -> Investments | N
 # --- Prognos -------------------------------------------------------------------------------
 
 
-def forecast_summary(planbok: Planbok) -> Forecast | None:
+def prognos_summary(planbok: Planbok) -> PrognosSummary | None:
     table = planbok.table(c.PROGNOS)
     if table is None or not table.rows:
         return None
@@ -300,10 +301,10 @@ def forecast_summary(planbok: Planbok) -> Forecast | None:
     for r in table.rows:
         budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
         rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
-    t = figures.forecast(planbok)
+    t = figures.prognos(planbok)
     assert t is not None
     totals = (t.budget.value, t.utfall.value, t.prognos.value, t.avvikelse.value)
-    return Forecast(planbok.info.rapportmanad, rows, totals)
+    return PrognosSummary(planbok.info.rapportmanad, rows, totals)
 
 
 def check_previous(planbok: Planbok, previous: Planbok) -> None:
@@ -333,13 +334,13 @@ def summarize(planbok: Planbok, settings: Settings, *, errors: int = 0,
         budgetar=planbok.info.budgetar,
         enhet=planbok.info.enhet,
         valideringsfel=errors,
-        budgetram=budget_summary(planbok),
-        nettoram=frame_summary(planbok),
-        kostnadsutveckling=cost_development(planbok, settings, previous),
-        atgardsplan=measures_summary(planbok),
-        investeringar=investments_summary(planbok, settings),
-        prognos=forecast_summary(planbok),
-        notes=notes,
+        budgetram=budgetram_summary(planbok),
+        nettoram=nettoram_summary(planbok),
+        kostnadsutveckling=kostnadsutveckling_summary(planbok, settings, previous),
+        atgardsplan=atgardsplan_summary(planbok),
+        investeringar=investeringar_summary(planbok, settings),
+        prognos=prognos_summary(planbok),
+        anteckningar=notes,
     )
 
 
@@ -372,17 +373,18 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "kostnader": _j(b.kostnader),
         },
         "nettoram": None if f is None else {
-            "budgetram_foregaende_ar": _j(f.ram_fg), "budgetram": _j(f.ram),
-            "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_procent),
+            "budgetram_foregaende_ar": _j(f.budgetram_foregaende_ar), "budgetram": _j(f.budgetram),
+            "forandring": _j(f.forandring), "forandring_andel": _j(f.forandring_andel),
             "tillfort": _j(f.tillfort),
-            "forklarad_av_ramforandringar": _j(f.forklarad), "oforklarad": _j(f.oforklarad),
+            "forklarad_av_ramforandringar": _j(f.forklarad_av_ramforandringar),
+            "oforklarad": _j(f.oforklarad),
         },
         "kostnadsutveckling": None if k is None else {
-            "nettokostnadsutveckling": _j(k.nettokostnad),
-            "bruttokostnadsutveckling": _j(k.bruttokostnad),
+            "nettokostnadsutveckling": _j(k.nettokostnadsutveckling),
+            "bruttokostnadsutveckling": _j(k.bruttokostnadsutveckling),
             "mal_netto": _j(k.mal_netto), "mal_brutto": _j(k.mal_brutto),
-            "netto_inom_mal": k.within(k.nettokostnad, k.mal_netto),
-            "brutto_inom_mal": k.within(k.bruttokostnad, k.mal_brutto),
+            "netto_inom_mal": k.within(k.nettokostnadsutveckling, k.mal_netto),
+            "brutto_inom_mal": k.within(k.bruttokostnadsutveckling, k.mal_brutto),
             "kalla": k.kalla,
         },
         "atgardsplan": None if a is None else {
@@ -391,7 +393,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "tackningsgrad": _jmap(a.tackningsgrad),
             "kvarvarande_gap": _jmap(a.kvarvarande_gap),
             "per_typ": {t: _jmap(v) for t, v in a.per_typ.items()},
-            "antal_atgarder": a.antal,
+            "antal_atgarder": a.antal_atgarder,
             "kvalitetssankande": a.kvalitetssankande,
             "kvalitetssankande_riskbedomda": a.kvalitetssankande_riskbedomda,
             "overvaltring": a.overvaltring,
@@ -401,11 +403,11 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "per_budgetansvar_tkr": _jmap(i.per_budgetansvar_tkr),
             "per_kategori_tkr": _jmap(i.per_kategori_tkr),
             "per_typ_tkr": _jmap(i.per_typ_tkr),
-            "egen_budget_budgetar_tkr": _j(i.egen_budget_ar_tkr),
+            "egen_budget_budgetar_tkr": _j(i.egen_budget_budgetar_tkr),
             "investeringsram_tkr": _j(i.investeringsram_tkr),
             "utrymme_tkr": _j(i.utrymme_tkr),
             "hos_annan_namnd": [{"objekt": o, "budgetansvar": h, "belopp_tkr": _j(v)}
-                                for o, h, v in i.begard_av_andra],
+                                for o, h, v in i.hos_annan_namnd],
             "driftkostnad_tkr": {str(y): _jmap(v) for y, v in i.driftkostnad_tkr.items()},
             "internranta": _j(i.internranta),
             "avskrivning_start": i.avskrivning_start,
@@ -413,9 +415,9 @@ def summary_json(s: Summary) -> dict[str, Any]:
         "prognos": None if p is None else {
             "rapportmanad": p.rapportmanad,
             "per_omrade": [{"omrade": o, "budget": _j(bu), "utfall": _j(u), "prognos": _j(pr),
-                            "avvikelse": _j(av)} for o, bu, u, pr, av in p.rows],
+                            "avvikelse": _j(av)} for o, bu, u, pr, av in p.per_omrade],
             "totalt": {"budget": _j(p.totalt[0]), "utfall": _j(p.totalt[1]),
                        "prognos": _j(p.totalt[2]), "avvikelse": _j(p.totalt[3])},
         },
-        "anteckningar": s.notes,
+        "anteckningar": s.anteckningar,
     }

@@ -1,0 +1,150 @@
+"""The inbox: which files are planböcker, reading and validating each once, and choosing
+the one used per nämnd. Inputs are only ever read; whatever goes wrong with one file
+becomes that file's reason and never ends the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing as mp
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from xlplan.errors import ConsolidationRefused, XlplanError, os_reason
+from xlplan.extract import extract_or_reason
+from xlplan.io.safety import read_input
+from xlplan.io.xlsx import read_workbook
+from xlplan.region import InputFile
+from xlplan.validation import validate_raw
+
+SUFFIXES = (".xlsx", ".xlsm")
+
+
+def scan_inbox(folder: Path) -> list[Path]:
+    """Every .xlsx/.xlsm in ``folder``, without Office lock files, hidden or temporary files."""
+    if not folder.is_dir():
+        raise ConsolidationRefused(f"Inkorgen {folder} finns inte eller är ingen mapp.")
+    out = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(("~$", ".", "~")) or name.endswith(("~", ".tmp")):
+            continue
+        # not only regular files: a pipe or device named .xlsx is listed with its reason
+        if path.suffix.lower() in SUFFIXES and not path.is_dir():
+            out.append(path)
+    return out
+
+
+def refuse_empty(paths: list[Path]) -> None:
+    """An inbox without a planbok is refused: the one place that says so."""
+    if not paths:
+        raise ConsolidationRefused("Inkorgen är tom: inga .xlsx- eller .xlsm-filer.")
+
+
+def read_one(path: Path) -> InputFile:
+    """Read, hash and validate one file; keep only its extract. Whatever goes wrong with one
+    file becomes that file's reason (it is listed as not used); it never ends the run."""
+    try:
+        return _read_one(path)
+    except XlplanError as exc:
+        return InputFile(path, "", 0.0, reason=exc.message)
+    except Exception as exc:  # the net under every check: one file never stops the month
+        return InputFile(path, "", 0.0, reason=(
+            f"filen kunde inte kontrolleras (internt fel {type(exc).__name__}); den är inte "
+            "använd. Öppna den i Excel, spara om och kör igen."))
+
+
+def _read_one(path: Path) -> InputFile:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return InputFile(path, "", 0.0, reason=f"kan inte läsas ({os_reason(exc)})")
+    data = read_input(path)  # a special file or one too large is refused before reading
+    item = InputFile(path, hashlib.sha256(data).hexdigest(), stat.st_mtime)
+    del data
+    try:
+        raw = read_workbook(path)
+        after = path.stat()
+    except OSError as exc:
+        item.reason = f"kan inte läsas ({os_reason(exc)})"
+        return item
+    if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+        # the recorded sha256 must describe what was read: a file saved meanwhile is not used
+        item.reason = "filen ändrades medan den lästes; kör igen"
+        return item
+    report = validate_raw(raw, path.name)
+    item.findings = report.findings
+    item.errors, item.warnings = report.errors, report.warnings
+    item.namnd, item.budgetar = report.planbok.info.namnd, report.planbok.info.budgetar
+    item.extract, item.reason = extract_or_reason(report.planbok)  # None: a figure is missing
+    return item
+
+
+PARALLEL_FROM = 24  # files; below this a second process costs more than it saves
+
+
+def read_inbox(paths: Iterable[Path], progress: Callable[[Path], None] | None = None,
+               workers: int | None = None,
+               sink: Callable[[InputFile], None] | None = None) -> list[InputFile]:
+    """Read every file; on a machine with several cores, large inboxes are read by a pool of
+    forked processes (each file is parsed in one process, only its extract comes back).
+    ``sink`` sees each file as it arrives (consolidation spools its rows there)."""
+    todo = list(paths)
+    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    parallel = count > 1 and len(todo) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods()
+    files = []
+    with contextlib.ExitStack() as stack:
+        if parallel:
+            pool = stack.enter_context(mp.get_context("fork").Pool(count))
+            items: Iterable[InputFile] = pool.imap(read_one, todo, chunksize=4)
+        else:
+            items = map(read_one, todo)
+        for item in items:
+            if sink is not None:
+                sink(item)
+            files.append(item)
+            if progress is not None:
+                progress(item.path)
+    return files
+
+
+def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
+    """Refuse mixed years; keep the newest file per nämnd. Returns (year, used by nämnd)."""
+    readable = [f for f in files if f.extract is not None]
+    if not readable:
+        raise ConsolidationRefused("Ingen planbok i inkorgen gick att läsa: "
+                                   + "; ".join(f"{f.name}: {f.reason}" for f in files))
+    years: dict[int, list[str]] = defaultdict(list)
+    for f in readable:
+        years[f.budgetar or 0].append(f.name)
+    if len(years) > 1:
+        parts = "; ".join(f"{y}: {', '.join(names)}" for y, names in sorted(years.items()))
+        raise ConsolidationRefused(f"Inkorgen blandar budgetår ({parts}). Lägg bara ett års "
+                                   "planböcker i inkorgen. Inget skrevs.")
+    chosen: dict[str, InputFile] = {}
+    for f in sorted(readable, key=lambda f: (f.mtime, f.name)):
+        assert f.namnd is not None
+        previous = chosen.get(f.namnd)
+        if previous is not None:
+            previous.reason = f"dubblett: {f.name} är nyare för {f.namnd}"
+        chosen[f.namnd] = f
+    for f in chosen.values():
+        f.used = True
+    return next(iter(years)), dict(sorted(chosen.items()))
+
+
+def check_output(folder: Path, target: Path) -> None:
+    """The output must be an .xlsx outside the inbox (else next month it is read as a planbok)."""
+    if target.suffix.lower() != ".xlsx":
+        raise ConsolidationRefused(f"Utfilen {target.name} ska sluta på .xlsx (sammanställningen "
+                                   "är en Excel-arbetsbok). Inget skrevs.")
+    try:
+        inside = target.resolve().parent.is_relative_to(folder.resolve())
+    except OSError:
+        inside = False
+    if inside:
+        raise ConsolidationRefused(f"Utfilen {target} ligger i inkorgen {folder}; då läses den som "
+                                   "en planbok nästa månad. Välj en annan mapp. Inget skrevs.")

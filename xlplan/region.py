@@ -1,0 +1,98 @@
+"""The monthly consolidation as data: each file read (:class:`InputFile`), each transfer
+checked across nämnder (:class:`TransferCheck`), the region's figures (:class:`Region`) and a
+run's result (:class:`Outcome`).
+
+Below both the run (consolidation.py) and the region workbook's writers (io/), which only
+read these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from xlplan.extract import Extract, Transfer
+from xlplan.findings import Finding
+from xlplan.spool import Spool
+from xlplan.text import clean
+
+OBJECTS = "objekt"  # the spool key of the history's business objects
+
+
+def extract_objects(e: Extract) -> list[tuple[str, str, Decimal]]:
+    """(kind, object, value) of every business object the history records for ``e``."""
+    return [(kind, obj, v) for (kind, obj), v in e.objects.items()]
+
+
+@dataclass
+class InputFile:
+    path: Path
+    sha256: str
+    mtime: float
+    namnd: str | None = None
+    budgetar: int | None = None
+    errors: int = 0
+    warnings: int = 0
+    used: bool = False
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    extract: Extract | None = None
+
+    @property
+    def name(self) -> str:
+        return clean(self.path.name)  # a file name may hold escape sequences: never echoed raw
+
+
+@dataclass
+class TransferCheck:
+    diarienummer: str
+    sides: list[tuple[str, str, Transfer]]  # (nämnd, file, transfer)
+    status: str  # "ok", "omatchad", "olika belopp", "ej kontrollerbar"
+    netto_mkr: Decimal
+
+
+@dataclass
+class Region:
+    budgetar: int
+    files: list[InputFile]
+    used: dict[str, Extract]  # by nämnd, sorted
+    netto: dict[str, Decimal]
+    region_netto: Decimal
+    finansiering: Decimal | None
+    resultat: Decimal | None
+    investeringar_per_budgetansvar_tkr: dict[str, Decimal]
+    egen_ram_tkr: dict[str, tuple[Decimal, Decimal | None]]  # holder -> (held in Y, frame)
+    interna: tuple[Decimal, Decimal, Decimal]  # income, costs, residual
+    transfers: list[TransferCheck]
+    findings: list[Finding] = field(default_factory=list)  # across files: each has its file
+    spool: Spool | None = None  # the used files' rows, when they were spooled to disk
+    rapportmanad: str | None = None  # the inbox's month (most common Rapportmånad)
+
+    def objects(self) -> Iterator[tuple[str, tuple[str, str, Decimal]]]:
+        """(nämnd, (kind, object, value)) for the history, from every used file: spooled to
+        disk during a run, else still in the extracts."""
+        if self.spool is not None:
+            by_source = {f.name: f.namnd or "" for f in self.files if f.used}
+            for source, row in self.spool.rows(OBJECTS, set(by_source)):
+                yield by_source[source], row
+            return
+        for n, e in self.used.items():
+            for row in extract_objects(e):
+                yield n, row
+
+    @property
+    def inputs_with_errors(self) -> bool:
+        """Exit 1: a used file has errors, a file could not be read, or a region control failed."""
+        return (any(f.errors for f in self.files if f.used)
+                or any(f.extract is None for f in self.files)
+                or any(f.severity.value == "error" for f in self.findings))
+
+
+@dataclass
+class Outcome:
+    region: Region
+    out: Path
+    history_note: str = ""
+    changes: int = 0
