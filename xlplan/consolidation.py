@@ -349,6 +349,8 @@ class Outcome:
     out: Path
     history_note: str = ""
     changes: int = 0
+    read: int = 0  # files parsed this run
+    cached: int = 0  # files taken unchanged from the cache (xlplan.filecache)
 
 
 def history_figures(region: Region) -> dict[tuple[str, str, str], Decimal]:
@@ -383,8 +385,12 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
                 expected: Iterable[str] = (),
                 progress: Callable[[Path], None] | None = None,
                 on_start: Callable[[int], None] | None = None,
-                month: str | None = None, region_name: str = "") -> Outcome:
+                month: str | None = None, region_name: str = "",
+                cache: Path | bool | None = True) -> Outcome:
     """Consolidate ``inbox`` into the workbook ``out`` and record the run in the history.
+
+    ``cache``: a folder for :mod:`xlplan.filecache` (unchanged files are not read again);
+    True: beside a SQLite history; False: none.
 
     Raises ConsolidationRefused (nothing written). A history database that cannot be used
     does not stop the run: the workbook is written without the comparison and the outcome
@@ -402,7 +408,7 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
     spool = Spool()
     try:
         return _consolidate(folder, target, paths, spool, database, expected, progress, month,
-                            region_name)
+                            region_name, cache)
     finally:
         spool.close()
 
@@ -427,8 +433,9 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                  database: str | None, expected: Iterable[str],
                  progress: Callable[[Path], None] | None, month: str | None = None,
-                 region_name: str = "") -> Outcome:
+                 region_name: str = "", cache: Path | bool | None = True) -> Outcome:
     from xlplan.errors import HistoryError
+    from xlplan.filecache import cache_dir_for, read_files
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter
     from xlplan.io.writer import atomic_path
     from xlplan.store import Baseline, HistoryStore, changes
@@ -447,7 +454,8 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                 if item.extract is not None:  # keep only the figures in memory
                     item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
 
-            files = read_inbox(_newest_first(paths), progress, sink=arrived)
+            folder_ = cache_dir_for(database) if cache is True else (cache or None)
+            files, reads = read_files(_newest_first(paths), progress, arrived, folder_)
             files.sort(key=lambda f: f.name)
             year, used = choose(files)
             region = region_figures(year, files, used, expected)
@@ -478,7 +486,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
         except BaseException:
             writer.abort()
             raise
-    outcome = Outcome(region, target, note, len(diff or []))
+    outcome = Outcome(region, target, note, len(diff or []), reads.read, reads.cached)
     if store is not None:
         try:
             store.record(year, region.rapportmanad, str(folder), len(files), figures,

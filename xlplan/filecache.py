@@ -1,0 +1,328 @@
+"""Unchanged planböcker are not read again: a cache of each file's findings and extract.
+
+An entry is keyed by the file's sha256, its name (findings name the file), xlplan's version
+and the contract version, so a changed file, a new xlplan or a new contract reads the file
+again. Entries are JSON files in a folder (by default beside the SQLite history, see
+:func:`cache_dir_for`), never pickle: a cache file someone else can write must not run code.
+Everything loaded is checked against the types of :class:`Extract` and :class:`Finding`
+(finding codes against the catalogue, text cleaned again); an entry that does not fit is
+ignored and the file is read, never fatal. Writing the cache is best effort too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import os
+import tempfile
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlplan import __version__
+from xlplan.contract import CONTRACT_VERSION
+from xlplan.extract import Extract
+from xlplan.findings import CATALOGUE, Finding
+from xlplan.text import clean
+
+if TYPE_CHECKING:
+    from xlplan.consolidation import InputFile
+
+FORMAT = 1  # of an entry; part of the key
+MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
+
+
+class Damaged(ValueError):
+    """A cache entry that does not fit the types it must hold."""
+
+
+@dataclass
+class Reads:
+    """How a run got its files: ``read`` were parsed, ``cached`` came from the cache."""
+
+    read: int = 0
+    cached: int = 0
+
+
+def cache_dir_for(database: str | None) -> Path | None:
+    """The default cache folder: ``<history file>-cache`` beside a SQLite history file; none
+    for another database or without history (pass a folder to :func:`read_files` instead)."""
+    if not database or not database.startswith("sqlite:///"):
+        return None
+    file = database.removeprefix("sqlite:///").split("?", 1)[0]
+    if not file or file == ":memory:":
+        return None
+    path = Path(file)
+    return path.with_name(path.stem + "-cache")
+
+
+def entry_key(sha256: str, name: str) -> str:
+    text = "\0".join((sha256, name, __version__, str(CONTRACT_VERSION), str(FORMAT)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- JSON <-> typed values --------------------------------------------------------------------
+
+def encode(value: Any) -> Any:
+    """A JSON-able form of an extract or finding: Decimals tagged, dicts as pairs (their
+    keys may be tuples or ints), dataclasses as objects, enums by value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return [[encode(k), encode(v)] for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    raise TypeError(f"cannot cache {type(value).__name__}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def decode(data: Any, hint: Any) -> Any:
+    """``data`` as a value of type ``hint``; :class:`Damaged` when it does not fit."""
+    origin = typing.get_origin(hint)
+    if hint is Any or hint is object:
+        return data
+    if origin is typing.Union or origin is types.UnionType:
+        for member in typing.get_args(hint):
+            try:
+                return decode(data, member)
+            except Damaged:
+                continue
+        raise Damaged(f"{data!r:.40} fits none of {hint}")
+    if hint is type(None):
+        if data is not None:
+            raise Damaged("expected null")
+        return None
+    if hint is bool or hint is str:
+        if type(data) is not hint:
+            raise Damaged(f"expected {hint.__name__}")
+        return data
+    if hint is int:
+        if type(data) is not int:
+            raise Damaged("expected int")
+        return data
+    if hint is Decimal:
+        if not (isinstance(data, dict) and list(data) == ["d"] and isinstance(data["d"], str)):
+            raise Damaged("expected a decimal")
+        try:
+            value = Decimal(data["d"])
+        except (InvalidOperation, ValueError) as exc:
+            raise Damaged("not a decimal") from exc
+        if not value.is_finite() or abs(value.adjusted()) > 40:
+            raise Damaged("not a sane decimal")
+        return value
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(data)
+        except ValueError as exc:
+            raise Damaged(str(exc)) from exc
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(data, dict):
+            raise Damaged(f"expected {hint.__name__}")
+        hints = _hints(hint)
+        fields = [f for f in dataclasses.fields(hint) if f.init]
+        if set(data) != {f.name for f in fields}:
+            raise Damaged(f"{hint.__name__}: other fields")
+        return hint(**{f.name: decode(data[f.name], hints[f.name]) for f in fields})
+    args = typing.get_args(hint)
+    if origin is list:
+        if not isinstance(data, list):
+            raise Damaged("expected a list")
+        return [decode(v, args[0]) for v in data]
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise Damaged("expected a tuple")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(decode(v, args[0]) for v in data)
+        if len(args) != len(data):
+            raise Damaged("tuple of another length")
+        return tuple(decode(v, a) for v, a in zip(data, args, strict=True))
+    if origin is dict:
+        if not isinstance(data, list) or not all(
+                isinstance(p, list) and len(p) == 2 for p in data):
+            raise Damaged("expected pairs")
+        return {decode(k, args[0]): decode(v, args[1]) for k, v in data}
+    raise Damaged(f"no decoder for {hint}")
+
+
+def _finding(data: Any) -> Finding:
+    f: Finding = decode(data, Finding)
+    entry = CATALOGUE.get(f.code)
+    if entry is None or entry.severity is not f.severity:
+        raise Damaged(f"unknown finding {f.code!r:.40}")
+    # text reaches terminals and mails: cleaned again, as when the finding was made
+    return dataclasses.replace(
+        f, message=clean(f.message), sheet=clean(f.sheet) if f.sheet else f.sheet,
+        cell=clean(f.cell) if f.cell else f.cell,
+        expected=clean(f.expected) if isinstance(f.expected, str) else f.expected,
+        actual=clean(f.actual) if isinstance(f.actual, str) else f.actual)
+
+
+_ITEM = {"namnd": str | None, "budgetar": int | None, "errors": int, "warnings": int,
+         "reason": str}
+
+
+def to_entry(item: InputFile) -> dict[str, Any]:
+    return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
+            "sha256": item.sha256,
+            **{k: getattr(item, k) for k in _ITEM},
+            "findings": [encode(f) for f in item.findings],
+            "extract": None if item.extract is None else encode(item.extract)}
+
+
+def from_entry(data: Any, path: Path, sha256: str, mtime: float) -> InputFile:
+    """The file as it was read when the entry was made; :class:`Damaged` if it does not fit."""
+    from xlplan.consolidation import InputFile
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise Damaged("not an entry")
+    if data.get("key") != entry_key(sha256, path.name) or data.get("sha256") != sha256:
+        raise Damaged("another file's entry")
+    item = InputFile(path, sha256, mtime)
+    for name, hint in _ITEM.items():
+        setattr(item, name, decode(data.get(name), hint))
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        raise Damaged("findings")
+    item.findings = tuple(_finding(f) for f in findings)
+    item.reason = clean(item.reason)
+    item.extract = None if data.get("extract") is None else decode(data["extract"], Extract)
+    return item
+
+
+def cacheable(item: InputFile) -> bool:
+    """Only a file that was validated: not one that could not be opened or changed while it
+    was read (that may be different next time)."""
+    return bool(item.sha256) and (item.extract is not None or bool(item.findings)
+                                  or item.namnd is not None)
+
+
+class FileCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def has(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def load(self, path: Path, sha256: str, mtime: float) -> InputFile | None:
+        """The cached file, or None (missing or damaged: then the file is read)."""
+        entry = self.path(entry_key(sha256, path.name))
+        try:
+            with entry.open("rb") as fh:
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+            if len(raw) > MAX_ENTRY_BYTES:
+                return None
+            return from_entry(json.loads(raw), path, sha256, mtime)
+        except (OSError, ValueError, TypeError, RecursionError):  # Damaged is a ValueError
+            return None
+
+    def store(self, item: InputFile) -> None:
+        """Best effort: a folder that cannot be written only means the next run reads again."""
+        if not cacheable(item):
+            return
+        try:
+            text = json.dumps(to_entry(item), ensure_ascii=False, separators=(",", ":"))
+            self.folder.mkdir(exist_ok=True)  # never its parents (the history's folder)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".entry-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
+                    fh.write(text)
+                os.replace(tmp, self.path(entry_key(item.sha256, item.path.name)))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, TypeError, ValueError):
+            return
+
+
+def _hash(path: Path) -> tuple[str, float] | None:
+    from xlplan.io.safety import read_input
+
+    try:
+        mtime = path.stat().st_mtime
+        return hashlib.sha256(read_input(path)).hexdigest(), mtime
+    except Exception:  # refused or unreadable: read_one gives the reason
+        return None
+
+
+def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
+               sink: Callable[[InputFile], None] | None, folder: Path | None,
+               workers: int | None = None) -> tuple[list[InputFile], Reads]:
+    """Like :func:`xlplan.consolidation.read_inbox`, in the same order, but a file whose
+    entry is in the cache at ``folder`` is not read; new reads are stored there."""
+    from xlplan.consolidation import read_inbox, read_one
+
+    todo = list(paths)
+    reads = Reads()
+    if folder is None:
+        files = read_inbox(todo, progress, workers=workers, sink=sink)
+        reads.read = len(files)
+        return files, reads
+    cache = FileCache(folder)
+    known: dict[int, tuple[str, float]] = {}
+    for i, path in enumerate(todo):
+        hashed = _hash(path)
+        if hashed is not None and cache.has(entry_key(hashed[0], path.name)):
+            known[i] = hashed
+    out: list[InputFile] = []
+    at = 0
+
+    def emit(item: InputFile) -> None:
+        if sink is not None:
+            sink(item)
+        out.append(item)
+
+    def cached_up_to(stop: int) -> None:
+        nonlocal at
+        while at < stop:
+            path = todo[at]
+            sha, mtime = known[at]
+            item = cache.load(path, sha, mtime)
+            if item is None:  # damaged: read it after all
+                item = read_one(path)
+                reads.read += 1
+                cache.store(item)
+            else:
+                reads.cached += 1
+            emit(item)
+            if progress is not None:
+                progress(path)
+            at += 1
+
+    misses = [i for i in range(len(todo)) if i not in known]
+    order = iter(misses)
+
+    def arrived(item: InputFile) -> None:
+        nonlocal at
+        index = next(order)
+        cached_up_to(index)
+        reads.read += 1
+        cache.store(item)  # before the sink: consolidation drops the rows there
+        emit(item)
+        at = index + 1
+
+    read_inbox([todo[i] for i in misses], progress, workers=workers, sink=arrived)
+    cached_up_to(len(todo))
+    return out, reads
