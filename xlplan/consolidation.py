@@ -436,11 +436,13 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                  region_name: str = "", cache: Path | bool | None = True) -> Outcome:
     from xlplan.errors import HistoryError
     from xlplan.filecache import cache_dir_for, read_files
+    from xlplan.history_stream import StagedRun
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter
     from xlplan.io.writer import atomic_path
-    from xlplan.store import Baseline, HistoryStore, changes
+    from xlplan.store import Baseline, HistoryStore
 
     store: HistoryStore | None = None
+    staged: StagedRun | None = None
     baseline: Baseline | None = None
     note = ""
     diff: list[Change] | None = None
@@ -462,14 +464,16 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
             region.spool = spool
             if month is not None:
                 region.rapportmanad = month
-            figures = history_figures(region) if database else {}
+            figures: dict[tuple[str, str, str], Decimal] = {}
             trend: list[tuple[str, str, Decimal]] = []
             if database:
                 try:
                     store = HistoryStore(database)
-                    previous = store.baseline(year, region.rapportmanad)
+                    staged = StagedRun(store, region.objects())  # in the database, in chunks
+                    figures = staged.prognos
+                    previous = staged.baseline(year, region.rapportmanad)
                     if previous is not None:
-                        diff = changes(previous.figures, figures)
+                        diff = staged.changes()
                         note = f"Jämfört med {previous.label}."
                         baseline = previous
                     elif region.rapportmanad is None:
@@ -480,6 +484,8 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                         note = " ".join([note, *store.warnings]).strip()
                 except HistoryError as exc:
                     note, store = f"Historiken kunde inte läsas: {exc.message}", None
+                    if staged is not None:
+                        staged.close()
             label = region.rapportmanad or "denna körning"
             trend += [(label, n, v) for n, v in region.netto.items()]
             writer.finish(region, diff, note, trend, baseline, figures)
@@ -489,10 +495,13 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
     outcome = Outcome(region, target, note, len(diff or []), reads.read, reads.cached)
     if store is not None:
         try:
-            store.record(year, region.rapportmanad, str(folder), len(files), figures,
-                         out=str(target.resolve()), out_sha256=_sha256(target))
+            assert staged is not None
+            staged.record(year, region.rapportmanad, str(folder), len(files),
+                          out=str(target.resolve()), out_sha256=_sha256(target))
         except HistoryError as exc:
             outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
         finally:
+            if staged is not None:
+                staged.close()
             store.close()
     return outcome
