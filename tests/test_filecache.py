@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from tests.test_consolidate import hsn, inbox, rs
 from xlplan.consolidation import consolidate
@@ -19,8 +20,10 @@ from xlplan.io.safety import read_input
 
 
 def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's values, but the time the workbook was made (Manifest › Skapad)."""
     wb = openpyxl.load_workbook(path)
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
+            for ws in wb.worksheets}
 
 
 def entries(folder: Path) -> list[Path]:
@@ -123,3 +126,23 @@ def _sha(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(read_input(path)).hexdigest()
+
+
+def test_workers_give_the_files_in_order_with_few_results_in_flight(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlplan import consolidation, filecache
+
+    folder = inbox(tmp_path)
+    paths = consolidation.scan_inbox(folder)
+    serial, serial_reads = filecache.read_files(paths, None, None, tmp_path / "c1", workers=1)
+    monkeypatch.setattr(consolidation, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(filecache, "IN_FLIGHT", 1)  # one result per worker waits at most
+    seen: list[Path] = []
+    pooled, reads = filecache.read_files(paths, seen.append, None, tmp_path / "c2", workers=2)
+    assert seen == paths == [f.path for f in pooled] == [f.path for f in serial]
+    assert [(f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in pooled] == [
+        (f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in serial]
+    assert (reads.read, reads.cached) == (serial_reads.read, serial_reads.cached) == (5, 0)
+    again, reads = filecache.read_files(paths, None, None, tmp_path / "c2", workers=2)
+    assert (reads.read, reads.cached) == (1, 4)  # the workers found the entries they wrote
+    assert [f.extract for f in again] == [f.extract for f in serial]

@@ -267,62 +267,73 @@ def _hash(path: Path) -> tuple[str, float] | None:
         return None
 
 
+def take(path: Path, folder: Path | None) -> tuple[InputFile, bool]:
+    """One file: from the cache at ``folder`` (True), else read and stored there (False).
+    Runs in a worker: the parent only receives the result."""
+    from xlplan.consolidation import read_one
+
+    if folder is not None:
+        cache = FileCache(folder)
+        hashed = _hash(path)
+        if hashed is not None:
+            item = cache.load(path, *hashed)
+            if item is not None:
+                return item, True
+        item = read_one(path)
+        cache.store(item)
+        return item, False
+    return read_one(path), False
+
+
+IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the parent
+
+
 def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
                sink: Callable[[InputFile], None] | None, folder: Path | None,
                workers: int | None = None) -> tuple[list[InputFile], Reads]:
     """Like :func:`xlplan.consolidation.read_inbox`, in the same order, but a file whose
-    entry is in the cache at ``folder`` is not read; new reads are stored there."""
-    from xlplan.consolidation import read_inbox, read_one
+    entry is in the cache at ``folder`` is not read, and new reads are stored there. With
+    several cores, workers hash, look up, read, validate and extract; at most
+    ``IN_FLIGHT`` results per worker wait for the parent, so memory stays flat however
+    far the workers are ahead of it."""
+    import collections
+    import contextlib
+    import functools
+    import multiprocessing as mp
+
+    from xlplan.consolidation import PARALLEL_FROM
 
     todo = list(paths)
+    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    parallel = (count > 1 and len(todo) >= PARALLEL_FROM
+                and "fork" in mp.get_all_start_methods())
     reads = Reads()
-    if folder is None:
-        files = read_inbox(todo, progress, workers=workers, sink=sink)
-        reads.read = len(files)
-        return files, reads
-    cache = FileCache(folder)
-    known: dict[int, tuple[str, float]] = {}
-    for i, path in enumerate(todo):
-        hashed = _hash(path)
-        if hashed is not None and cache.has(entry_key(hashed[0], path.name)):
-            known[i] = hashed
     out: list[InputFile] = []
-    at = 0
+    job = functools.partial(take, folder=folder)
 
-    def emit(item: InputFile) -> None:
+    def arrived(result: tuple[InputFile, bool]) -> None:
+        item, cached = result
+        if cached:
+            reads.cached += 1
+        else:
+            reads.read += 1
         if sink is not None:
             sink(item)
         out.append(item)
+        if progress is not None:
+            progress(item.path)
 
-    def cached_up_to(stop: int) -> None:
-        nonlocal at
-        while at < stop:
-            path = todo[at]
-            sha, mtime = known[at]
-            item = cache.load(path, sha, mtime)
-            if item is None:  # damaged: read it after all
-                item = read_one(path)
-                reads.read += 1
-                cache.store(item)
-            else:
-                reads.cached += 1
-            emit(item)
-            if progress is not None:
-                progress(path)
-            at += 1
-
-    misses = [i for i in range(len(todo)) if i not in known]
-    order = iter(misses)
-
-    def arrived(item: InputFile) -> None:
-        nonlocal at
-        index = next(order)
-        cached_up_to(index)
-        reads.read += 1
-        cache.store(item)  # before the sink: consolidation drops the rows there
-        emit(item)
-        at = index + 1
-
-    read_inbox([todo[i] for i in misses], progress, workers=workers, sink=arrived)
-    cached_up_to(len(todo))
+    if not parallel:
+        for path in todo:
+            arrived(job(path))
+        return out, reads
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(mp.get_context("fork").Pool(count))
+        waiting: collections.deque[Any] = collections.deque()
+        for path in todo:
+            if len(waiting) >= IN_FLIGHT * count:
+                arrived(waiting.popleft().get())
+            waiting.append(pool.apply_async(job, (path,)))
+        while waiting:
+            arrived(waiting.popleft().get())
     return out, reads
