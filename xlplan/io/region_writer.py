@@ -17,6 +17,8 @@ from xlplan import __version__
 from xlplan import contract as c
 from xlplan.consolidation import InputFile, Region
 from xlplan.extract import Investment
+from xlplan.io.fastrows import FastRows
+from xlplan.io.fastrows import usable as fast_usable
 from xlplan.io.overview import page_setup, write_overview
 from xlplan.numbers import to_cell
 from xlplan.store import KIND_LABELS, Baseline, Change, Key
@@ -36,6 +38,9 @@ class _Book:
         self.bold = wb.add_format({"bold": True})
         self.red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        if streamed:  # style indexes in a fixed order, whichever way rows are written (fastrows)
+            for fmt in (self.title, self.note, self.mkr, self.tkr, self.pct, self.bold):
+                fmt._get_xf_index()
 
     def table(self, ws: Any, first_row: int, name: str, headers: Sequence[str],
               rows: Iterable[Sequence[Cell]], formats: Sequence[Any] | None = None,
@@ -99,13 +104,17 @@ class _Growing:
         self.next = first_row + 1
         for ci, width in enumerate(widths):
             ws.set_column(ci, ci, width)
+        self.fast: FastRows | None = None
         if book.streamed:  # the header row must come before the rows
             for ci, header in enumerate(headers):
                 ws.write_string(first_row, ci, header, book.bold)
+            self.fast = FastRows(ws, formats) if fast_usable(ws) else None
 
     def append(self, row: Sequence[Cell]) -> None:
+        written = self.fast is not None and self.fast.append(self.next, row)
         for ci, value in enumerate(row):
-            self.book.write(self.ws, self.next, ci, value, self.formats[ci])
+            if not written:
+                self.book.write(self.ws, self.next, ci, value, self.formats[ci])
             if self.formats[ci] is not None and isinstance(value, Decimal | int) and not isinstance(
                     value, bool):
                 self.sums[ci] = self.sums.get(ci, Decimal(0)) + Decimal(value)
