@@ -25,10 +25,11 @@ def test_streamed_comparison_and_record_match_the_in_memory_ones(tmp_path: Path)
            ("RS", "omrade", "Trasigt"): d("7"),
            **{("RUN", "investering", f"Objekt {i:05}"): d(i) for i in range(CHUNK * 2 + 7)}}
     staged = StagedRun(store, ((n, (k, o, v)) for (n, k, o), v in may.items()))
-    assert staged.prognos == {("HSN", "prognos", "Medicin"): d("-12")}
     baseline = staged.baseline(2025, "2025-05")
     assert baseline is not None and baseline.label == "2025-04"
-    assert baseline.figures == {("HSN", "prognos", "Medicin"): d("-10")}
+    # Förändringar's prognos rows: only Medicin has a Helårsprognos (before −10, now −12)
+    assert list(staged.prognos_rows()) == [["HSN", "Medicin", None, None, d("-10"), d("-12"),
+                                            None, None]]
     streamed = staged.changes()
     before = store.baseline(2025, "2025-05")
     assert before is not None

@@ -470,7 +470,6 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                 try:
                     store = HistoryStore(database)
                     staged = StagedRun(store, region.objects())  # in the database, in chunks
-                    figures = staged.prognos
                     previous = staged.baseline(year, region.rapportmanad)
                     if previous is not None:
                         diff = staged.changes()
@@ -488,7 +487,8 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                         staged.close()
             label = region.rapportmanad or "denna körning"
             trend += [(label, n, v) for n, v in region.netto.items()]
-            writer.finish(region, diff, note, trend, baseline, figures)
+            writer.finish(region, diff, note, trend, baseline, figures,
+                          prognos=None if staged is None else staged.prognos_rows())
         except BaseException:
             writer.abort()
             raise

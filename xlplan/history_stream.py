@@ -10,7 +10,7 @@ baseline's) they were most of the run's memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,6 @@ class StagedRun:
         self.store = store
         self.sa = store.sa
         self.conn: Any = None
-        self.prognos: dict[Key, Decimal] = {}  # the few figures the workbook shows beside
         self.base_id: int | None = None
         store._guard(lambda: self._stage(figures))
 
@@ -47,8 +46,6 @@ class StagedRun:
                               "VALUES (:namnd, :slag, :objekt, :varde)")
         chunk: list[dict[str, str]] = []
         for namnd, (kind, obj, value) in figures:
-            if kind in PROGNOS_KINDS:
-                self.prognos[(namnd, kind, obj)] = value
             chunk.append({"namnd": namnd, "slag": kind, "objekt": obj[:500],
                           "varde": format(value, "f")})
             if len(chunk) >= CHUNK:
@@ -59,8 +56,8 @@ class StagedRun:
         self.conn.commit()
 
     def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
-        """The run compared with (see :meth:`HistoryStore.baseline`), holding only the
-        figures Förändringar tabulates beside this run's; :meth:`changes` compares all."""
+        """The run compared with (see :meth:`HistoryStore.baseline`), without its figures
+        (they stay in the database: :meth:`changes`, :meth:`prognos_rows`)."""
         found = self.store.baseline_run(budgetar, rapportmanad)
         if found is None:
             return None
@@ -73,15 +70,49 @@ class StagedRun:
         self.conn.execute(self.sa.text(
             f"INSERT INTO {BASE} (namnd, slag, objekt, varde) SELECT namnd, slag, objekt, varde "
             "FROM xlplan_nyckeltal WHERE korning = :run"), {"run": self.base_id})
-        kinds = ", ".join(f"'{k}'" for k in sorted(PROGNOS_KINDS))
-        out: dict[Key, Decimal] = {}
-        for n, k, o, v in self.conn.execute(self.sa.text(
-                f"SELECT namnd, slag, objekt, varde FROM {BASE} WHERE slag IN ({kinds})")):
-            value = self._value(v)
-            if value is not None:
-                out[(n, k, o)] = value
         self.conn.commit()
-        return out
+        return {}
+
+    def prognos_rows(self) -> Iterator[list[Any]]:
+        """Förändringar's prognos table, a row at a time: per nämnd and område with a
+        Helårsprognos (Totalt first), Budget, Helårsprognos and Avvikelse before and now."""
+        kinds = ", ".join(f"'{k}'" for k in sorted(PROGNOS_KINDS))
+        c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # code points
+        order = "CASE WHEN objekt = 'Totalt' THEN 0 ELSE 1 END AS ordning"
+        sides = [f"SELECT namnd, objekt, slag, varde, 1 AS sida, {order} FROM {STAGED} "
+                 f"WHERE slag IN ({kinds})"]
+        if self.base_id is not None:
+            sides.append(f"SELECT namnd, objekt, slag, varde, 0 AS sida, {order} FROM {BASE} "
+                         f"WHERE slag IN ({kinds})")
+        query = (f"SELECT namnd, objekt, slag, varde, sida FROM ({' UNION ALL '.join(sides)}) "
+                 f"AS u ORDER BY namnd{c}, ordning, objekt{c}")
+        try:
+            group: tuple[str, str] | None = None
+            values: dict[tuple[str, int], Decimal | None] = {}
+            for n, o, k, v, side in self.conn.execute(self.sa.text(query)):
+                if (n, o) != group:
+                    if group is not None and self._has_prognos(values):
+                        yield self._prognos_row(group, values)
+                    group, values = (n, o), {}
+                values[(k, side)] = self._value(v) if side == 0 else Decimal(v)
+            if group is not None and self._has_prognos(values):
+                yield self._prognos_row(group, values)
+            self.conn.commit()
+        except self.sa.exc.SQLAlchemyError as exc:
+            from xlplan.errors import HistoryError
+
+            raise HistoryError(f"Historikdatabasen kan inte användas: {type(exc).__name__}."
+                               ) from exc
+
+    @staticmethod
+    def _has_prognos(values: dict[tuple[str, int], Decimal | None]) -> bool:
+        return any(k == "prognos" and v is not None for (k, _), v in values.items())
+
+    @staticmethod
+    def _prognos_row(group: tuple[str, str],
+                     values: dict[tuple[str, int], Decimal | None]) -> list[Any]:
+        return [*group, *[values.get((kind, side)) for kind in ("budget", "prognos", "avvikelse")
+                          for side in (0, 1)]]
 
     def _value(self, text: str) -> Decimal | None:
         value = _decimal(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -238,7 +239,10 @@ class RegionWriter:
     def finish(self, region: Region, changes: list[Change] | None, history_note: str = "",
                trend: list[tuple[str, str, Decimal]] | None = None,
                baseline: Baseline | None = None,
-               figures: dict[Key, Decimal] | None = None) -> None:
+               figures: dict[Key, Decimal] | None = None,
+               prognos: Iterable[list[Cell]] | None = None) -> None:
+        """``prognos``: Förändringar's prognos rows, when the history streams them
+        (xlplan.history_stream); else they are made from ``baseline`` and ``figures``."""
         if self.used != {n: f.name for n, f in ((f.namnd, f) for f in region.files if f.used)}:
             from xlplan.errors import ConsolidationRefused
 
@@ -267,7 +271,8 @@ class RegionWriter:
         for word, fmt in (("Fel", b.red), ("Varning", b.amber)):  # errors and warnings apart
             self.controls_ws.conditional_format(4, 1, last, 1, {
                 "type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt})
-        _changes(b, self.changes_ws, region, changes, history_note, baseline, figures or {})
+        _changes(b, self.changes_ws, region, changes, history_note, baseline, figures or {},
+                 prognos)
         _trend(b, self.trend_ws, region, trend or [])
         _manifest(b, self.manifest_ws, region)
         self.wb.close()
@@ -301,7 +306,8 @@ CHANGES_WIDTHS = [10, 30, 36, 16, 16, 16, 16, 16]  # both tables on Förändring
 
 
 def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, note: str,
-             baseline: Baseline | None, figures: dict[Key, Decimal]) -> None:
+             baseline: Baseline | None, figures: dict[Key, Decimal],
+             prognos: Iterable[list[Cell]] | None = None) -> None:
     """What changed against the previous month, then every nämnd's and område's prognos
     against that month (the figure the ekonomidirektör follows most)."""
     month = region.rapportmanad or "denna körning"
@@ -322,17 +328,19 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
         _, last = b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring",
                                                   "Före", "Efter", "Skillnad"], rows,
                           [None] * 4 + [b.mkr] * 3, CHANGES_WIDTHS)
-    before = baseline.figures if baseline is not None else {}
-    keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
-                  key=lambda key: (key[0], key[1] != "Totalt", key[1]))
-    if not keys:
+    if prognos is None:
+        before = baseline.figures if baseline is not None else {}
+        keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
+                      key=lambda key: (key[0], key[1] != "Totalt", key[1]))
+        prognos = ([n, o, *[d.get((n, kind, o)) for kind in ("budget", "prognos", "avvikelse")
+                            for d in (before, figures)]] for n, o in keys)
+    rows_left = iter(prognos)
+    head = next(rows_left, None)
+    if head is None:
         return
     ws.write_string(last + 2, 0, f"Prognos per nämnd och område: {month} mot {against} (mkr)",
                     b.bold)
-    prow: list[list[Cell]] = []
-    for n, o in keys:
-        prow.append([n, o, *[d.get((n, kind, o)) for kind in ("budget", "prognos", "avvikelse")
-                             for d in (before, figures)]])
+    prow = itertools.chain([head], rows_left)
     first, end = b.table(ws, last + 3, "ForandringarPrognos",
                          ["Nämnd", "Område", "Budget före", "Budget", "Helårsprognos före",
                           "Helårsprognos", "Avvikelse före", "Avvikelse"], prow,
