@@ -7,9 +7,11 @@ import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from tests.test_consolidate import TJ, book, inbox
+from tests.plan import full_plan, plan_info
+from tests.test_consolidate import TJ, book, inbox, rs
 from xlplan.consolidation import consolidate
 
 STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?")
@@ -34,6 +36,8 @@ def test_the_fast_rows_are_xlsxwriters_bytes(tmp_path: Path,
         ["<r>rik</r>", TJ, -1e-7, 0, 0, 0, 0, 0, 0, -1e-7],
         ["Stor", TJ, 123456789012.25, None, None, None, None, None, None, 123456789012.25],
     ])
+    # a full planbok (with Prognos) under its own nämnd, for Förändringar's prognos table
+    full_plan(folder, "pn.xlsx", Info=plan_info(Nämnd="PN"))
     calls: list[bool] = []
     original = fastrows.FastRows.append
 
@@ -42,13 +46,24 @@ def test_the_fast_rows_are_xlsxwriters_bytes(tmp_path: Path,
         return result
 
     monkeypatch.setattr(fastrows.FastRows, "append", counted)
-    consolidate(folder, tmp_path / "fast.xlsx")
+    # a second run after RS changed fills Förändringar (both its tables stream)
+    def twice(name: str, db: str) -> None:
+        rs(folder / "rs.xlsx")
+        consolidate(folder, tmp_path / f"{name}-1.xlsx", database=db, month="2025-05")
+        rs(folder / "rs.xlsx", staben_personal=-310.0)
+        consolidate(folder, tmp_path / f"{name}.xlsx", database=db, month="2025-05")
+
+    twice("fast", f"sqlite:///{tmp_path / 'f.db'}")
     assert calls.count(True) >= 6 and False in calls  # both paths ran (the <r>…</r> row)
     monkeypatch.setattr(fastrows, "ENABLED", False)
     calls.clear()
-    consolidate(folder, tmp_path / "slow.xlsx")
+    twice("slow", f"sqlite:///{tmp_path / 's.db'}")
     assert calls == []
     fast, slow = parts(tmp_path / "fast.xlsx"), parts(tmp_path / "slow.xlsx")
     assert fast.keys() == slow.keys()
     for name in slow:
         assert fast[name] == slow[name], name
+    changes = openpyxl.load_workbook(tmp_path / "fast.xlsx")["Förändringar"]
+    texts = {c for row in changes.iter_rows(values_only=True) for c in row}
+    assert {"RS", "PN"} <= texts  # RS's changed figures; PN's prognos rows
+    assert any(isinstance(t, str) and t.startswith("Prognos per nämnd och område") for t in texts)

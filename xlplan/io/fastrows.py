@@ -30,7 +30,8 @@ def usable(ws: Any) -> bool:
     import xlsxwriter
 
     return (ENABLED and getattr(xlsxwriter, "__version__", "") == VERSION
-            and bool(getattr(ws, "constant_memory", False)) and ws.excel_version == 2007)
+            and bool(getattr(ws, "constant_memory", False)) and ws.excel_version == 2007
+            and ws.default_row_height == ws.original_row_height)  # no row height attributes
 
 
 class FastRows:
@@ -98,7 +99,5 @@ class FastRows:
         ws._check_dimensions(row, first)
         ws._check_dimensions(row, last)
         ws._write_single_row(row)  # the rows before it, as xlsxwriter's next write would
-        ws._write_row(row, None)
-        ws.fh.write("".join(cells))
-        ws._xml_end_tag("row")
+        ws.fh.write(f'<row r="{r}">{"".join(cells)}</row>')  # as _write_row without row_info
         return True

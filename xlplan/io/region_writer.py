@@ -54,7 +54,10 @@ class _Book:
             for ci, header in enumerate(headers):
                 ws.write_string(first_row, ci, header, self.bold)
             last = first_row
+            fast = FastRows(ws, formats or [None] * len(headers)) if fast_usable(ws) else None
             for last, row in enumerate(rows, start=first_row + 1):
+                if fast is not None and fast.append(last, row):
+                    continue
                 for ci, value in enumerate(row):
                     self.write(ws, last, ci, value, formats[ci] if formats else None)
             ws.autofilter(first_row, 0, max(last, first_row + 1), len(headers) - 1)
