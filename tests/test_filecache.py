@@ -146,3 +146,27 @@ def test_workers_give_the_files_in_order_with_few_results_in_flight(
     again, reads = filecache.read_files(paths, None, None, tmp_path / "c2", workers=2)
     assert (reads.read, reads.cached) == (1, 4)  # the workers found the entries they wrote
     assert [f.extract for f in again] == [f.extract for f in serial]
+
+
+def test_entries_unused_for_long_are_pruned_used_ones_kept(tmp_path: Path) -> None:
+    from xlplan.filecache import KEEP_DAYS
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    (used,) = entries(cache)
+    old = time.time() - (KEEP_DAYS + 1) * 86400
+    stale = cache / ("0" * 64 + ".json")  # another version's entry, say
+    stale.write_text("{}")
+    leftover = cache / ".entry-x.tmp"  # what a killed run leaves
+    leftover.write_text("")
+    other = cache / "anteckning.txt"  # not ours: left alone
+    other.write_text("")
+    for p in (used, stale, leftover, other):
+        os.utime(p, (old, old))
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert again.cached == 1
+    assert entries(cache) == [used]  # used this run, so kept however old it was
+    assert not leftover.exists() and other.exists()

@@ -11,12 +11,15 @@ ignored and the file is read, never fatal. Writing the cache is best effort too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -285,7 +288,10 @@ class FileCache:
                 raw = fh.read(MAX_ENTRY_BYTES + 1)
             if len(raw) > MAX_ENTRY_BYTES:
                 return None
-            return from_entry(json.loads(raw), path, sha256, mtime)
+            item = from_entry(json.loads(raw), path, sha256, mtime)
+            with contextlib.suppress(OSError):
+                os.utime(entry)  # used: kept by prune()
+            return item
         except (OSError, ValueError, TypeError, RecursionError):  # Damaged is a ValueError
             return None
 
@@ -306,6 +312,37 @@ class FileCache:
                 raise
         except (OSError, TypeError, ValueError):
             return
+
+
+KEEP_DAYS = 90  # an entry no run has used for this long is removed (another version's, a
+# file long replaced), so the folder does not grow month after month
+
+
+def prune(folder: Path, now: float | None = None) -> int:
+    """Remove entries unused for :data:`KEEP_DAYS` and temp files a killed run left (a day
+    old); returns how many. Best effort, like every write to the cache."""
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        names = list(folder.iterdir())
+    except OSError:
+        return 0
+    for path in names:
+        name = path.name
+        limit = (KEEP_DAYS * 86400 if _ENTRY.fullmatch(name)
+                 else 86400 if name.startswith(".entry-") and name.endswith(".tmp") else None)
+        if limit is None:
+            continue  # not ours: left alone
+        try:
+            if now - path.lstat().st_mtime > limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+_ENTRY = re.compile(r"[0-9a-f]{64}\.json")
 
 
 def _hash(path: Path) -> tuple[str, float] | None:
@@ -347,8 +384,6 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
     several cores, workers hash, look up, read, validate and extract; at most
     ``IN_FLIGHT`` results per worker wait for the parent, so memory stays flat however
     far the workers are ahead of it."""
-    import collections
-    import contextlib
     import functools
     import multiprocessing as mp
 
@@ -377,7 +412,18 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
     if not parallel:
         for path in todo:
             arrived(job(path))
-        return out, reads
+    else:
+        _pooled(todo, job, count, arrived)
+    if folder is not None:
+        prune(folder)
+    return out, reads
+
+
+def _pooled(todo: list[Path], job: Callable[[Path], tuple[InputFile, bool]], count: int,
+            arrived: Callable[[tuple[InputFile, bool]], None]) -> None:
+    import collections
+    import multiprocessing as mp
+
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(mp.get_context("fork").Pool(count))
         waiting: collections.deque[Any] = collections.deque()
@@ -387,4 +433,3 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
             waiting.append(pool.apply_async(job, (path,)))
         while waiting:
             arrived(waiting.popleft().get())
-    return out, reads
