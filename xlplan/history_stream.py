@@ -32,7 +32,11 @@ class StagedRun:
         self.sa = store.sa
         self.conn: Any = None
         self.base_id: int | None = None
-        store._guard(lambda: self._stage(figures))
+        try:
+            store._guard(lambda: self._stage(figures))
+        except BaseException:
+            self.close()  # the caller never sees this object: nothing left open
+            raise
 
     def _table(self, name: str) -> None:
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
