@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlplan.errors import ConsolidationRefused
-from xlplan.inbox import check_output, choose, read_inbox, read_one, refuse_empty, scan_inbox
+from xlplan.inbox import check_output, choose, read_one, refuse_empty, scan_inbox
 from xlplan.region import OBJECTS, InputFile, Outcome, Region, TransferCheck, extract_objects
-from xlplan.region_figures import history_figures, region_figures
+from xlplan.region_figures import region_figures
 from xlplan.region_json import region_to_json
 from xlplan.spool import Spool
 
@@ -42,8 +42,12 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
                 expected: Iterable[str] = (),
                 progress: Callable[[Path], None] | None = None,
                 on_start: Callable[[int], None] | None = None,
-                month: str | None = None, region_name: str = "") -> Outcome:
+                month: str | None = None, region_name: str = "",
+                cache: Path | bool | None = True) -> Outcome:
     """Consolidate ``inbox`` into the workbook ``out`` and record the run in the history.
+
+    ``cache``: a folder for :mod:`xlplan.filecache` (unchanged files are not read again);
+    True: beside a SQLite history; False: none.
 
     Raises ConsolidationRefused (nothing written). A history database that cannot be used
     does not stop the run: the workbook is written without the comparison and the outcome
@@ -60,7 +64,7 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
     spool = Spool()
     try:
         return _consolidate(folder, target, paths, spool, database, expected, progress, month,
-                            region_name)
+                            region_name, cache)
     finally:
         spool.close()
 
@@ -85,14 +89,17 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                  database: str | None, expected: Iterable[str],
                  progress: Callable[[Path], None] | None, month: str | None = None,
-                 region_name: str = "") -> Outcome:
-    from xlplan.changes import Baseline, changes
+                 region_name: str = "", cache: Path | bool | None = True) -> Outcome:
+    from xlplan.changes import Baseline
     from xlplan.errors import HistoryError
+    from xlplan.filecache import cache_dir_for, read_files
+    from xlplan.history_stream import StagedRun
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter
     from xlplan.io.writer import atomic_path
     from xlplan.store import HistoryStore
 
     store: HistoryStore | None = None
+    staged: StagedRun | None = None
     baseline: Baseline | None = None
     note = ""
     diff: list[Change] | None = None
@@ -106,21 +113,23 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                 if item.extract is not None:  # keep only the figures in memory
                     item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
 
-            files = read_inbox(_newest_first(paths), progress, sink=arrived)
+            cache_folder = cache_dir_for(database) if cache is True else (cache or None)
+            files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder)
             files.sort(key=lambda f: f.name)
             year, used = choose(files)
             region = region_figures(year, files, used, expected)
             region.spool = spool
             if month is not None:
                 region.rapportmanad = month
-            figures = history_figures(region) if database else {}
+            figures: dict[tuple[str, str, str], Decimal] = {}
             trend: list[tuple[str, str, Decimal]] = []
             if database:
                 try:
                     store = HistoryStore(database)
-                    previous = store.baseline(year, region.rapportmanad)
+                    staged = StagedRun(store, region.objects())  # in the database, in chunks
+                    previous = staged.baseline(year, region.rapportmanad)
                     if previous is not None:
-                        diff = changes(previous.figures, figures)
+                        diff = staged.changes()
                         note = f"Jämfört med {previous.label}."
                         baseline = previous
                     elif region.rapportmanad is None:
@@ -131,21 +140,28 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                         note = " ".join([note, *store.warnings]).strip()
                 except HistoryError as exc:
                     note, store = f"Historiken kunde inte läsas: {exc.message}", None
+                    if staged is not None:
+                        staged.close()
+                        staged = None
             label = region.rapportmanad or "denna körning"
             trend += [(label, n, v) for n, v in region.netto.items()]
             if writer.used != {f.namnd: f.name for f in files if f.used}:
                 raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
-            writer.finish(region, diff, note, trend, baseline, figures)
+            writer.finish(region, diff, note, trend, baseline, figures,
+                          prognos=None if staged is None else staged.prognos_rows())
         except BaseException:
             writer.abort()
             raise
-    outcome = Outcome(region, target, note, len(diff or []))
+    outcome = Outcome(region, target, note, len(diff or []), reads.read, reads.cached)
     if store is not None:
         try:
-            store.record(year, region.rapportmanad, str(folder), len(files), figures,
-                         out=str(target.resolve()), out_sha256=_sha256(target))
+            assert staged is not None
+            staged.record(year, region.rapportmanad, str(folder), len(files),
+                          out=str(target.resolve()), out_sha256=_sha256(target))
         except HistoryError as exc:
             outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
         finally:
+            if staged is not None:
+                staged.close()
             store.close()
     return outcome

@@ -5,12 +5,8 @@ becomes that file's reason and never ends the run.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import multiprocessing as mp
-import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from xlplan.errors import ConsolidationRefused, XlplanError, os_reason
@@ -84,31 +80,6 @@ def _read_one(path: Path) -> InputFile:
 
 
 PARALLEL_FROM = 24  # files; below this a second process costs more than it saves
-
-
-def read_inbox(paths: Iterable[Path], progress: Callable[[Path], None] | None = None,
-               workers: int | None = None,
-               sink: Callable[[InputFile], None] | None = None) -> list[InputFile]:
-    """Read every file; on a machine with several cores, large inboxes are read by a pool of
-    forked processes (each file is parsed in one process, only its extract comes back).
-    ``sink`` sees each file as it arrives (consolidation spools its rows there)."""
-    todo = list(paths)
-    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    parallel = count > 1 and len(todo) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods()
-    files = []
-    with contextlib.ExitStack() as stack:
-        if parallel:
-            pool = stack.enter_context(mp.get_context("fork").Pool(count))
-            items: Iterable[InputFile] = pool.imap(read_one, todo, chunksize=4)
-        else:
-            items = map(read_one, todo)
-        for item in items:
-            if sink is not None:
-                sink(item)
-            files.append(item)
-            if progress is not None:
-                progress(item.path)
-    return files
 
 
 def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:

@@ -96,3 +96,5 @@ class Outcome:
     out: Path
     history_note: str = ""
     changes: int = 0
+    read: int = 0  # files parsed this run
+    cached: int = 0  # files taken unchanged from the cache (xlplan.filecache)

@@ -121,7 +121,3 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
             status = "ok"
         checks.append(TransferCheck(dnr, sides, status, total))
     return checks
-
-
-def history_figures(region: Region) -> dict[tuple[str, str, str], Decimal]:
-    return {(n, kind, obj): v for n, (kind, obj, v) in region.objects()}

@@ -168,10 +168,23 @@ class HistoryStore:
         """What a run for (``budgetar``, ``rapportmanad``) is compared with: the newest
         earlier month's run; for the year's first month recorded, that month's run being
         replaced. None when there is neither (or the run has no month)."""
+        found = self.baseline_run(budgetar, rapportmanad)
+        if found is None:
+            return None
+        label, run_id = found
+
+        def read() -> Baseline:
+            with self.engine.connect() as conn:
+                return Baseline(label, self._figures(conn, run_id))
+        result: Baseline = self._guard(read)
+        return result
+
+    def baseline_run(self, budgetar: int, rapportmanad: str | None) -> tuple[str, int] | None:
+        """(label, run id) of the run :meth:`baseline` compares with, without its figures."""
         if rapportmanad is None:
             return None
 
-        def read() -> Baseline | None:
+        def read() -> tuple[str, int] | None:
             r = self.runs.c
             active = [r.budgetar == budgetar, r.ersatt_av.is_(None), r.rapportmanad.is_not(None)]
             with self.engine.connect() as conn:
@@ -180,15 +193,14 @@ class HistoryStore:
                                                              r.rapportmanad < rapportmanad)
                     .order_by(r.rapportmanad.desc(), r.id.desc()).limit(1)).first()
                 if run is not None:
-                    return Baseline(run.rapportmanad, self._figures(conn, run.id))
+                    return str(run.rapportmanad), int(run.id)
                 run = conn.execute(
                     self.sa.select(r.id, r.tid).where(*active, r.rapportmanad == rapportmanad)
                     .order_by(r.id.desc()).limit(1)).first()
                 if run is not None:
-                    return Baseline(f"{rapportmanad} (förra körningen, {run.tid})",
-                                    self._figures(conn, run.id))
+                    return f"{rapportmanad} (förra körningen, {run.tid})", int(run.id)
                 return None
-        result: Baseline | None = self._guard(read)
+        result: tuple[str, int] | None = self._guard(read)
         return result
 
     def record(self, budgetar: int, rapportmanad: str | None, inbox: str, files: int,

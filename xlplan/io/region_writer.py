@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,8 @@ from xlplan import __version__
 from xlplan import contract as c
 from xlplan.changes import KIND_LABELS, Baseline, Change, Key
 from xlplan.extract import Investment
+from xlplan.io.fastrows import FastRows
+from xlplan.io.fastrows import usable as fast_usable
 from xlplan.io.overview import page_setup, write_overview
 from xlplan.numbers import MKR_FORMAT, SHARE_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import InputFile, Region
@@ -36,6 +39,9 @@ class _Book:
         self.bold = wb.add_format({"bold": True})
         self.red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        if streamed:  # style indexes in a fixed order, whichever way rows are written (fastrows)
+            for fmt in (self.title, self.note, self.mkr, self.tkr, self.pct, self.bold):
+                fmt._get_xf_index()
 
     def table(self, ws: Any, first_row: int, name: str, headers: Sequence[str],
               rows: Iterable[Sequence[Cell]], formats: Sequence[Any] | None = None,
@@ -48,7 +54,10 @@ class _Book:
             for ci, header in enumerate(headers):
                 ws.write_string(first_row, ci, header, self.bold)
             last = first_row
+            fast = FastRows(ws, formats or [None] * len(headers)) if fast_usable(ws) else None
             for last, row in enumerate(rows, start=first_row + 1):
+                if fast is not None and fast.append(last, row):
+                    continue
                 for ci, value in enumerate(row):
                     self.write(ws, last, ci, value, formats[ci] if formats else None)
             ws.autofilter(first_row, 0, max(last, first_row + 1), len(headers) - 1)
@@ -99,13 +108,17 @@ class _Growing:
         self.next = first_row + 1
         for ci, width in enumerate(widths):
             ws.set_column(ci, ci, width)
+        self.fast: FastRows | None = None
         if book.streamed:  # the header row must come before the rows
             for ci, header in enumerate(headers):
                 ws.write_string(first_row, ci, header, book.bold)
+            self.fast = FastRows(ws, formats) if fast_usable(ws) else None
 
     def append(self, row: Sequence[Cell]) -> None:
+        written = self.fast is not None and self.fast.append(self.next, row)
         for ci, value in enumerate(row):
-            self.book.write(self.ws, self.next, ci, value, self.formats[ci])
+            if not written:
+                self.book.write(self.ws, self.next, ci, value, self.formats[ci])
             if self.formats[ci] is not None and isinstance(value, Decimal | int) and not isinstance(
                     value, bool):
                 self.sums[ci] = self.sums.get(ci, Decimal(0)) + Decimal(value)
@@ -229,7 +242,10 @@ class RegionWriter:
     def finish(self, region: Region, changes: list[Change] | None, history_note: str = "",
                trend: list[tuple[str, str, Decimal]] | None = None,
                baseline: Baseline | None = None,
-               figures: dict[Key, Decimal] | None = None) -> None:
+               figures: dict[Key, Decimal] | None = None,
+               prognos: Iterable[list[Cell]] | None = None) -> None:
+        """``prognos``: Förändringar's prognos rows, when the history streams them
+        (xlplan.history_stream); else they are made from ``baseline`` and ``figures``."""
         b = self.book
         write_overview(b, self.overview, region, self.region_name)
         for growing in self.detail.values():
@@ -254,7 +270,8 @@ class RegionWriter:
         for word, fmt in (("Fel", b.red), ("Varning", b.amber)):  # errors and warnings apart
             self.controls_ws.conditional_format(4, 1, last, 1, {
                 "type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt})
-        _changes(b, self.changes_ws, region, changes, history_note, baseline, figures or {})
+        _changes(b, self.changes_ws, region, changes, history_note, baseline, figures or {},
+                 prognos)
         _trend(b, self.trend_ws, region, trend or [])
         _manifest(b, self.manifest_ws, region)
         self.wb.close()
@@ -288,7 +305,8 @@ CHANGES_WIDTHS = [10, 30, 36, 16, 16, 16, 16, 16]  # both tables on Förändring
 
 
 def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, note: str,
-             baseline: Baseline | None, figures: dict[Key, Decimal]) -> None:
+             baseline: Baseline | None, figures: dict[Key, Decimal],
+             prognos: Iterable[list[Cell]] | None = None) -> None:
     """What changed against the previous month, then every nämnd's and område's prognos
     against that month (the figure the ekonomidirektör follows most)."""
     month = region.rapportmanad or "denna körning"
@@ -309,17 +327,19 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
         _, last = b.table(ws, 3, "Forandringar", ["Nämnd", "Slag", "Objekt", "Förändring",
                                                   "Före", "Efter", "Skillnad"], rows,
                           [None] * 4 + [b.mkr] * 3, CHANGES_WIDTHS)
-    before = baseline.figures if baseline is not None else {}
-    keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
-                  key=lambda key: (key[0], key[1] != "Totalt", key[1]))
-    if not keys:
+    if prognos is None:
+        before = baseline.figures if baseline is not None else {}
+        keys = sorted({(n, o) for (n, k, o) in (*figures, *before) if k == "prognos"},
+                      key=lambda key: (key[0], key[1] != "Totalt", key[1]))
+        prognos = ([n, o, *[d.get((n, kind, o)) for kind in ("budget", "prognos", "avvikelse")
+                            for d in (before, figures)]] for n, o in keys)
+    rows_left = iter(prognos)
+    head = next(rows_left, None)
+    if head is None:
         return
     ws.write_string(last + 2, 0, f"Prognos per nämnd och område: {month} mot {against} (mkr)",
                     b.bold)
-    prow: list[list[Cell]] = []
-    for n, o in keys:
-        prow.append([n, o, *[d.get((n, kind, o)) for kind in ("budget", "prognos", "avvikelse")
-                             for d in (before, figures)]])
+    prow = itertools.chain([head], rows_left)
     first, end = b.table(ws, last + 3, "ForandringarPrognos",
                          ["Nämnd", "Område", "Budget före", "Budget", "Helårsprognos före",
                           "Helårsprognos", "Avvikelse före", "Avvikelse"], prow,

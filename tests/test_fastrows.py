@@ -1,0 +1,76 @@
+"""Detail rows rendered straight into xlsxwriter's stream (xlplan.io.fastrows) give the same
+bytes as xlsxwriter's cell-by-cell writes."""
+
+from __future__ import annotations
+
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.support.inbox import TJ, book, inbox, rs
+from tests.support.plan import full_plan, plan_info
+from xlplan.consolidation import consolidate
+
+STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?")
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: STAMP.sub(b"TIME", zf.read(n)) for n in zf.namelist()}
+
+
+def test_the_fast_rows_are_xlsxwriters_bytes(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlplan.io import fastrows, region_writer
+
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 3)  # streamed: the fast path applies
+    folder = inbox(tmp_path)
+    # texts xlsxwriter escapes: leading space, markup, a literal _xHHHH_, a rich-text look-alike
+    book(folder / "kn.xlsx", "KN", [
+        [" Ledande mellanslag", TJ, 1, 0, 0, 0, 0, 0, 0, 1],
+        ["A & B <c>", TJ, 2.5, 0, 0, 0, 0, 0, 0, 2.5],
+        ["_x0041_ bokstavligt", TJ, 0.1, 0, 0, 0, 0, 0, 0, 0.1],
+        ["<r>rik</r>", TJ, -1e-7, 0, 0, 0, 0, 0, 0, -1e-7],
+        ["Stor", TJ, 123456789012.25, None, None, None, None, None, None, 123456789012.25],
+    ])
+    # a full planbok (with Prognos) under its own nämnd, for Förändringar's prognos table
+    full_plan(folder, "pn.xlsx", Info=plan_info(Nämnd="PN"))
+    calls: list[bool] = []
+    original = fastrows.FastRows.append
+
+    def counted(self: fastrows.FastRows, row: int, values: list[object]) -> bool:
+        calls.append(result := original(self, row, values))
+        return result
+
+    monkeypatch.setattr(fastrows.FastRows, "append", counted)
+    # a second run after RS changed fills Förändringar (both its tables stream). RS's two
+    # versions are made once, so both paths read the very same bytes (a file written a second
+    # later has another timestamp inside, so another sha256 in the Manifest)
+    rs(tmp_path / "rs-before.xlsx")
+    rs(tmp_path / "rs-after.xlsx", staben_personal=-310.0)
+
+    def twice(name: str, db: str) -> None:
+        (folder / "rs.xlsx").write_bytes((tmp_path / "rs-before.xlsx").read_bytes())
+        consolidate(folder, tmp_path / f"{name}-1.xlsx", database=db, month="2025-05")
+        (folder / "rs.xlsx").write_bytes((tmp_path / "rs-after.xlsx").read_bytes())
+        consolidate(folder, tmp_path / f"{name}.xlsx", database=db, month="2025-05")
+
+    twice("fast", f"sqlite:///{tmp_path / 'f.db'}")
+    assert calls.count(True) >= 6 and False in calls  # both paths ran (the <r>…</r> row)
+    monkeypatch.setattr(fastrows, "ENABLED", False)
+    calls.clear()
+    time.sleep(1.1)  # the slow run in another second: nothing time-bound may differ
+    twice("slow", f"sqlite:///{tmp_path / 's.db'}")
+    assert calls == []
+    fast, slow = parts(tmp_path / "fast.xlsx"), parts(tmp_path / "slow.xlsx")
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert fast[name] == slow[name], name
+    changes = openpyxl.load_workbook(tmp_path / "fast.xlsx")["Förändringar"]
+    texts = {c for row in changes.iter_rows(values_only=True) for c in row}
+    assert {"RS", "PN"} <= texts  # RS's changed figures; PN's prognos rows
+    assert any(isinstance(t, str) and t.startswith("Prognos per nämnd och område") for t in texts)

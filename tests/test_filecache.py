@@ -1,0 +1,174 @@
+"""Unchanged planböcker are not read again (xlplan.filecache): the run's own counts prove
+which files were parsed, and a cached run writes what an uncached run writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.support.inbox import hsn, inbox, rs
+from xlplan.consolidation import consolidate
+from xlplan.filecache import cache_dir_for, entry_key
+from xlplan.io.safety import read_input
+from xlplan.region_json import region_to_json
+
+
+def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's values, but the time the workbook was made (Manifest › Skapad)."""
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
+            for ws in wb.worksheets}
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.json"))
+
+
+def test_a_rerun_reads_only_the_changed_file_and_writes_the_same(tmp_path: Path) -> None:
+    folder = inbox(tmp_path)  # hsn-gammal, hsn, rs, run, and trasig.xlsx (not a workbook)
+    cache = tmp_path / "cache"
+    first = consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    assert (first.read, first.cached) == (5, 0)
+    # four validated files are cached; the broken one is not (it is refused before parsing)
+    assert len(entries(cache)) == 4
+
+    second = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert (second.read, second.cached) == (1, 4)  # only trasig.xlsx is opened again
+    uncached = consolidate(folder, tmp_path / "c.xlsx", cache=False)
+    assert (uncached.read, uncached.cached) == (5, 0)
+    assert region_to_json(second.region) == region_to_json(uncached.region) == region_to_json(first.region)
+    assert sheets(tmp_path / "b.xlsx") == sheets(tmp_path / "c.xlsx")
+
+    # one file changes: exactly that one is read again, and its new figure is used
+    mtime = (folder / "rs.xlsx").stat().st_mtime
+    rs(folder / "rs.xlsx", staben_personal=-310.0)
+    os.utime(folder / "rs.xlsx", (mtime + 1, mtime + 1))
+    third = consolidate(folder, tmp_path / "d.xlsx", cache=cache)
+    assert (third.read, third.cached) == (2, 3)  # rs.xlsx and trasig.xlsx
+    # RS netto by hand: 20 + 70 − 310 − 150 − 20 − 10 = −400
+    assert third.region.netto["RS"] == -400
+    fresh = consolidate(folder, tmp_path / "e.xlsx", cache=False)
+    assert region_to_json(third.region) == region_to_json(fresh.region)
+    assert sheets(tmp_path / "d.xlsx") == sheets(tmp_path / "e.xlsx")
+
+
+def test_a_damaged_or_foreign_entry_is_ignored_and_the_file_read(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hsn(folder / "hsn.xlsx")
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    key_hsn = entry_key(_sha(folder / "hsn.xlsx"), "hsn.xlsx")
+    key_rs = entry_key(_sha(folder / "rs.xlsx"), "rs.xlsx")
+    (cache / f"{key_hsn}.json").write_text("{not json", encoding="utf-8")
+    entry = json.loads((cache / f"{key_rs}.json").read_text(encoding="utf-8"))
+    entry["extract"]["netto_mkr"] = "-1e999999"  # a plain string where a tagged decimal goes
+    (cache / f"{key_rs}.json").write_text(json.dumps(entry), encoding="utf-8")
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert (again.read, again.cached) == (2, 0)
+    # HSN by hand: 80 + 40 − 900 − 300 − 100 − 10 − 60 = −1 250, plus the nämnd's −3
+    assert again.region.netto["HSN"] == -1253
+    # both entries were written anew and now serve the next run
+    assert (consolidate(folder, tmp_path / "c.xlsx", cache=cache).cached) == 2
+
+    # a finding code that is not in the catalogue: not ours, ignored
+    entry = json.loads((cache / f"{key_rs}.json").read_text(encoding="utf-8"))
+    entry["findings"] = [{"severity": "error", "code": "påhittad", "sheet": None, "cell": None,
+                          "message": "x", "expected": None, "actual": None}]
+    (cache / f"{key_rs}.json").write_text(json.dumps(entry), encoding="utf-8")
+    assert consolidate(folder, tmp_path / "d.xlsx", cache=cache).read == 1
+
+
+def test_the_cache_lives_beside_a_sqlite_history(tmp_path: Path) -> None:
+    assert cache_dir_for(f"sqlite:///{tmp_path}/h.db") == tmp_path / "h-cache"
+    assert cache_dir_for("sqlite://") is None
+    assert cache_dir_for("postgresql://x/y") is None
+    assert cache_dir_for(None) is None
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    assert consolidate(folder, tmp_path / "a.xlsx", database=db).read == 1
+    assert entries(tmp_path / "h-cache")
+    assert consolidate(folder, tmp_path / "b.xlsx", database=db).cached == 1
+
+
+def test_an_unwritable_cache_folder_is_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the folder should be")
+    out = consolidate(folder, tmp_path / "a.xlsx", cache=blocker)
+    assert out.read == 1 and out.region.netto["RS"] == -390  # 20 + 70 − 300 − 150 − 20 − 10
+
+
+def test_a_renamed_copy_is_read_again(tmp_path: Path) -> None:
+    # findings name the file, so an entry belongs to one name
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    shutil.move(folder / "rs.xlsx", folder / "rs-ny.xlsx")
+    time.sleep(0.01)
+    assert consolidate(folder, tmp_path / "b.xlsx", cache=cache).read == 1
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(read_input(path)).hexdigest()
+
+
+def test_workers_give_the_files_in_order_with_few_results_in_flight(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlplan import consolidation, filecache
+    from xlplan import inbox as inbox_module
+
+    folder = inbox(tmp_path)
+    paths = consolidation.scan_inbox(folder)
+    serial, serial_reads = filecache.read_files(paths, None, None, tmp_path / "c1", workers=1)
+    monkeypatch.setattr(inbox_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(filecache, "IN_FLIGHT", 1)  # one result per worker waits at most
+    seen: list[Path] = []
+    pooled, reads = filecache.read_files(paths, seen.append, None, tmp_path / "c2", workers=2)
+    assert seen == paths == [f.path for f in pooled] == [f.path for f in serial]
+    assert [(f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in pooled] == [
+        (f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in serial]
+    assert (reads.read, reads.cached) == (serial_reads.read, serial_reads.cached) == (5, 0)
+    again, reads = filecache.read_files(paths, None, None, tmp_path / "c2", workers=2)
+    assert (reads.read, reads.cached) == (1, 4)  # the workers found the entries they wrote
+    assert [f.extract for f in again] == [f.extract for f in serial]
+
+
+def test_entries_unused_for_long_are_pruned_used_ones_kept(tmp_path: Path) -> None:
+    from xlplan.filecache import KEEP_DAYS
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    (used,) = entries(cache)
+    old = time.time() - (KEEP_DAYS + 1) * 86400
+    stale = cache / ("0" * 64 + ".json")  # another version's entry, say
+    stale.write_text("{}")
+    leftover = cache / ".entry-x.tmp"  # what a killed run leaves
+    leftover.write_text("")
+    other = cache / "anteckning.txt"  # not ours: left alone
+    other.write_text("")
+    for p in (used, stale, leftover, other):
+        os.utime(p, (old, old))
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert again.cached == 1
+    assert entries(cache) == [used]  # used this run, so kept however old it was
+    assert not leftover.exists() and other.exists()

@@ -1,0 +1,445 @@
+"""Unchanged planböcker are not read again: a cache of each file's findings and extract.
+
+An entry is keyed by the file's sha256, its name (findings name the file), xlplan's version
+and the contract version, so a changed file, a new xlplan or a new contract reads the file
+again. Entries are JSON files in a folder (by default beside the SQLite history, see
+:func:`cache_dir_for`), never pickle: a cache file someone else can write must not run code.
+Everything loaded is checked against the types of :class:`Extract` and :class:`Finding`
+(finding codes against the catalogue, text cleaned again); an entry that does not fit is
+ignored and the file is read, never fatal. Writing the cache is best effort too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlplan import __version__
+from xlplan.contract import CONTRACT_VERSION
+from xlplan.extract import Extract
+from xlplan.findings import CATALOGUE, Finding
+from xlplan.text import clean
+
+if TYPE_CHECKING:
+    from xlplan.region import InputFile
+
+FORMAT = 1  # of an entry; part of the key
+MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
+
+
+class Damaged(ValueError):
+    """A cache entry that does not fit the types it must hold."""
+
+
+@dataclass
+class Reads:
+    """How a run got its files: ``read`` were parsed, ``cached`` came from the cache."""
+
+    read: int = 0
+    cached: int = 0
+
+
+def cache_dir_for(database: str | None) -> Path | None:
+    """The default cache folder: ``<history file>-cache`` beside a SQLite history file; none
+    for another database or without history (pass a folder to :func:`read_files` instead)."""
+    if not database or not database.startswith("sqlite:///"):
+        return None
+    file = database.removeprefix("sqlite:///").split("?", 1)[0]
+    if not file or file == ":memory:":
+        return None
+    path = Path(file)
+    return path.with_name(path.stem + "-cache")
+
+
+def entry_key(sha256: str, name: str) -> str:
+    text = "\0".join((sha256, name, __version__, str(CONTRACT_VERSION), str(FORMAT)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- JSON <-> typed values --------------------------------------------------------------------
+
+def encode(value: Any) -> Any:
+    """A JSON-able form of an extract or finding: Decimals tagged, dicts as pairs (their
+    keys may be tuples or ints), dataclasses as objects, enums by value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return [[encode(k), encode(v)] for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    raise TypeError(f"cannot cache {type(value).__name__}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def decode(data: Any, hint: Any) -> Any:
+    """``data`` as a value of type ``hint``; :class:`Damaged` when it does not fit."""
+    return _decoder(hint)(data)
+
+
+Decoder = typing.Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def _decoder(hint: Any) -> Decoder:
+    """A decoder per type, made once (a cached run decodes some 3 000 values a file)."""
+    found = _DECODERS.get(hint)
+    if found is None:
+        found = _DECODERS[hint] = _make(hint)
+    return found
+
+
+def _decimal(data: Any) -> Decimal:
+    if not (type(data) is dict and len(data) == 1 and type(data.get("d")) is str):
+        raise Damaged("expected a decimal")
+    try:
+        value = Decimal(data["d"])
+    except (InvalidOperation, ValueError) as exc:
+        raise Damaged("not a decimal") from exc
+    if not value.is_finite() or abs(value.adjusted()) > 40:
+        raise Damaged("not a sane decimal")
+    return value
+
+
+def _exact(kind: type) -> Decoder:
+    def check(data: Any) -> Any:
+        if type(data) is not kind:
+            raise Damaged(f"expected {kind.__name__}")
+        return data
+    return check
+
+
+def _make(hint: Any) -> Decoder:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any or hint is object:  # a finding's parameter: plain JSON or a Decimal
+        def scalar(data: Any) -> Any:
+            if data is None or type(data) in (str, int, bool):
+                return data
+            return _decimal(data)
+        return scalar
+    if origin is typing.Union or origin is types.UnionType:
+        plain = {a for a in args if a in (str, int, bool, type(None))}
+        rest = [_decoder(a) for a in args if a not in plain]
+
+        def union(data: Any) -> Any:
+            if type(data) in plain:
+                return data
+            for member in rest:
+                try:
+                    return member(data)
+                except Damaged:
+                    continue
+            raise Damaged(f"{data!r:.40} fits none of {hint}")
+        return union
+    if hint is type(None):
+        return _exact(type(None))
+    if hint in (bool, str, int):
+        return _exact(hint)
+    if hint is Decimal:
+        return _decimal
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        def member(data: Any) -> Any:
+            try:
+                return hint(data)
+            except ValueError as exc:
+                raise Damaged(str(exc)) from exc
+        return member
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        fields = [f.name for f in dataclasses.fields(hint) if f.init]
+        names = set(fields)
+
+        def instance(data: Any) -> Any:
+            if type(data) is not dict or set(data) != names:
+                raise Damaged(f"{hint.__name__}: other fields")
+            hints = _hints(hint)
+            return hint(**{n: _decoder(hints[n])(data[n]) for n in fields})
+        return instance
+    if origin is list:
+        item = _decoder(args[0])
+
+        def a_list(data: Any) -> Any:
+            if type(data) is not list:
+                raise Damaged("expected a list")
+            return [item(v) for v in data]
+        return a_list
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            each = _decoder(args[0])
+
+            def a_tuple(data: Any) -> Any:
+                if type(data) is not list:
+                    raise Damaged("expected a tuple")
+                return tuple(each(v) for v in data)
+            return a_tuple
+        parts = [_decoder(a) for a in args]
+
+        def fixed(data: Any) -> Any:
+            if type(data) is not list or len(data) != len(parts):
+                raise Damaged("expected a tuple of its length")
+            return tuple(p(v) for p, v in zip(parts, data, strict=True))
+        return fixed
+    if origin is dict:
+        key, value = _decoder(args[0]), _decoder(args[1])
+
+        def a_dict(data: Any) -> Any:
+            if type(data) is not list:
+                raise Damaged("expected pairs")
+            out = {}
+            for pair in data:
+                if type(pair) is not list or len(pair) != 2:
+                    raise Damaged("expected a pair")
+                out[key(pair[0])] = value(pair[1])
+            return out
+        return a_dict
+    raise Damaged(f"no decoder for {hint}")
+
+
+def _finding(data: Any) -> Finding:
+    f: Finding = decode(data, Finding)
+    entry = CATALOGUE.get(f.code)
+    if entry is None or entry.severity is not f.severity:
+        raise Damaged(f"unknown finding {f.code!r:.40}")
+    # text reaches terminals and mails: cleaned again, as when the finding was made
+    parameters = {k: clean(v) if isinstance(v, str) else v for k, v in f.parameters.items()}
+    try:
+        entry.template.format(**parameters)  # the message must render from what was loaded
+    except (KeyError, IndexError, ValueError) as exc:
+        raise Damaged(f"parameters of {f.code!r:.40} do not fit its message") from exc
+    return dataclasses.replace(
+        f, parameters=parameters, sheet=clean(f.sheet) if f.sheet else f.sheet,
+        cell=clean(f.cell) if f.cell else f.cell,
+        expected=clean(f.expected) if isinstance(f.expected, str) else f.expected,
+        actual=clean(f.actual) if isinstance(f.actual, str) else f.actual,
+        file=clean(f.file) if f.file else f.file)
+
+
+_ITEM = {"namnd": str | None, "budgetar": int | None, "errors": int, "warnings": int,
+         "reason": str}
+
+
+def to_entry(item: InputFile) -> dict[str, Any]:
+    return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
+            "sha256": item.sha256,
+            **{k: getattr(item, k) for k in _ITEM},
+            "findings": [encode(f) for f in item.findings],
+            "extract": None if item.extract is None else encode(item.extract)}
+
+
+def from_entry(data: Any, path: Path, sha256: str, mtime: float) -> InputFile:
+    """The file as it was read when the entry was made; :class:`Damaged` if it does not fit."""
+    from xlplan.region import InputFile
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise Damaged("not an entry")
+    if data.get("key") != entry_key(sha256, path.name) or data.get("sha256") != sha256:
+        raise Damaged("another file's entry")
+    item = InputFile(path, sha256, mtime)
+    for name, hint in _ITEM.items():
+        setattr(item, name, decode(data.get(name), hint))
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        raise Damaged("findings")
+    item.findings = tuple(_finding(f) for f in findings)
+    item.reason = clean(item.reason)
+    item.extract = None if data.get("extract") is None else decode(data["extract"], Extract)
+    return item
+
+
+def cacheable(item: InputFile) -> bool:
+    """Only a file that was validated: not one that could not be opened or changed while it
+    was read (that may be different next time)."""
+    return bool(item.sha256) and (item.extract is not None or bool(item.findings)
+                                  or item.namnd is not None)
+
+
+class FileCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def has(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def load(self, path: Path, sha256: str, mtime: float) -> InputFile | None:
+        """The cached file, or None (missing or damaged: then the file is read)."""
+        entry = self.path(entry_key(sha256, path.name))
+        try:
+            with entry.open("rb") as fh:
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+            if len(raw) > MAX_ENTRY_BYTES:
+                return None
+            item = from_entry(json.loads(raw), path, sha256, mtime)
+            with contextlib.suppress(OSError):
+                os.utime(entry)  # used: kept by prune()
+            return item
+        except (OSError, ValueError, TypeError, RecursionError):  # Damaged is a ValueError
+            return None
+
+    def store(self, item: InputFile) -> None:
+        """Best effort: a folder that cannot be written only means the next run reads again."""
+        if not cacheable(item):
+            return
+        try:
+            text = json.dumps(to_entry(item), ensure_ascii=False, separators=(",", ":"))
+            self.folder.mkdir(exist_ok=True)  # never its parents (the history's folder)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".entry-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
+                    fh.write(text)
+                os.replace(tmp, self.path(entry_key(item.sha256, item.path.name)))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, TypeError, ValueError):
+            return
+
+
+KEEP_DAYS = 90  # an entry no run has used for this long is removed (another version's, a
+# file long replaced), so the folder does not grow month after month
+
+
+def prune(folder: Path, now: float | None = None) -> int:
+    """Remove entries unused for :data:`KEEP_DAYS` and temp files a killed run left (a day
+    old); returns how many. Best effort, like every write to the cache."""
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        names = list(folder.iterdir())
+    except OSError:
+        return 0
+    for path in names:
+        name = path.name
+        limit = (KEEP_DAYS * 86400 if _ENTRY.fullmatch(name)
+                 else 86400 if name.startswith(".entry-") and name.endswith(".tmp") else None)
+        if limit is None:
+            continue  # not ours: left alone
+        try:
+            if now - path.lstat().st_mtime > limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+_ENTRY = re.compile(r"[0-9a-f]{64}\.json")
+
+
+def _hash(path: Path) -> tuple[str, float] | None:
+    from xlplan.io.safety import read_input
+
+    try:
+        mtime = path.stat().st_mtime
+        return hashlib.sha256(read_input(path)).hexdigest(), mtime
+    except Exception:  # refused or unreadable: read_one gives the reason
+        return None
+
+
+def take(path: Path, folder: Path | None) -> tuple[InputFile, bool]:
+    """One file: from the cache at ``folder`` (True), else read and stored there (False).
+    Runs in a worker: the parent only receives the result."""
+    from xlplan.inbox import read_one
+
+    if folder is not None:
+        cache = FileCache(folder)
+        hashed = _hash(path)
+        if hashed is not None:
+            item = cache.load(path, *hashed)
+            if item is not None:
+                return item, True
+        item = read_one(path)
+        cache.store(item)
+        return item, False
+    return read_one(path), False
+
+
+IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the parent
+
+
+def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
+               sink: Callable[[InputFile], None] | None, folder: Path | None,
+               workers: int | None = None) -> tuple[list[InputFile], Reads]:
+    """Like a plain read of every file (:func:`xlplan.inbox.read_one`), in the same order, but a file whose
+    entry is in the cache at ``folder`` is not read, and new reads are stored there. With
+    several cores, workers hash, look up, read, validate and extract; at most
+    ``IN_FLIGHT`` results per worker wait for the parent, so memory stays flat however
+    far the workers are ahead of it."""
+    import functools
+    import multiprocessing as mp
+
+    from xlplan.inbox import PARALLEL_FROM
+
+    todo = list(paths)
+    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    parallel = (count > 1 and len(todo) >= PARALLEL_FROM
+                and "fork" in mp.get_all_start_methods())
+    reads = Reads()
+    out: list[InputFile] = []
+    job = functools.partial(take, folder=folder)
+
+    def arrived(result: tuple[InputFile, bool]) -> None:
+        item, cached = result
+        if cached:
+            reads.cached += 1
+        else:
+            reads.read += 1
+        if sink is not None:
+            sink(item)
+        out.append(item)
+        if progress is not None:
+            progress(item.path)
+
+    if not parallel:
+        for path in todo:
+            arrived(job(path))
+    else:
+        _pooled(todo, job, count, arrived)
+    if folder is not None:
+        prune(folder)
+    return out, reads
+
+
+def _pooled(todo: list[Path], job: Callable[[Path], tuple[InputFile, bool]], count: int,
+            arrived: Callable[[tuple[InputFile, bool]], None]) -> None:
+    import collections
+    import multiprocessing as mp
+
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(mp.get_context("fork").Pool(count))
+        waiting: collections.deque[Any] = collections.deque()
+        for path in todo:
+            if len(waiting) >= IN_FLIGHT * count:
+                arrived(waiting.popleft().get())
+            waiting.append(pool.apply_async(job, (path,)))
+        while waiting:
+            arrived(waiting.popleft().get())

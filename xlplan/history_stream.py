@@ -1,0 +1,194 @@
+"""A consolidation's history in constant memory: its figures stream into a temporary table of
+the history database in chunks, the comparison with the baseline run is made there (only the
+figures that differ come back to Python), and recording copies the staged figures into the
+history with one INSERT … SELECT.
+
+A region of 2 000 planböcker has some 800 000 figures; as Python dicts (this run's and the
+baseline's) they were most of the run's memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from xlplan.changes import Baseline, Change, Key
+from xlplan.store import HistoryStore, _decimal
+
+CHUNK = 2000  # figures per INSERT
+PROGNOS_KINDS = frozenset({"budget", "prognos", "avvikelse"})  # what Förändringar tabulates
+STAGED, BASE = "xlplan_aktuell", "xlplan_jamfort"  # temporary tables, one connection's own
+_COLUMNS = "namnd VARCHAR(20), slag VARCHAR(20), objekt VARCHAR(500), varde VARCHAR(60)"
+
+
+class StagedRun:
+    """This run's figures in the history database, not yet a recorded run."""
+
+    def __init__(self, store: HistoryStore,
+                 figures: Iterable[tuple[str, tuple[str, str, Decimal]]]) -> None:
+        """``figures``: (nämnd, (kind, object, value)), as :meth:`Region.objects` yields them."""
+        self.store = store
+        self.sa = store.sa
+        self.conn: Any = None
+        self.base_id: int | None = None
+        try:
+            store._guard(lambda: self._stage(figures))
+        except BaseException:
+            self.close()  # the caller never sees this object: nothing left open
+            raise
+
+    def _table(self, name: str) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({_COLUMNS})")
+        self.conn.exec_driver_sql(f"CREATE INDEX {name}_nyckel ON {name} (namnd, slag, objekt)")
+
+    def _stage(self, figures: Iterable[tuple[str, tuple[str, str, Decimal]]]) -> None:
+        self.conn = self.store.engine.connect()
+        self._table(STAGED)
+        insert = self.sa.text(f"INSERT INTO {STAGED} (namnd, slag, objekt, varde) "
+                              "VALUES (:namnd, :slag, :objekt, :varde)")
+        chunk: list[dict[str, str]] = []
+        for namnd, (kind, obj, value) in figures:
+            chunk.append({"namnd": namnd, "slag": kind, "objekt": obj[:500],
+                          "varde": format(value, "f")})
+            if len(chunk) >= CHUNK:
+                self.conn.execute(insert, chunk)
+                chunk = []
+        if chunk:
+            self.conn.execute(insert, chunk)
+        self.conn.commit()
+
+    def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
+        """The run compared with (see :meth:`HistoryStore.baseline`), without its figures
+        (they stay in the database: :meth:`changes`, :meth:`prognos_rows`)."""
+        found = self.store.baseline_run(budgetar, rapportmanad)
+        if found is None:
+            return None
+        label, self.base_id = found
+        result: Baseline = self.store._guard(lambda: Baseline(label, self._copy_base()))
+        return result
+
+    def _copy_base(self) -> dict[Key, Decimal]:
+        self._table(BASE)
+        self.conn.execute(self.sa.text(
+            f"INSERT INTO {BASE} (namnd, slag, objekt, varde) SELECT namnd, slag, objekt, varde "
+            "FROM xlplan_nyckeltal WHERE korning = :run"), {"run": self.base_id})
+        self.conn.commit()
+        return {}
+
+    def prognos_rows(self) -> Iterator[list[Any]]:
+        """Förändringar's prognos table, a row at a time: per nämnd and område with a
+        Helårsprognos (Totalt first), Budget, Helårsprognos and Avvikelse before and now."""
+        kinds = ", ".join(f"'{k}'" for k in sorted(PROGNOS_KINDS))
+        c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # code points
+        order = "CASE WHEN objekt = 'Totalt' THEN 0 ELSE 1 END AS ordning"
+        sides = [f"SELECT namnd, objekt, slag, varde, 1 AS sida, {order} FROM {STAGED} "
+                 f"WHERE slag IN ({kinds})"]
+        if self.base_id is not None:
+            sides.append(f"SELECT namnd, objekt, slag, varde, 0 AS sida, {order} FROM {BASE} "
+                         f"WHERE slag IN ({kinds})")
+        query = (f"SELECT namnd, objekt, slag, varde, sida FROM ({' UNION ALL '.join(sides)}) "
+                 f"AS u ORDER BY namnd{c}, ordning, objekt{c}")
+        try:
+            group: tuple[str, str] | None = None
+            values: dict[tuple[str, int], Decimal | None] = {}
+            for n, o, k, v, side in self.conn.execute(self.sa.text(query)):
+                if (n, o) != group:
+                    if group is not None and self._has_prognos(values):
+                        yield self._prognos_row(group, values)
+                    group, values = (n, o), {}
+                values[(k, side)] = self._value(v) if side == 0 else Decimal(v)
+            if group is not None and self._has_prognos(values):
+                yield self._prognos_row(group, values)
+            self.conn.commit()
+        except self.sa.exc.SQLAlchemyError as exc:
+            from xlplan.errors import HistoryError
+
+            raise HistoryError(f"Historikdatabasen kan inte användas: {type(exc).__name__}."
+                               ) from exc
+
+    @staticmethod
+    def _has_prognos(values: dict[tuple[str, int], Decimal | None]) -> bool:
+        return any(k == "prognos" and v is not None for (k, _), v in values.items())
+
+    @staticmethod
+    def _prognos_row(group: tuple[str, str],
+                     values: dict[tuple[str, int], Decimal | None]) -> list[Any]:
+        return [*group, *[values.get((kind, side)) for kind in ("budget", "prognos", "avvikelse")
+                          for side in (0, 1)]]
+
+    def _value(self, text: str) -> Decimal | None:
+        value = _decimal(text)
+        if value is None and self.base_id is not None:
+            self.store._skipped(self.base_id)
+        return value
+
+    def changes(self) -> list[Change]:
+        """What differs from the baseline (as :func:`xlplan.store.changes`): the database
+        finds the figures whose stored text differs or that one side lacks; only those are
+        compared as numbers here."""
+        def read() -> list[Change]:
+            found: dict[Key, tuple[Decimal | None, Decimal | None]] = {}
+            rows = self.conn.execute(self.sa.text(
+                f"SELECT a.namnd, a.slag, a.objekt, b.varde, a.varde FROM {STAGED} a "
+                f"LEFT JOIN {BASE} b ON b.namnd = a.namnd AND b.slag = a.slag "
+                "AND b.objekt = a.objekt WHERE b.varde IS NULL OR b.varde <> a.varde"))
+            for n, k, o, before, after in rows:
+                found[(n, k, o)] = (None if before is None else self._value(before),
+                                    Decimal(after))
+            rows = self.conn.execute(self.sa.text(
+                f"SELECT b.namnd, b.slag, b.objekt, b.varde FROM {BASE} b WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {STAGED} a WHERE a.namnd = b.namnd AND a.slag = b.slag "
+                "AND a.objekt = b.objekt)"))
+            for n, k, o, before in rows:
+                value = self._value(before)
+                if value is not None:
+                    found[(n, k, o)] = (value, None)
+            self.conn.commit()
+            return [Change(n, k, o, b, a) for (n, k, o), (b, a) in sorted(found.items())
+                    if b != a]
+        result: list[Change] = self.store._guard(read)
+        return result
+
+    def record(self, budgetar: int, rapportmanad: str | None, inbox: str, files: int, *,
+               out: str | None = None, out_sha256: str | None = None) -> int:
+        """Store the run (as :meth:`HistoryStore.record`) with the staged figures."""
+        def write() -> int:
+            store, r = self.store, self.store.runs.c
+            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            try:
+                key = self.conn.execute(store.runs.insert().values(
+                    tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files,
+                    rapportmanad=rapportmanad, utfil=out[:1000] if out else None,
+                    utfil_sha256=out_sha256)).inserted_primary_key
+                assert key is not None
+                run_id = int(key[0])
+                if rapportmanad is not None:
+                    self.conn.execute(store.runs.update().where(
+                        r.budgetar == budgetar, r.rapportmanad == rapportmanad,
+                        r.ersatt_av.is_(None), r.id != run_id).values(ersatt_av=run_id))
+                self.conn.execute(self.sa.text(
+                    "INSERT INTO xlplan_nyckeltal (korning, namnd, slag, objekt, varde) "
+                    f"SELECT :run, namnd, slag, objekt, varde FROM {STAGED}"), {"run": run_id})
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
+            return run_id
+        result: int = self.store._guard(write)
+        return result
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            for name in (STAGED, BASE):
+                self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+            self.conn.commit()
+        except self.sa.exc.SQLAlchemyError:
+            pass
+        finally:
+            self.conn.close()
+            self.conn = None
