@@ -9,7 +9,6 @@ baseline's) they were most of the run's memory.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -156,19 +155,9 @@ class StagedRun:
                out: str | None = None, out_sha256: str | None = None) -> int:
         """Store the run (as :meth:`HistoryStore.record`) with the staged figures."""
         def write() -> int:
-            store, r = self.store, self.store.runs.c
-            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             try:
-                key = self.conn.execute(store.runs.insert().values(
-                    tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files,
-                    rapportmanad=rapportmanad, utfil=out[:1000] if out else None,
-                    utfil_sha256=out_sha256)).inserted_primary_key
-                assert key is not None
-                run_id = int(key[0])
-                if rapportmanad is not None:
-                    self.conn.execute(store.runs.update().where(
-                        r.budgetar == budgetar, r.rapportmanad == rapportmanad,
-                        r.ersatt_av.is_(None), r.id != run_id).values(ersatt_av=run_id))
+                run_id = self.store.insert_run(self.conn, budgetar, rapportmanad, inbox, files,
+                                               out=out, out_sha256=out_sha256)
                 self.conn.execute(self.sa.text(
                     "INSERT INTO xlplan_nyckeltal (korning, namnd, slag, objekt, varde) "
                     f"SELECT :run, namnd, slag, objekt, varde FROM {STAGED}"), {"run": run_id})

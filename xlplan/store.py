@@ -203,24 +203,33 @@ class HistoryStore:
         result: tuple[str, int] | None = self._guard(read)
         return result
 
+    def insert_run(self, conn: Any, budgetar: int, rapportmanad: str | None, inbox: str,
+                   files: int, *, out: str | None = None, out_sha256: str | None = None,
+                   when: dt.datetime | None = None) -> int:
+        """Insert a run's row on ``conn`` (inside the caller's transaction) and mark an earlier
+        active run of the same month as superseded by it; its figures are the caller's."""
+        r = self.runs.c
+        stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        key = conn.execute(self.runs.insert().values(
+            tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files,
+            rapportmanad=rapportmanad, utfil=out[:1000] if out else None,
+            utfil_sha256=out_sha256)).inserted_primary_key
+        assert key is not None
+        run_id = int(key[0])
+        if rapportmanad is not None:
+            conn.execute(self.runs.update().where(
+                r.budgetar == budgetar, r.rapportmanad == rapportmanad,
+                r.ersatt_av.is_(None), r.id != run_id).values(ersatt_av=run_id))
+        return run_id
+
     def record(self, budgetar: int, rapportmanad: str | None, inbox: str, files: int,
                figures: dict[Key, Decimal], *, out: str | None = None,
                out_sha256: str | None = None, when: dt.datetime | None = None) -> int:
         """Store a run; an earlier active run of the same month is marked as superseded."""
         def write() -> int:
-            stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-            r = self.runs.c
             with self.engine.begin() as conn:
-                key = conn.execute(self.runs.insert().values(
-                    tid=stamp, budgetar=budgetar, inkorg=inbox[:1000], antal_filer=files,
-                    rapportmanad=rapportmanad, utfil=out[:1000] if out else None,
-                    utfil_sha256=out_sha256)).inserted_primary_key
-                assert key is not None
-                run_id = int(key[0])
-                if rapportmanad is not None:
-                    conn.execute(self.runs.update().where(
-                        r.budgetar == budgetar, r.rapportmanad == rapportmanad,
-                        r.ersatt_av.is_(None), r.id != run_id).values(ersatt_av=run_id))
+                run_id = self.insert_run(conn, budgetar, rapportmanad, inbox, files, out=out,
+                                         out_sha256=out_sha256, when=when)
                 if figures:
                     conn.execute(self.figures.insert(), [
                         {"korning": run_id, "namnd": n, "slag": k, "objekt": o[:500],
