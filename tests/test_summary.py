@@ -173,6 +173,10 @@ def test_a_missing_nettobudget_is_null_and_its_totals_say_incomplete(
     assert [r["netto"] for r in b["per_omrade"]] == [None, "5", "-3"]
     assert b["netto"] == {"Tjänstemannabudget": None, "Förtroendemannabudget": "-3",
                           "Totalt": None}
+    # the text (and the Sammanfattning sheet) says so instead of showing 0 or nothing
+    text = xlplan("summary", str(path)).stdout
+    assert [line.split()[-1] for line in text.splitlines()
+            if line.startswith(("Tjänstemannabudget", "Totalt", "A "))] == ["saknas"] * 3
     # consolidation agrees: it refuses the nämnd, naming the cell
     extract, reason = extract_or_reason(validate(path).planbok)
     assert extract is None and "J2" in reason

@@ -5,7 +5,9 @@ Each typed amount carries its **precision**: the largest power of ten that divid
 typed amounts has the finest precision among its terms. Two figures that should be equal
 are *equal within rounding* when they differ by at most **one unit of the coarser** of
 their two precisions: then at most a warning; beyond it, an error. The rule does not
-depend on the unit: it reads the same in mkr and tkr.
+depend on the unit: it reads the same in mkr and tkr. One guard (:func:`one_unit`): a
+non-zero figure whose precision rounds the other figure to 0 (``100000`` against ``3579``)
+cannot be a rounding of it, so the pair is judged with the finer precision.
 
 Besides rounding there is Excel's own slack: doubles carry 15 significant digits, so a sum
 of many terms can differ from the exact Decimal sum in the 14th–15th digit. That is no
