@@ -196,6 +196,8 @@ def test_only_an_exact_sum_of_the_seven_parts_of_the_row_is_the_template_formula
                "+[@[Övriga externa kostnader]]+[@Avskrivningar]+[@[Interna kostnader]]")
     assert net("=SUM(C5,D5,E5,F5,G5,H5,I5)") and net("=SUM(I5,C5:E5,F5:H5)")
     assert net("=I5+H5+G5+F5+E5+D5+C5")
+    assert net("=SUM(" + ",".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS) + ")")
+    assert net("=SUM(Budgetram[@[Externa intäkter]:[Läkemedel]],G5:I5)")
     assert not net("=SUM(C5,D5,E5,F5,G5,H5)")  # six of seven
     assert not net("=SUM(C5,C5,D5,E5,F5,G5,H5,I5)")  # one part twice
     assert not net("=SUM(C5:I5,J5)")  # the net itself too

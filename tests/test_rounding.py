@@ -185,6 +185,9 @@ def test_the_verdict_does_not_depend_on_the_unit(a: D, b: D) -> None:
     ("28000", "27000", Verdict.ROUNDING),
     # both ways round: the guard looks at whichever figure is the coarser
     ("3579", "100000", Verdict.DIFFERENT),
+    # against nothing (a one-sided transfer, rows all blank): 0 rounds to 0, so 0,1 is no
+    # rounding of it; 0 has no precision of its own, so the pair is judged exactly
+    ("0.1", "0", Verdict.DIFFERENT), ("0", "1000", Verdict.DIFFERENT),
 ])
 def test_a_coarse_figure_that_rounds_the_other_to_zero_is_no_rounding(
         shown: str, expected: str, verdict: Verdict) -> None:
