@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 
-from tests.support.books import BUDGETRAM_HEADER, TJ, T, info, write_book
+from tests.support.books import BUDGETRAM_HEADER, FT, TJ, T, info, write_book
 from tests.support.engine import recalculate
 from xlplan import validate
 from xlplan.consolidation import consolidate
@@ -156,3 +156,52 @@ def test_hostile_formula_text_is_not_evaluated_and_costs_nothing() -> None:
     assert not is_row_formula("Budgetram", "nettobudget", long, 5, NET_COLUMNS, NET_HEADERS)
     assert not is_totals_formula("=SUBTOTAL(109," + "a." * 4000 + ")", "externa_intakter",
                                  NET_COLUMNS, NET_HEADERS, (5, 9))
+
+
+AMOUNT_HEADERS = BUDGETRAM_HEADER[2:9]
+
+
+def test_nettobudget_as_a_sum_of_the_seven_parts_in_any_form_is_evaluated(tmp_path: Path) -> None:
+    # How Excel stores `=[@[Externa intäkter]]+…` (the [#This Row] form), the `[@[…]]` form
+    # in another order, and a SUM over a comma list; openpyxl writes no cached values.
+    # Worked by hand: A 20 + 1,5 − 50 − 3 − 4,2 − 1 − 0,3 = −37,0;
+    # B 10 − 5 − 0,5 = 4,5; C 1 + 2 − 3 − 4 − 5 − 6 − 7 = −22
+    this_row = "=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS)
+    short = "=" + "+".join(f"[@[{h}]]" for h in reversed(AMOUNT_HEADERS))
+    book = write_book(tmp_path / "b.xlsx", info("RUN", 2027), T("Budgetram", BUDGETRAM_HEADER, [
+        ["A", TJ, 20, 1.5, -50, -3, -4.2, -1, -0.3, this_row],
+        ["B", TJ, 10, None, -5, None, None, None, -0.5, short],
+        ["C", FT, 1, 2, -3, -4, -5, -6, -7, "=SUM(C4,D4,E4,F4,G4,H4,I4)"],
+    ], at="A1", title=None))
+    report = validate(book)
+    assert "formel-utan-varde" not in {f.code for f in report.findings}
+    ours = [r["nettobudget"].amount for r in report.planbok.tables["Budgetram"].rows]
+    assert ours == [Decimal("-37.0"), Decimal("4.5"), Decimal(-22)]
+    # LibreOffice computes the stored forms alike (it does not read the `[@…]` shorthand as
+    # file text, which Excel never stores, so that row is checked by hand only)
+    ws = openpyxl.load_workbook(recalculate(book, tmp_path / "lo"), data_only=True)["Budgetram"]
+    assert [ws["J2"].value, ws["J4"].value] == [-37, -22]
+    assert [ours[0], ours[2]] == [Decimal(-37), Decimal(-22)]
+
+
+def test_only_an_exact_sum_of_the_seven_parts_of_the_row_is_the_template_formula() -> None:
+    from xlplan.formulas import is_row_formula
+
+    def net(f: str) -> bool:  # row 5, the seven amounts in C..I
+        return is_row_formula("Budgetram", "nettobudget", f, 5, NET_COLUMNS, NET_HEADERS)
+
+    assert net("=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS))
+    assert net("=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS))
+    assert net("=[@Läkemedel]+[@[Externa intäkter]]+[@[Interna intäkter]]+[@Personalkostnader]"
+               "+[@[Övriga externa kostnader]]+[@Avskrivningar]+[@[Interna kostnader]]")
+    assert net("=SUM(C5,D5,E5,F5,G5,H5,I5)") and net("=SUM(I5,C5:E5,F5:H5)")
+    assert net("=I5+H5+G5+F5+E5+D5+C5")
+    assert net("=SUM(" + ",".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS) + ")")
+    assert net("=SUM(Budgetram[@[Externa intäkter]:[Läkemedel]],G5:I5)")
+    assert not net("=SUM(C5,D5,E5,F5,G5,H5)")  # six of seven
+    assert not net("=SUM(C5,C5,D5,E5,F5,G5,H5,I5)")  # one part twice
+    assert not net("=SUM(C5:I5,J5)")  # the net itself too
+    assert not net("=SUM(C5,D5,E5,F5,G5,H5,I6)")  # a cell of another row
+    assert not net("=C5+D5+E5+F5+G5+H5-I5")  # a difference, not a sum
+    assert not net("=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS[:6]) + "+[@Område]")
+    assert not net("=SUM(C5:E5)+SUM(F5:I5)")  # not the forms recognised

@@ -16,7 +16,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.books import BUDGETRAM_HEADER, FT, PROGNOS_HEADER, TJ, T, info, nettoram_header, write_book
+from tests.support.books import (
+    BUDGETRAM_HEADER,
+    FT,
+    INVESTERING_HEADER,
+    PROGNOS_HEADER,
+    TJ,
+    T,
+    info,
+    nettoram_header,
+    write_book,
+)
 from xlplan import validate
 from xlplan.rounding import Figure, Verdict, finest, judge, precision
 from xlplan.validation import Report
@@ -152,3 +162,56 @@ def test_the_verdict_does_not_depend_on_the_unit(a: D, b: D) -> None:
     in_mkr = judge(Figure.typed(a), Figure.typed(b))
     in_tkr = judge(Figure.typed(a * 1000), Figure.typed(b * 1000))
     assert in_mkr is in_tkr is judge(Figure.typed(b), Figure.typed(a))
+
+
+# --- the guard: a coarse figure that no rounding of the other could give --------------------
+
+
+@pytest.mark.parametrize(("shown", "expected", "verdict"), [
+    # 3579 rounded half up to 1 000 is 4 000: a typed 4000 may be its rounding (diff 421 ≤ 1 000)
+    ("4000", "3579", Verdict.ROUNDING),
+    # 3579 rounded to 10 000 is 0 (3579 < 5 000), so 10000 is no rounding of it: judged with
+    # the finer precision 1, diff 6 421 > 1
+    ("10000", "3579", Verdict.DIFFERENT),
+    # 3579 rounded to 100 000 is 0: diff 96 421 > 1
+    ("100000", "3579", Verdict.DIFFERENT),
+    # 6 rounded to 10 is 10 (6 ≥ 5): diff 4 ≤ 10
+    ("10", "6", Verdict.ROUNDING),
+    # 4 rounded to 10 is 0 (4 < 5): judged with precision 1, diff 6 > 1
+    ("10", "4", Verdict.DIFFERENT),
+    # 5 rounded half up to 10 is 10: the boundary itself is still a rounding (diff 5 ≤ 10)
+    ("10", "5", Verdict.ROUNDING),
+    # the contract's own case: exactly one unit of 1 000 (27 000 rounded to 1 000 is itself)
+    ("28000", "27000", Verdict.ROUNDING),
+    # both ways round: the guard looks at whichever figure is the coarser
+    ("3579", "100000", Verdict.DIFFERENT),
+    # against nothing (a one-sided transfer, rows all blank): 0 rounds to 0, so 0,1 is no
+    # rounding of it; 0 has no precision of its own, so the pair is judged exactly
+    ("0.1", "0", Verdict.DIFFERENT), ("0", "1000", Verdict.DIFFERENT),
+])
+def test_a_coarse_figure_that_rounds_the_other_to_zero_is_no_rounding(
+        shown: str, expected: str, verdict: Verdict) -> None:
+    assert _v(shown, expected) is verdict
+
+
+def test_investeringar_total_typed_far_too_coarse_is_an_error(tmp: Path) -> None:
+    # rows 1234 + 2345 = 3 579 tkr; totals typed 100000 (diff 96 421) or 10000 (diff 6 421):
+    # neither is a rounding of 3 579 (both round it to 0), so each is summeringsfel (error);
+    # 4000 is 3 579 rounded to whole thousands: a warning only
+    def run(total: int) -> Report:
+        inv = T("Investeringar", INVESTERING_HEADER, [
+            ["Staben", "Röntgen", "Nyinvestering", "Medicinteknik", "RS", 2025, 1234, 10],
+            ["Staben", "Server", "Reinvestering", "IT", "RS", 2025, 2345, 5],
+        ], totals=["Summa", None, None, None, None, None, total, None], at="A1", title=None)
+        budget = T("Budgetram", BUDGETRAM_HEADER, [
+            ["Staben", TJ, 120.4, None, -851.3, None, None, None, None, -730.9]],
+            at="A10", title=None)
+        return validate(write_book(tmp / f"i{total}.xlsx", info("RS", 2025), inv, budget))
+
+    def codes(r: Report) -> list[tuple[str, str, str | None]]:
+        return [(f.code, str(f.severity.value), f.cell) for f in r.findings
+                if f.code in ("avrundningsdifferens", "summeringsfel")]
+
+    assert codes(run(100000)) == [("summeringsfel", "error", "G4")]
+    assert codes(run(10000)) == [("summeringsfel", "error", "G4")]
+    assert codes(run(4000)) == [("avrundningsdifferens", "warning", "G4")]

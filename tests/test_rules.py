@@ -343,3 +343,22 @@ def test_subtotal_rows_inside_the_table_are_not_data(tmp: Path) -> None:
     f = found(run(tmp, wrong), "summeringsfel")
     assert [x.cell for x in f] == ["C6", "E6", "J6"]
     assert "rad 4 – räknas den två gånger" in f[0].message
+
+
+def test_a_misspelled_part_column_counts_once_not_again_at_every_net(tmp_path: Path) -> None:
+    # `Personalkostnader` misspelled: the column is missing (an error at the header A1). The
+    # nets −30 (20 − 50) and −5 (10 − 15) then differ from the parts that are left (20, 10),
+    # but only because of that slip: foljdfel (info) at J2 and J3 naming A1, never nettofel
+    header = [h if h != "Personalkostnader" else "Personalkostnder" for h in BUDGETRAM_HEADER]
+    book = write_book(tmp_path / "b.xlsx", info("RUN", 2025), T("Budgetram", header, [
+        ["A", TJ, 20, None, -50, None, None, None, None, -30],
+        ["B", TJ, 10, None, -15, None, None, None, None, -5],
+    ], at="A1", title=None))
+    report = validate(book)
+    assert "nettofel" not in {f.code for f in report.findings}
+    assert [(f.code, f.cell) for f in report.findings if f.code == "kolumn-saknas"] == [
+        ("kolumn-saknas", "A1")]
+    consequences = [f for f in report.findings if f.code == "foljdfel"]
+    assert [(f.cell, f.severity.value) for f in consequences] == [("J2", "info"), ("J3", "info")]
+    assert all("A1" in f.message and "Personalkostnader" in f.message for f in consequences)
+    assert report.errors == 1

@@ -6,10 +6,13 @@ import json
 from decimal import Decimal as D
 from pathlib import Path
 
-from tests.support.books import BUDGETRAM_HEADER, T, info, write_book
+import pytest
+
+from tests.support.books import BUDGETRAM_HEADER, FT, TJ, T, info, write_book
 from tests.support.cli import xlplan
 from tests.support.plan import full_plan
 from xlplan import validate
+from xlplan.extract import extract_or_reason
 from xlplan.settings import Settings
 from xlplan.summary.compute import depreciation_schedule, summarize
 
@@ -150,3 +153,30 @@ def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: object)
         assert "avskrivning_start" in str(exc)
     else:
         raise AssertionError("a bad setting must be refused")
+
+
+@pytest.mark.parametrize("bad_net", ["#REF!", "Mål 95 % 20 mkr", True, "=C2*2"])
+def test_a_missing_nettobudget_is_null_and_its_totals_say_incomplete(
+        tmp_path: Path, bad_net: object) -> None:
+    # A: 20 − 50, its Nettobudget unreadable (an error value, text, a boolean, a foreign
+    # formula without a value); B: 10 − 5 = 5 (T); C: −3 (F). By hand: A's netto is missing,
+    # so the Tjänstemannabudget total (A + B) and Totalt are incomplete: null, never 5 or 2;
+    # Förtroendemannabudget −3 stands
+    path = write_book(tmp_path / "b.xlsx", info("RUN", 2025), T("Budgetram", BUDGETRAM_HEADER, [
+        ["A", TJ, 20, None, -50, None, None, None, None, bad_net],
+        ["B", TJ, 10, None, -5, None, None, None, None, 5],
+        ["C", FT, None, None, -3, None, None, None, None, -3],
+    ], at="A1", title=None))
+    result = xlplan("summary", str(path), "--format", "json")
+    assert result.returncode != 2, result.stderr
+    b = json.loads(result.stdout)["budgetram"]
+    assert [r["netto"] for r in b["per_omrade"]] == [None, "5", "-3"]
+    assert b["netto"] == {"Tjänstemannabudget": None, "Förtroendemannabudget": "-3",
+                          "Totalt": None}
+    # the text (and the Sammanfattning sheet) says so instead of showing 0 or nothing
+    text = xlplan("summary", str(path)).stdout
+    assert [line.split()[-1] for line in text.splitlines()
+            if line.startswith(("Tjänstemannabudget", "Totalt", "A "))] == ["saknas"] * 3
+    # consolidation agrees: it refuses the nämnd, naming the cell
+    extract, reason = extract_or_reason(validate(path).planbok)
+    assert extract is None and "J2" in reason

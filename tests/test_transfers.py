@@ -180,3 +180,33 @@ def test_a_transfer_booked_in_tkr_at_one_namnd_and_mkr_at_the_other(tmp_path: Pa
     region = consolidate(folder, tmp_path / "r.xlsx").region
     assert [(t.diarienummer, t.status) for t in region.transfers] == [("RS/482/2024", "ok")]
     assert region.findings == []
+
+
+def test_a_transfer_between_namnder_equal_only_within_rounding_is_a_warning(
+        tmp_path: Path) -> None:
+    # RS books +4,5 (precision 0,1) for RS/482/2024, HSN −4,0 typed as a whole −4 (precision
+    # 1): the coarser precision is 1 and |4,5 − 4| = 0,5 ≤ 1, so equal within rounding
+    # (4,5 rounded to whole mkr is 5, not 0: no guard). Net +4,5 − 4 = +0,5 mkr: status ok, a
+    # warning, exit code 0 (warnings never make exit 1)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    planbok(folder / "hsn.xlsx", "HSN", [
+        ["Division Medicin", TJ, 80.0, None, -1000.0, None, None, None, None, -920.0],
+    ], [[TJ, -914.0, -920.0, None, None]], [
+        # received −914 − (−920) = +6 = 10 − 4
+        ["Uppräkning", "LPIK", None, None, None, 10, None, None],
+        ["Omdisponering", "Samordning till RS", "RS/482/2024", "HSN", "RS", -4, None, None],
+    ])
+    rs(folder / "rs.xlsx")
+    result = xlplan("consolidate", str(folder), "--out", str(tmp_path / "r.xlsx"),
+                    "--format", "json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [(o["diarienummer"], o["status"]) for o in out["omdisponeringar"]] == [
+        ("RS/482/2024", "ok")]
+    [warning] = [f for f in out["kontroll"] if f["code"] == "avrundningsdifferens"]
+    assert warning["severity"] == "warning" and "RS/482/2024" in warning["message"]
+    assert Decimal(str(warning["actual"])) == Decimal("0.5")
+    region = consolidate(folder, tmp_path / "r2.xlsx").region
+    assert [f.code for f in region.findings] == ["avrundningsdifferens"]
+    assert not region.inputs_with_errors

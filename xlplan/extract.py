@@ -12,6 +12,7 @@ from xlplan import contract as c
 from xlplan import figures
 from xlplan.io.raw import CellKind
 from xlplan.model import Planbok, Row, TableData
+from xlplan.rounding import Verdict
 
 ZERO = Decimal(0)
 THOUSAND = Decimal(1000)
@@ -238,7 +239,13 @@ def internal_items_cancel(extracts: list[Extract]) -> bool:
 def transfers_balance(transfers: list[Transfer]) -> bool:
     """The sides of one omdisponering (across nämnder, or inside one): money in equals money
     out, within rounding (each side with its own precision, tkr converted to mkr)."""
-    from xlplan.rounding import Figure, Verdict, judge
+    return transfers_verdict(transfers) is not Verdict.DIFFERENT
+
+
+def transfers_verdict(transfers: list[Transfer]) -> Verdict:
+    """Money in against money out of one omdisponering under the rounding model: equal,
+    equal within rounding (a warning), or different."""
+    from xlplan.rounding import Figure, judge
 
     def side(ts: list[Transfer]) -> Figure:
         return Figure.sum(Figure(abs(t.belopp_mkr), t.precision_mkr, abs(t.belopp_mkr))
@@ -246,4 +253,4 @@ def transfers_balance(transfers: list[Transfer]) -> bool:
 
     incoming = side([t for t in transfers if t.belopp_mkr > 0])
     outgoing = side([t for t in transfers if t.belopp_mkr < 0])
-    return judge(incoming, outgoing) is not Verdict.DIFFERENT
+    return judge(incoming, outgoing)

@@ -225,7 +225,7 @@ CATALOGUE.update(
             "{count} av mallens formler i {table} saknade beräknat värde (filen sparades av ett annat program än Excel). xlplan räknade ut dem ur deras delar: {cells}.",
         ),
         "foljdfel": Entry(
-            N, "Ett belopp stämmer inte, men bara för att en rad det bygger på är fel; felet rapporteras vid den raden.",
+            N, "Ett belopp stämmer inte, men bara för att en rad det bygger på är fel eller en kolumn saknas; felet rapporteras där.",
             "{what} i {cell} ({shown}) stämmer inte med {against} ({wanted}), men det följer av felet i {roots}. Rätta {roots} först.",
         ),
         "omdisponering-intern-obalans": Entry(

@@ -5,7 +5,9 @@ Only three formulas are the template's: ``Nettobudget`` (the sum of the row's se
 columns), ``Avvikelse`` (Helårsprognos − Budget) and each totals cell's
 ``SUBTOTAL(109,[Column])``. They are recognised in the forms Excel, LibreOffice and the
 template write them (structured references, with or without the table name, ``[@…]`` or
-``[#This Row]``, or plain A1 references). Nothing is ever evaluated beyond these three;
+``[#This Row]``, or plain A1 references). ``Nettobudget`` is any formula that is exactly the
+sum of the row's seven amount columns, each once in any order: summands joined by ``+``, or
+one ``SUM`` of ranges and/or a comma list. Nothing is ever evaluated beyond these three;
 any other formula without a cached result stays an error at its cell.
 """
 
@@ -18,7 +20,6 @@ from xlplan.io.raw import parse_range, parse_ref
 
 _TABLE_PREFIX = re.compile(r"[^\W\d][\w.]*\[")
 _THIS_ROW_SIMPLE = re.compile(r"\[@\[([^\[\]:]+)\]\]")
-_SUM_RANGE = re.compile(r"^sum\(([a-z]{1,3}\d{1,7}:[a-z]{1,3}\d{1,7})\)$")
 _SUBTOTAL_RANGE = re.compile(r"^subtotal\(109,([a-z]{1,3}\d{1,7}:[a-z]{1,3}\d{1,7})\)$")
 _REF = re.compile(r"^[a-z]{1,3}\d{1,7}$")
 
@@ -47,6 +48,46 @@ def _cell(ref: str) -> tuple[int, int] | None:
     return parse_ref(ref) if _REF.match(ref) else None
 
 
+_SUM_CALL = re.compile(r"^sum\(([^()]*)\)$")
+_STRUCT_ONE = re.compile(r"^\[@([^\[\]:]+)\]$")
+_STRUCT_SPAN = re.compile(r"^\[@\[([^\[\]:]+)\]:\[([^\[\]:]+)\]\]$")
+_A1_SPAN = re.compile(r"^([a-z]{1,3}\d{1,7}):([a-z]{1,3}\d{1,7})$")
+
+
+def _term_columns(term: str, row: int, by_header: dict[str, int]) -> list[int] | None:
+    """The columns of data row ``row`` one summand stands for (a cell, a span of the row, a
+    this-row structured reference or span), or None when it is anything else."""
+    one = _STRUCT_ONE.match(term)
+    if one:
+        col = by_header.get(one.group(1))
+        return None if col is None else [col]
+    span = _STRUCT_SPAN.match(term)
+    if span:
+        a, b = by_header.get(span.group(1)), by_header.get(span.group(2))
+        return None if a is None or b is None or a > b else list(range(a, b + 1))
+    cell = _cell(term)
+    if cell is not None:
+        return [cell[1]] if cell[0] == row else None
+    if _A1_SPAN.match(term):
+        r1, c1, r2, c2 = parse_range(term)
+        return list(range(c1, c2 + 1)) if r1 == r2 == row and c1 <= c2 else None
+    return None
+
+
+def _summed_columns(f: str, row: int, by_header: dict[str, int]) -> list[int] | None:
+    """The sorted columns (with repeats) a normalised formula adds up, when it is nothing but a
+    sum of this row's cells: ``a+b+…`` or ``sum(a,b:c,…)``; None otherwise."""
+    m = _SUM_CALL.match(f)
+    terms = m.group(1).split(",") if m else f.split("+")
+    cols: list[int] = []
+    for term in terms:
+        got = _term_columns(term, row, by_header)
+        if got is None:
+            return None
+        cols.extend(got)
+    return sorted(cols)
+
+
 def is_row_formula(table: str, key: str, formula: str, row: int,
                    columns: dict[str, int], headers: dict[str, str]) -> bool:
     """Is ``formula`` in data row ``row`` the template's formula for (table, key)?"""
@@ -54,23 +95,11 @@ def is_row_formula(table: str, key: str, formula: str, row: int,
         return False
     f = normalise(formula)
     if (table, key) == NET:
-        parts = [k for k in c.NET_PARTS if k in columns]
-        if len(parts) != len(c.NET_PARTS):
+        if not all(k in columns for k in c.NET_PARTS):
             return False
-        wanted_cols = {columns[k] for k in parts}
-        ordered = sorted(parts, key=lambda k: columns[k])
-        contiguous = max(wanted_cols) - min(wanted_cols) + 1 == len(wanted_cols)
-        first, last = _header(headers[ordered[0]]), _header(headers[ordered[-1]])
-        if contiguous and f == f"sum([@[{first}]:[{last}]])":
-            return True
-        m = _SUM_RANGE.match(f)
-        if m:
-            r1, c1, r2, c2 = parse_range(m.group(1))
-            return r1 == r2 == row and set(range(c1, c2 + 1)) == wanted_cols
-        terms = f.split("+")
-        cells = [_cell(t) for t in terms]
-        return (len(terms) == len(wanted_cols) and all(x is not None for x in cells)
-                and {x for x in cells if x is not None} == {(row, col) for col in wanted_cols})
+        wanted = sorted(columns[k] for k in c.NET_PARTS)
+        by_header = {_header(headers[k]): columns[k] for k in c.NET_PARTS}
+        return _summed_columns(f, row, by_header) == wanted
     if (table, key) == DEVIATION:
         if not all(k in columns for k in ("prognos", "budget")):
             return False

@@ -293,7 +293,8 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
     ]
     if s.budgetram is not None:
         for kind, value in s.budgetram.netto.items():
-            lines.append(f"  Nettobudget {kind.lower()}: {format_sv(value, 1)}")
+            shown = "saknas" if value is None else format_sv(value, 1)
+            lines.append(f"  Nettobudget {kind.lower()}: {shown}")
     if s.atgardsplan is not None:
         a = s.atgardsplan
         for y in a.years:

@@ -7,15 +7,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from xlplan.extract import Extract, Transfer, internal_items_cancel, transfers_balance
+from xlplan.extract import Extract, Transfer, internal_items_cancel, transfers_verdict
 from xlplan.findings import Finding, finding
 from xlplan.numbers import format_sv
 from xlplan.region import InputFile, Region, TransferCheck
+from xlplan.rounding import Verdict
 
 CODES: tuple[str, ...] = (  # every finding code this module can produce
     "over-investeringsram",
     "omdisponering-omatchad",
     "omdisponering-olika-belopp",
+    "avrundningsdifferens",
     "interna-poster-obalans",
     "inaktuell-rapportmanad",
     "namnd-saknas",
@@ -109,15 +111,27 @@ def _check_transfers(ex: dict[str, Extract], file_of: dict[str, str],
                     file=f"{file} ({t.sheet}!{t.cell})", other=f"{other} ({file_of[other]})"))
         elif len(present) < 2 and not internal:
             status = "ej kontrollerbar"  # the other nämnd's planbok is not in the inbox
-        elif not transfers_balance([t for _, _, t in sides]):
+        elif (verdict := transfers_verdict([t for _, _, t in sides])) is Verdict.DIFFERENT:
             status = "olika belopp"
-            detail = ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
-                               for n, file, t in sides)
             n, file, t = sides[0]
             findings.append(finding("omdisponering-olika-belopp", t.sheet, t.cell, in_file=file,
                                            expected=ZERO, actual=total, diarienummer=dnr,
-                                           detail=detail))
+                                           detail=_detail(sides)))
         else:
             status = "ok"
+            if verdict is Verdict.ROUNDING and not internal:
+                # the same warning a nämnd gets for its own transfer within rounding
+                # (inside one nämnd its own validation has given it already)
+                n, file, t = sides[0]
+                findings.append(finding(
+                    "avrundningsdifferens", t.sheet, t.cell, in_file=file, expected=ZERO,
+                    actual=total, what=f"Omdisponeringen {dnr} mellan nämnderna ({_detail(sides)})",
+                    shown=format_sv(total, 1) + " mkr netto", wanted="0",
+                    diff=format_sv(abs(total), 1) + " mkr"))
         checks.append(TransferCheck(dnr, sides, status, total))
     return checks
+
+
+def _detail(sides: list[tuple[str, str, Transfer]]) -> str:
+    return ", ".join(f"{n} {format_sv(t.belopp_mkr, 1)} mkr i {file} ({t.sheet}!{t.cell})"
+                     for n, file, t in sides)

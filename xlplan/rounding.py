@@ -5,7 +5,9 @@ Each typed amount carries its **precision**: the largest power of ten that divid
 typed amounts has the finest precision among its terms. Two figures that should be equal
 are *equal within rounding* when they differ by at most **one unit of the coarser** of
 their two precisions: then at most a warning; beyond it, an error. The rule does not
-depend on the unit: it reads the same in mkr and tkr.
+depend on the unit: it reads the same in mkr and tkr. One guard (:func:`one_unit`): a
+non-zero figure whose precision rounds the other figure to 0 (``100000`` against ``3579``)
+cannot be a rounding of it, so the pair is judged with the finer precision.
 
 Besides rounding there is Excel's own slack: doubles carry 15 significant digits, so a sum
 of many terms can differ from the exact Decimal sum in the 14th–15th digit. That is no
@@ -99,16 +101,34 @@ def noise_equal(a: Decimal, b: Decimal, magnitude: Decimal = ZERO) -> bool:
     return abs(a - b) <= tolerance
 
 
+def _rounds_to_zero(value: Decimal, unit: Decimal) -> bool:
+    """Does ``value`` rounded half up to a multiple of ``unit`` give 0 (|value| < unit/2)?"""
+    return 2 * abs(value) < unit
+
+
+def one_unit(shown: Figure, expected: Figure) -> Decimal | None:
+    """The rounding slack between two figures: one unit of the coarser precision, unless the
+    coarser figure cannot be a rounding of the other at all.
+
+    The guard: a non-zero figure typed to precision P can only be a rounding of the other
+    figure if rounding the other (half up) to P does not give 0. When it does (P exceeds
+    twice the other's magnitude: ``100000`` against ``3579``, ``10`` against ``4``), the
+    coarser figure is no rounding of it and the pair is judged with the finer precision."""
+    unit = coarser(shown.precision, expected.precision)
+    if unit is None:
+        return None
+    for coarse, other in ((shown, expected), (expected, shown)):
+        if (coarse.precision == unit and coarse.value != 0 and other.precision != unit
+                and _rounds_to_zero(other.value, unit)):
+            return other.precision
+    return unit
+
+
 def judge(shown: Figure, expected: Figure) -> Verdict:
     """How two figures that should be equal compare under the rounding model."""
     if noise_equal(shown.value, expected.value, max(shown.magnitude, expected.magnitude)):
         return Verdict.EQUAL
-    unit = coarser(shown.precision, expected.precision)
+    unit = one_unit(shown, expected)
     if unit is not None and abs(shown.value - expected.value) <= unit:
         return Verdict.ROUNDING
     return Verdict.DIFFERENT
-
-
-def one_unit(shown: Figure, expected: Figure) -> Decimal | None:
-    """The rounding slack between two figures: one unit of the coarser precision."""
-    return coarser(shown.precision, expected.precision)

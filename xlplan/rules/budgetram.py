@@ -38,8 +38,13 @@ def check_net(planbok: Planbok) -> Iterator[Finding]:
     if table is None or not table.has("nettobudget"):
         return
     parts = [k for k in c.NET_PARTS if table.has(k)]
+    # a part column the table lacks is an error at its header (kolumn-saknas): a net that
+    # differs from the parts that are there follows from it and is not a second error
+    absent = [c.BUDGETRAM.column(k).header_for(planbok.info.budgetar)
+              for k in c.NET_PARTS if not table.has(k)]
+    roots = (f"{table.header_ref} (kolumnen {', '.join(absent)} saknas)" if absent else "")
     row_findings = [f for row in (*table.rows, *table.subtotals)
-                    if (f := _net_finding(planbok, table, row, parts))]
+                    if (f := _net_finding(planbok, table, row, parts, roots))]
     yield from row_findings
     totals = table.totals
     if totals is None or row_findings:
@@ -48,11 +53,12 @@ def check_net(planbok: Planbok) -> Iterator[Finding]:
         return  # a totals row without every total: nothing to compare
     if any(totals_disagree(table, k) for k in [*parts, "nettobudget"]):
         return  # already a summeringsfel
-    if (f := _net_finding(planbok, table, totals, parts)) is not None:
+    if (f := _net_finding(planbok, table, totals, parts, roots)) is not None:
         yield f
 
 
-def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str]) -> Finding | None:
+def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str],
+                 missing_roots: str = "") -> Finding | None:
     net = row["nettobudget"]
     values = [row[k] for k in parts]
     if not net.valid or not all(v.valid for v in values):
@@ -61,6 +67,10 @@ def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str])
     verdict = judge(net.figure, expected)
     if verdict is Verdict.EQUAL:
         return None
+    if missing_roots:
+        return consequence(planbok, table, "Nettobudget", net.ref,
+                           "summan av radens befintliga belopp", net.number, expected.value,
+                           missing_roots)
     if verdict is Verdict.ROUNDING:
         return compare_finding(planbok, table, "Nettobudget mot radens belopp", net.ref,
                                net.figure, expected, "nettofel")

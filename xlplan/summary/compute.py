@@ -9,6 +9,7 @@ adds the years together.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,11 +38,13 @@ KIND_KEYS: dict[str, str] = {
 
 @dataclass
 class BudgetramSummary:
-    netto: dict[str, Decimal]  # per budget type and "Totalt"
-    per_omrade: list[tuple[str, str, Decimal]]  # (område, budgettyp, netto)
-    per_slag: dict[str, Decimal]  # column totals by kind
-    intakter: Decimal
-    kostnader: Decimal  # negative
+    # None wherever a cell the figure needs could not be read (an error at that cell): a
+    # missing amount is never shown as 0, and no total is shown without it
+    netto: dict[str, Decimal | None]  # per budget type and "Totalt"
+    per_omrade: list[tuple[str, str, Decimal | None]]  # (område, budgettyp, netto)
+    per_slag: dict[str, Decimal | None]  # column totals by kind
+    intakter: Decimal | None
+    kostnader: Decimal | None  # negative
 
 
 @dataclass
@@ -131,19 +134,33 @@ def _usable(row: Row, key: str) -> Decimal:
     return v.number if v.valid else ZERO
 
 
+def _known(row: Row, key: str) -> Decimal | None:
+    """The cell's amount; None when it cannot be read (an error at the cell, never 0)."""
+    v = row[key]
+    return v.number if v.valid else None
+
+
+def _sum_known(values: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum, or None when any term is missing (a total is incomplete without it)."""
+    items = list(values)
+    if any(v is None for v in items):
+        return None
+    return sum((v for v in items if v is not None), ZERO)
+
+
 def budgetram_summary(planbok: Planbok) -> BudgetramSummary | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None:
         return None
     per_type = figures.nets_per_type(planbok) or {k: figures.EMPTY for k in c.BUDGETTYPER}
-    netto = {k: v.value for k, v in per_type.items()}
-    netto["Totalt"] = sum(netto.values(), ZERO)
-    per_omrade = [(r.text("omrade"), figures.budget_type(r), _usable(r, "nettobudget"))
+    netto: dict[str, Decimal | None] = {k: v.known for k, v in per_type.items()}
+    netto["Totalt"] = _sum_known(netto.values())
+    per_omrade = [(r.text("omrade"), figures.budget_type(r), _known(r, "nettobudget"))
                   for r in table.rows]
     kinds = {k: v for k, v in figures.per_kind(planbok).items() if table.has(k)}
-    per_slag = {KIND_KEYS[k]: v.value for k, v in kinds.items()}
-    intakter = sum((kinds[k].value for k in c.INCOME_KEYS if k in kinds), ZERO)
-    kostnader = sum((kinds[k].value for k in c.COST_KEYS if k in kinds), ZERO)
+    per_slag = {KIND_KEYS[k]: v.known for k, v in kinds.items()}
+    intakter = _sum_known(kinds[k].known for k in c.INCOME_KEYS if k in kinds)
+    kostnader = _sum_known(kinds[k].known for k in c.COST_KEYS if k in kinds)
     return BudgetramSummary(netto, per_omrade, per_slag, intakter, kostnader)
 
 
@@ -178,9 +195,10 @@ def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
     before = budgetram_summary(previous) if previous is not None else None
     if before is not None:
         source = f"föregående års planbok ({previous.source if previous else ''})"
-        if before.netto["Totalt"]:
-            netto = (-this.netto["Totalt"] - -before.netto["Totalt"]) / abs(before.netto["Totalt"])
-        if before.kostnader:
+        now_net, then_net = this.netto["Totalt"], before.netto["Totalt"]
+        if now_net is not None and then_net:
+            netto = (-now_net - -then_net) / abs(then_net)
+        if this.kostnader is not None and before.kostnader:
             brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
     else:
         frame = nettoram_summary(planbok)
@@ -351,7 +369,7 @@ def _j(d: Decimal | None) -> str | None:
     return to_json(d)
 
 
-def _jmap(m: dict[Any, Decimal] | None) -> dict[str, str | None] | None:
+def _jmap(m: Mapping[Any, Decimal | None] | None) -> dict[str, str | None] | None:
     return None if m is None else {str(k): _j(v) for k, v in m.items()}
 
 

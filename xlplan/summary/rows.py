@@ -39,6 +39,9 @@ SheetCell = str | Amount | Share | Heading | None
 SheetRow = list[SheetCell]
 
 
+MISSING = "saknas"  # never 0: the cell is an error in the planbok
+
+
 def summary_rows(s: Summary) -> list[SheetRow]:
     unit = s.enhet
     rows: list[SheetRow] = [
@@ -51,15 +54,19 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     def amount(v: Decimal | None, u: str = unit) -> Amount | None:
         return None if v is None else Amount(v, u)
 
+    def known(v: Decimal | None) -> Amount | str:
+        """A Budgetram figure; None there means a cell it needs could not be read."""
+        return MISSING if v is None else Amount(v, unit)
+
     b = s.budgetram
     if b is not None:
         rows += [[], [Heading("Budgetram")], ["Budgettyp", "Netto"]]
-        rows += [[k, amount(v)] for k, v in b.netto.items()]
+        rows += [[k, known(v)] for k, v in b.netto.items()]
         rows += [[], ["Område", "Budgettyp", "Netto"]]
-        rows += [[o, t, amount(n)] for o, t, n in b.per_omrade]
+        rows += [[o, t, known(n)] for o, t, n in b.per_omrade]
         rows += [[], ["Slag", "Belopp"]]
-        rows += [[k, amount(v)] for k, v in b.per_slag.items()]
-        rows += [["Summa intäkter", amount(b.intakter)], ["Summa kostnader", amount(b.kostnader)]]
+        rows += [[k, known(v)] for k, v in b.per_slag.items()]
+        rows += [["Summa intäkter", known(b.intakter)], ["Summa kostnader", known(b.kostnader)]]
     f = s.nettoram
     if f is not None:
         year = s.budgetar
