@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,23 @@ def test_a_rerun_reads_only_the_changed_file_and_writes_the_same(tmp_path: Path)
     assert sheets(tmp_path / "d.xlsx") == sheets(tmp_path / "e.xlsx")
 
 
+def _entry(path: Path) -> dict[str, Any]:
+    """An entry's JSON (the line after its signature)."""
+    return json.loads(path.read_bytes().partition(b"\n")[2])
+
+
+def _write(path: Path, entry: dict[str, Any] | bytes, *, signed: bool) -> None:
+    """Write an entry: signed with this user's key (so only the decoder's own checks can
+    refuse it), or keeping the old signature (an edit by hand)."""
+    from xlplan.filecache import _mac, _signing_key
+
+    body = entry if isinstance(entry, bytes) else json.dumps(entry).encode("utf-8")
+    key = _signing_key()
+    assert key is not None
+    mac = _mac(key, body) if signed else path.read_bytes().partition(b"\n")[0]
+    path.write_bytes(mac + b"\n" + body)
+
+
 def test_a_damaged_or_foreign_entry_is_ignored_and_the_file_read(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -68,10 +86,10 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_the_file_read(tmp_path: Path)
     consolidate(folder, tmp_path / "a.xlsx", cache=cache)
     key_hsn = entry_key(_sha(folder / "hsn.xlsx"), "hsn.xlsx")
     key_rs = entry_key(_sha(folder / "rs.xlsx"), "rs.xlsx")
-    (cache / f"{key_hsn}.json").write_text("{not json", encoding="utf-8")
-    entry = json.loads((cache / f"{key_rs}.json").read_text(encoding="utf-8"))
+    _write(cache / f"{key_hsn}.json", b"{not json", signed=True)
+    entry = _entry(cache / f"{key_rs}.json")
     entry["extract"]["netto_mkr"] = "-1e999999"  # a plain string where a tagged decimal goes
-    (cache / f"{key_rs}.json").write_text(json.dumps(entry), encoding="utf-8")
+    _write(cache / f"{key_rs}.json", entry, signed=True)
     again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
     assert (again.read, again.cached) == (2, 0)
     # HSN by hand: 80 + 40 − 900 − 300 − 100 − 10 − 60 = −1 250, plus the nämnd's −3
@@ -80,11 +98,40 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_the_file_read(tmp_path: Path)
     assert (consolidate(folder, tmp_path / "c.xlsx", cache=cache).cached) == 2
 
     # a finding code that is not in the catalogue: not ours, ignored
-    entry = json.loads((cache / f"{key_rs}.json").read_text(encoding="utf-8"))
+    entry = _entry(cache / f"{key_rs}.json")
     entry["findings"] = [{"severity": "error", "code": "påhittad", "sheet": None, "cell": None,
-                          "message": "x", "expected": None, "actual": None}]
-    (cache / f"{key_rs}.json").write_text(json.dumps(entry), encoding="utf-8")
+                          "parameters": [], "expected": None, "actual": None, "file": None}]
+    _write(cache / f"{key_rs}.json", entry, signed=True)
     assert consolidate(folder, tmp_path / "d.xlsx", cache=cache).read == 1
+
+
+def test_an_entry_edited_by_hand_never_changes_the_output(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    first = consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    path = cache / f"{entry_key(_sha(folder / 'rs.xlsx'), 'rs.xlsx')}.json"
+    entry = _entry(path)
+    entry["extract"]["netto_mkr"] = {"d": "-9999.9"}  # well formed, but not what was read
+    _write(path, entry, signed=False)  # the signature it had: the edit breaks it
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert (again.read, again.cached) == (1, 0)
+    assert again.region.netto == first.region.netto and again.region.netto["RS"] != Decimal(
+        "-9999.9")
+
+
+def test_a_pipe_in_place_of_an_entry_is_ignored_without_waiting(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rs(folder / "rs.xlsx")
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    path = cache / f"{entry_key(_sha(folder / 'rs.xlsx'), 'rs.xlsx')}.json"
+    path.unlink()
+    os.mkfifo(path)  # opening it for reading would block forever
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)  # returns: not blocked
+    assert (again.read, again.cached) == (1, 0)
 
 
 def test_the_cache_lives_beside_a_sqlite_history(tmp_path: Path) -> None:

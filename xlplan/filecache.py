@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import hashlib
+import hmac
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 import types
@@ -66,8 +69,70 @@ def cache_dir_for(database: str | None) -> Path | None:
 
 
 def entry_key(sha256: str, name: str) -> str:
-    text = "\0".join((sha256, name, __version__, str(CONTRACT_VERSION), str(FORMAT)))
+    text = "\0".join((sha256, name, __version__, str(CONTRACT_VERSION), str(FORMAT),
+                      code_fingerprint()))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of xlplan's own source: an entry made by other code (an upgrade, a fix shipped
+    without a new version number) is never used."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+KEY_FILE = "cache.key"  # in the user's own data folder, not in the cache folder
+
+
+@functools.lru_cache(maxsize=1)
+def _signing_key() -> bytes | None:
+    """The key entries are signed with (HMAC-SHA256), kept in the user's data folder
+    (platformdirs) where whoever can write the cache folder (a shared drive) cannot read it:
+    an entry edited by hand, or copied from another user, fails its signature and the file is
+    read again. None (no cache) when the key cannot be had."""
+    import secrets
+
+    import platformdirs
+
+    folder = Path(os.environ.get("XLPLAN_CACHE_KEY_DIR") or platformdirs.user_data_dir("xlplan"))
+    path = folder / KEY_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        key = _read_regular(path, 64)
+    except OSError:
+        return None
+    return key if key is not None and len(key) == 32 else None
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """At most ``limit`` + 1 bytes of ``path`` if it is a regular file (not a link, a pipe or
+    a device: opened without following links and without blocking), else None."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
+def _mac(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
 
 
 # --- JSON <-> typed values --------------------------------------------------------------------
@@ -292,13 +357,18 @@ class FileCache:
 
     def load(self, path: Path, sha256: str, mtime: float) -> InputFile | None:
         """The cached file, or None (missing or damaged: then the file is read)."""
+        key = _signing_key()
+        if key is None:
+            return None
         entry = self.path(entry_key(sha256, path.name))
         try:
-            with entry.open("rb") as fh:
-                raw = fh.read(MAX_ENTRY_BYTES + 1)
-            if len(raw) > MAX_ENTRY_BYTES:
+            raw = _read_regular(entry, MAX_ENTRY_BYTES)
+            if raw is None or len(raw) > MAX_ENTRY_BYTES:
                 return None
-            item = from_entry(json.loads(raw), path, sha256, mtime)
+            mac, _, body = raw.partition(b"\n")
+            if not hmac.compare_digest(mac, _mac(key, body)):
+                return None  # edited, or not made by this user's xlplan: read the file again
+            item = from_entry(json.loads(body), path, sha256, mtime)
             with contextlib.suppress(OSError):
                 os.utime(entry)  # used: kept by prune()
             return item
@@ -307,15 +377,17 @@ class FileCache:
 
     def store(self, item: InputFile) -> None:
         """Best effort: a folder that cannot be written only means the next run reads again."""
-        if not cacheable(item):
+        key = _signing_key()
+        if key is None or not cacheable(item):
             return
         try:
-            text = json.dumps(to_entry(item), ensure_ascii=False, separators=(",", ":"))
+            body = json.dumps(to_entry(item), ensure_ascii=False, separators=(",", ":")
+                              ).encode("utf-8", "surrogatepass")
             self.folder.mkdir(exist_ok=True)  # never its parents (the history's folder)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".entry-", suffix=".tmp")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
-                    fh.write(text)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(_mac(key, body) + b"\n" + body)
                 os.replace(tmp, self.path(entry_key(item.sha256, item.path.name)))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
