@@ -291,6 +291,12 @@ def test_export_never_writes_into_an_inbox_over_the_database_or_over_a_file(
     db_csv.write_bytes(db_file.read_bytes())
     assert xlplan("historik", "export", str(db_csv), "--db", f"sqlite:///{db_csv}"
                   ).stderr.startswith(f"Exportfilen {db_csv} är historikdatabasen själv")
+    # --db given to `historik` itself, before the subcommand, names the same database: even
+    # with --skriv-over the database is never replaced by its export
+    group = xlplan("historik", "--db", f"sqlite:///{db_csv}", "export", str(db_csv),
+                   "--skriv-over")
+    assert group.returncode == 2 and "historikdatabasen själv" in group.stderr
+    assert db_csv.read_bytes() == db_file.read_bytes()
 
     kept = tmp_path / "annat.csv"
     kept.write_text("mitt\n", encoding="utf-8")

@@ -370,6 +370,7 @@ def historik(
 ) -> None:
     """Lista körningarna: rapportmånad, tid, antal filer, utfilens sha256, aktiv eller ersatt."""
     if ctx.invoked_subcommand is not None:
+        ctx.ensure_object(dict)["db"] = db  # `historik --db URL export …`: the same database
         return
     from xlplan.history import open_store, run_status
 
@@ -395,6 +396,7 @@ def historik(
 
 @historik_app.command("ta-bort")
 def historik_ta_bort(
+    ctx: typer.Context,
     korning: Annotated[int, typer.Argument(help="Körningens id (se xlplan historik)", metavar="KÖRNING")],
     db: DbOption = None,
     ja: Annotated[bool, typer.Option("--ja", help="Fråga inte (för skript)")] = False,
@@ -403,7 +405,7 @@ def historik_ta_bort(
     den närmast föregående körningen för månaden aktiv igen."""
     from xlplan.history import open_store
 
-    with open_store(_database(db)) as store:
+    with open_store(_database(db or _group_db(ctx))) as store:
         found = [r for r in store.list_runs() if r.id == korning]
         if not found:
             _err(f"Ingen körning med id {korning} i historiken.")
@@ -423,6 +425,7 @@ def historik_ta_bort(
 
 @historik_app.command("export")
 def historik_export(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Exportfilen: .xlsx eller .csv", metavar="FIL")],
     db: DbOption = None,
     ar: Annotated[int | None, typer.Option("--ar", help="Bara detta budgetår")] = None,
@@ -435,9 +438,17 @@ def historik_export(
     from xlplan.settings import load_settings
 
     settings = load_settings()
+    db = db or _group_db(ctx)
     rows = export_history(db or settings.databas, file, ar, inboxes=[settings.server_inkorg],
                           overwrite=skriv_over)
     typer.echo(f"Skrev {file}: {rows} rader.")
+
+
+def _group_db(ctx: typer.Context) -> str | None:
+    """``--db`` given to ``historik`` itself, before the subcommand."""
+    obj = ctx.find_object(dict)
+    value = obj.get("db") if obj else None
+    return value if isinstance(value, str) else None
 
 
 def _print_report(report: Report, format: Format) -> None:
