@@ -139,3 +139,17 @@ def test_the_investments_regionen_row_has_the_frames_and_the_room(tmp_path: Path
     # (HSN's Röntgenutrustning, held by RS) = 28 200, HSN 9 000 + 9 500 = 18 500, RUN 1 500:
     # 48 200 tkr; frames RS 25 000 + HSN 25 000 + RUN 2 000 = 52 000; room 3 800
     assert [ws.cell(last, c).value for c in range(1, 6)] == ["Regionen", None, 48200, 52000, 3800]
+
+
+def test_kontroll_lists_the_findings_of_a_file_that_was_not_used(tmp_path: Path) -> None:
+    # the demo's HSN is not used (its effect 2028 in J9 is text, so that figure cannot be
+    # computed); the ekonomidirektör still needs each of its cells to send back, not only
+    # "not used": its planted slips are on the Kontroll sheet, HSN's J9 among them
+    inbox = tmp_path / "inkorg"
+    write_demo(inbox)
+    out = tmp_path / "region.xlsx"
+    consolidate(inbox, out)
+    ws = openpyxl.load_workbook(out)["Kontroll"]
+    rows = [r for r in ws.iter_rows(values_only=True) if r and r[0] == f"planbok-HSN-{YEAR}.xlsx"]
+    assert ("ej-tal", "Åtgärdsplan", "J9") in {(r[2], r[3], r[4]) for r in rows}
+    assert sum(r[1] == "Fel" for r in rows) == 6  # the six planted slips, each once

@@ -213,7 +213,9 @@ class RegionWriter:
     def add(self, item: InputFile) -> None:
         """One file as it arrives: its rows and findings, if it is the nämnd's newest."""
         e = item.extract
-        if e is None:
+        if e is None:  # not used (unreadable, or a figure missing): its findings say why
+            if item.namnd is None or item.namnd not in self.used:
+                self._controls(item)
             return
         if self.year is None:
             self._start(e.budgetar)
@@ -228,6 +230,9 @@ class RegionWriter:
                 self._investment(e.namnd, investment)
             else:  # small enough to sort by budget holder at the end
                 self.pending_investments.append((e.namnd, investment))
+        self._controls(item)
+
+    def _controls(self, item: InputFile) -> None:
         for f in item.findings:
             self.controls.append([item.name, f.severity.swedish, f.code, f.sheet, f.cell,
                                   f.message])
