@@ -175,3 +175,13 @@ def test_a_history_database_that_cannot_be_used_says_what_to_do(tmp_path: Path) 
     gone = xlplan("historik", "--db", f"postgresql+psycopg://xlplan@127.0.0.1:{free_port()}/x")
     assert gone.returncode == 2 and "databasservern svarar inte" in gone.stderr
     assert "OperationalError" not in gone.stderr
+
+
+def test_help_columns_stay_aligned_after_the_swedish_metavars() -> None:
+    # "<path>" became "<sökväg>" (two characters longer): the description column must not move
+    text = xlplan("validate", "--help").stdout
+    lines = text.splitlines()
+    fmt = next(line for line in lines if "--format" in line)
+    mark = next(line for line in lines if "--markera" in line)
+    assert "<sökväg>" in mark
+    assert fmt.index("text eller json") == mark.index("Skriv en kopia")

@@ -67,7 +67,11 @@ def help_text(text: str) -> str:
     for english, swedish in HELP:
         text = text.replace(english, swedish)
     for english, swedish in METAVARS.items():
-        text = text.replace(english, swedish)
+        # the column after a metavar stays where it was: the longer Swedish word takes its
+        # extra characters from the spaces that follow it
+        grow = len(swedish) - len(english)
+        text = re.sub(re.escape(english) + "( *)", lambda m, sv=swedish, grow=grow: sv + (
+            " " * max(1, len(m.group(1)) - grow) if m.group(1) else ""), text)
     # typer writes a required argument as {FIL}; our metavars are Swedish words already
     return re.sub(r"\{([A-ZÅÄÖ]+(?:\.\.\.)?)\}", r"\1", text)
 
