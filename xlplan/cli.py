@@ -195,7 +195,7 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
         outcome = run(inkorg, out, database=database, expected=settings.forvantade_namnder,
                       progress=step, on_start=start, month=manad, region_name=settings.region)
     region = outcome.region
-    if outcome.history_note:
+    if outcome.history_note and format is Format.json:  # stdout holds the JSON alone
         _err(outcome.history_note)
     if format is Format.json:
         import json
@@ -206,8 +206,8 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
     else:
         from xlplan.numbers import format_sv
 
-        typer.echo(_clean(f"Skrev {outcome.out}: {len(region.used)} nämnder, budgetår "
-                          f"{region.budgetar}."))
+        typer.echo(_clean(f"Skrev {outcome.out}: {count(len(region.used), 'nämnd', 'nämnder')}, "
+                          f"budgetår {region.budgetar}."))
         for n, v in region.netto.items():
             typer.echo(f"  {n:<8} netto {format_sv(v, 1):>14} mkr")
         typer.echo(f"  Regionens netto {format_sv(region.region_netto, 1)} mkr")
