@@ -63,15 +63,22 @@ METAVARS = {"<path>": "<sökväg>", "<str>": "<text>", "<int>": "<heltal>",
             "<float>": "<tal>"}
 
 
+def _keeping_column(english: str, swedish: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that keeps the column after a metavar where it was: the longer Swedish
+    word takes its extra characters from the spaces that follow it."""
+    grow = len(swedish) - len(english)
+
+    def replace(m: re.Match[str]) -> str:
+        spaces = m.group(1)
+        return swedish + (" " * max(1, len(spaces) - grow) if spaces else "")
+    return replace
+
+
 def help_text(text: str) -> str:
     for english, swedish in HELP:
         text = text.replace(english, swedish)
     for english, swedish in METAVARS.items():
-        # the column after a metavar stays where it was: the longer Swedish word takes its
-        # extra characters from the spaces that follow it
-        grow = len(swedish) - len(english)
-        text = re.sub(re.escape(english) + "( *)", lambda m, sv=swedish, grow=grow: sv + (
-            " " * max(1, len(m.group(1)) - grow) if m.group(1) else ""), text)
+        text = re.sub(re.escape(english) + "( *)", _keeping_column(english, swedish), text)
     # typer writes a required argument as {FIL}; our metavars are Swedish words already
     return re.sub(r"\{([A-ZÅÄÖ]+(?:\.\.\.)?)\}", r"\1", text)
 
