@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlplan.numbers import MKR_FORMAT, TKR_FORMAT
+from xlplan.numbers import MKR_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import Region
 
 Cell = str | Decimal | int | float | None
@@ -95,7 +95,8 @@ class Overview:
                         column["total_string"] = value
                     elif value is not None:
                         column["total_function"] = "sum"
-                        column["total_value"] = float(value)
+                        column["total_value"] = (to_cell(value) if isinstance(value, Decimal | int)
+                                                 else value)
                         column["format"] = formats[ci]
                 columns.append(column)
             ws.add_table(header, c0, end, c1, {"name": name, "style": "Table Style Light 9",
