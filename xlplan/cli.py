@@ -195,7 +195,7 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
         outcome = run(inkorg, out, database=database, expected=settings.forvantade_namnder,
                       progress=step, on_start=start, month=manad, region_name=settings.region)
     region = outcome.region
-    if outcome.history_note and format is Format.json:  # stdout holds the JSON alone
+    if outcome.history_note:  # once, on stderr (stdout holds the JSON or the summary)
         _err(outcome.history_note)
     if format is Format.json:
         import json
@@ -220,8 +220,6 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
                               f"{count(f.warnings, 'varning', 'varningar')} – {state}"))
         for found in region.findings:
             typer.echo(_clean(f"  {found.severity.swedish}: {found.message}"))
-        if outcome.history_note:
-            typer.echo(_clean(f"  {outcome.history_note}"))
     return 1 if region.inputs_with_errors else 0
 
 
