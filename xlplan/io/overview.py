@@ -117,7 +117,8 @@ class Overview:
         elif value is not None:
             total_fmt = self.total_tkr if fmt is self.b.tkr else self.total_mkr
             self.ws.write_formula(row, col, f"=SUBTOTAL(109,{xl_range(first, col, last, col)})",
-                                  total_fmt, float(value))
+                                  total_fmt,
+                                  to_cell(value) if isinstance(value, Decimal | int) else value)
 
     def chart(self, kind: str, at_row: int, title: str, series: Sequence[tuple[str, int]],
               block: Block, unit: str, *, categories_col: int = 0, legend: bool = True,
