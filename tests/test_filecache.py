@@ -18,6 +18,7 @@ from tests.support.inbox import hsn, inbox, rs
 from xlplan.consolidation import consolidate
 from xlplan.filecache import cache_dir_for, entry_key
 from xlplan.io.safety import read_input
+from xlplan.region import Outcome
 from xlplan.region_json import region_to_json
 
 
@@ -105,13 +106,18 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_the_file_read(tmp_path: Path)
     assert consolidate(folder, tmp_path / "d.xlsx", cache=cache).read == 1
 
 
-def test_an_entry_edited_by_hand_never_changes_the_output(tmp_path: Path) -> None:
+def _rs_cached(tmp_path: Path) -> tuple[Path, Path, Path, Outcome]:
+    """RS's planbok consolidated once with a cache: (inbox, cache folder, RS's entry, the run)."""
     folder = tmp_path / "in"
     folder.mkdir()
     rs(folder / "rs.xlsx")
     cache = tmp_path / "cache"
     first = consolidate(folder, tmp_path / "a.xlsx", cache=cache)
-    path = cache / f"{entry_key(_sha(folder / 'rs.xlsx'), 'rs.xlsx')}.json"
+    return folder, cache, cache / f"{entry_key(_sha(folder / 'rs.xlsx'), 'rs.xlsx')}.json", first
+
+
+def test_an_entry_edited_by_hand_never_changes_the_output(tmp_path: Path) -> None:
+    folder, cache, path, first = _rs_cached(tmp_path)
     entry = _entry(path)
     entry["extract"]["netto_mkr"] = {"d": "-9999.9"}  # well formed, but not what was read
     _write(path, entry, signed=False)  # the signature it had: the edit breaks it
@@ -122,12 +128,7 @@ def test_an_entry_edited_by_hand_never_changes_the_output(tmp_path: Path) -> Non
 
 
 def test_a_pipe_in_place_of_an_entry_is_ignored_without_waiting(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    rs(folder / "rs.xlsx")
-    cache = tmp_path / "cache"
-    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
-    path = cache / f"{entry_key(_sha(folder / 'rs.xlsx'), 'rs.xlsx')}.json"
+    folder, cache, path, _ = _rs_cached(tmp_path)
     path.unlink()
     os.mkfifo(path)  # opening it for reading would block forever
     again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)  # returns: not blocked
