@@ -94,7 +94,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
     from xlplan.errors import HistoryError
     from xlplan.filecache import cache_dir_for, read_files
     from xlplan.history_stream import StagedRun
-    from xlplan.io.region_writer import STREAM_FILES, RegionWriter
+    from xlplan.io.region_writer import STREAM_FILES, RegionWriter, SheetFull
     from xlplan.io.writer import atomic_path
     from xlplan.store import HistoryStore
 
@@ -112,9 +112,11 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                     spool.add(OBJECTS, item.name, extract_objects(item.extract))
                 if item.extract is not None:  # keep only the figures in memory
                     item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
+                item.rendered = None
 
             cache_folder = cache_dir_for(database) if cache is True else (cache or None)
-            files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder)
+            files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder,
+                                      layout=writer.layout())
             files.sort(key=lambda f: f.name)
             year, used = choose(files)
             region = region_figures(year, files, used, expected)
@@ -149,6 +151,11 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
                 raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
             writer.finish(region, diff, note, trend, baseline, figures,
                           prognos=None if staged is None else staged.prognos_rows())
+        except SheetFull as exc:
+            writer.abort()
+            raise ConsolidationRefused(
+                f"Bladet {exc.sheet} får inte plats i en Excel-arbetsbok (högst 1 048 576 "
+                "rader). Dela upp inkorgen. Inget skrevs.") from None
         except BaseException:
             writer.abort()
             raise

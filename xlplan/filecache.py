@@ -11,6 +11,7 @@ ignored and the file is read, never fatal. Writing the cache is best effort too.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import enum
@@ -25,6 +26,7 @@ import tempfile
 import time
 import types
 import typing
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -38,9 +40,10 @@ from xlplan.findings import CATALOGUE, Finding
 from xlplan.text import clean
 
 if TYPE_CHECKING:
+    from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 1  # of an entry; part of the key
+FORMAT = 2  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 
@@ -311,15 +314,62 @@ _ITEM = {"namnd": str | None, "budgetar": int | None, "errors": int, "warnings":
 
 
 def to_entry(item: InputFile) -> dict[str, Any]:
+    """The entry: the figures apart from the rows, so a run that has the rows rendered
+    (``rendered``, for the streamed region workbook) never decodes them."""
+    e = item.extract
+    rows = investments = None
+    if e is not None:
+        rows, investments = encode(e.rows), encode(e.investments)
+        e = dataclasses.replace(e, rows={}, investments=[])
     return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
             "sha256": item.sha256,
             **{k: getattr(item, k) for k in _ITEM},
             "findings": [encode(f) for f in item.findings],
-            "extract": None if item.extract is None else encode(item.extract)}
+            "extract": None if e is None else encode(e), "rows": rows,
+            "investments": investments,
+            "rendered": None if item.rendered is None else _encode_rendered(item.rendered)}
 
 
-def from_entry(data: Any, path: Path, sha256: str, mtime: float) -> InputFile:
-    """The file as it was read when the entry was made; :class:`Damaged` if it does not fit."""
+MAX_RENDERED = 64 * 1024 * 1024  # bytes of a file's rendered rows, unpacked
+
+
+def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
+    body = json.dumps(encode(rendered.blocks), ensure_ascii=False, separators=(",", ":"))
+    return {"styles": encode(rendered.layout.styles),
+            "blocks": base64.b64encode(zlib.compress(body.encode("utf-8", "surrogatepass"),
+                                                     1)).decode("ascii")}
+
+
+def _decode_rendered(data: Any, layout: Layout) -> Rendered | None:
+    """The rows rendered for ``layout``; None if they were rendered for another."""
+    from xlplan.io.region_rows import Block, Rendered, well_formed
+
+    if type(data) is not dict or set(data) != {"styles", "blocks"}:
+        raise Damaged("rendered rows")
+    if decode(data["styles"], dict[str, tuple[str, ...]]) != layout.styles:
+        return None
+    if type(data["blocks"]) is not str:
+        raise Damaged("rendered rows")
+    try:
+        packed = base64.b64decode(data["blocks"], validate=True)
+        unpacker = zlib.decompressobj()
+        body = unpacker.decompress(packed, MAX_RENDERED)
+    except (ValueError, zlib.error) as exc:
+        raise Damaged("rendered rows") from exc
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise Damaged("rendered rows too large")
+    blocks: dict[str, Block] = decode(json.loads(body), dict[str, Block])
+    if not all(well_formed(b) for b in blocks.values()):
+        raise Damaged("a rendered row that is not ours")  # never a formula into the output
+    return Rendered(layout, blocks)
+
+
+def from_entry(data: Any, path: Path, sha256: str, mtime: float,
+               layout: Layout | None = None) -> InputFile:
+    """The file as it was read when the entry was made; :class:`Damaged` if it does not fit.
+    With a ``layout`` and rows rendered for it in the entry, those come instead of the rows
+    (which are then not decoded)."""
+    from xlplan.extract import Investment, OutCell
     from xlplan.region import InputFile
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -334,7 +384,21 @@ def from_entry(data: Any, path: Path, sha256: str, mtime: float) -> InputFile:
         raise Damaged("findings")
     item.findings = tuple(_finding(f) for f in findings)
     item.reason = clean(item.reason)
-    item.extract = None if data.get("extract") is None else decode(data["extract"], Extract)
+    if layout is not None and data.get("rendered") is not None:
+        item.rendered = _decode_rendered(data["rendered"], layout)
+    if item.rendered is not None:
+        from xlplan.io.region_rows import CONTROLS
+
+        sheets = set(item.rendered.layout.styles) if data.get("extract") is not None else {CONTROLS}
+        if set(item.rendered.blocks) != sheets:  # layout is set: rendered came from it
+            raise Damaged("rendered rows of other sheets")
+    if data.get("extract") is None:
+        item.extract = None
+        return item
+    item.extract = decode(data["extract"], Extract)
+    if item.rendered is None:
+        item.extract.rows = decode(data.get("rows"), dict[str, list[list[OutCell]]])
+        item.extract.investments = decode(data.get("investments"), list[Investment])
     return item
 
 
@@ -355,7 +419,8 @@ class FileCache:
     def has(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def load(self, path: Path, sha256: str, mtime: float) -> InputFile | None:
+    def load(self, path: Path, sha256: str, mtime: float,
+             layout: Layout | None = None) -> InputFile | None:
         """The cached file, or None (missing or damaged: then the file is read)."""
         key = _signing_key()
         if key is None:
@@ -368,7 +433,7 @@ class FileCache:
             mac, _, body = raw.partition(b"\n")
             if not hmac.compare_digest(mac, _mac(key, body)):
                 return None  # edited, or not made by this user's xlplan: read the file again
-            item = from_entry(json.loads(body), path, sha256, mtime)
+            item = from_entry(json.loads(body), path, sha256, mtime, layout)
             with contextlib.suppress(OSError):
                 os.utime(entry)  # used: kept by prune()
             return item
@@ -437,22 +502,32 @@ def _hash(path: Path) -> tuple[str, float] | None:
         return None
 
 
-def take(path: Path, folder: Path | None) -> tuple[InputFile, bool]:
+def take(path: Path, folder: Path | None,
+         layout: Layout | None = None) -> tuple[InputFile, bool]:
     """One file: from the cache at ``folder`` (True), else read and stored there (False).
-    Runs in a worker: the parent only receives the result."""
+    Runs in a worker: the parent only receives the result. With a ``layout`` the file's rows
+    for the region workbook come rendered (:mod:`xlplan.io.region_rows`): from the cache, or
+    rendered here and stored with the entry; the extract then keeps only what the region's
+    figures need."""
     from xlplan.inbox import read_one
 
-    if folder is not None:
-        cache = FileCache(folder)
-        hashed = _hash(path)
-        if hashed is not None:
-            item = cache.load(path, *hashed)
-            if item is not None:
-                return item, True
+    cache = FileCache(folder) if folder is not None else None
+    hashed = _hash(path) if cache is not None else None
+    item = cache.load(path, *hashed, layout) if cache is not None and hashed else None
+    cached = item is not None
+    if item is None:
         item = read_one(path)
+    if layout is not None and item.rendered is None:
+        from xlplan.io.region_rows import render_file
+
+        item.rendered = render_file(item.name, item.findings, item.extract, layout)
+        if cache is not None:
+            cache.store(item)  # new, or an entry without rows rendered for this layout
+    elif cache is not None and not cached:
         cache.store(item)
-        return item, False
-    return read_one(path), False
+    if layout is not None and item.extract is not None:  # the rows travel as XML, once
+        item.extract.rows, item.extract.investments = {}, []
+    return item, cached
 
 
 IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the parent
@@ -460,7 +535,8 @@ IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the paren
 
 def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
                sink: Callable[[InputFile], None] | None, folder: Path | None,
-               workers: int | None = None) -> tuple[list[InputFile], Reads]:
+               workers: int | None = None,
+               layout: Layout | None = None) -> tuple[list[InputFile], Reads]:
     """Like a plain read of every file (:func:`xlplan.inbox.read_one`), in the same order, but a file whose
     entry is in the cache at ``folder`` is not read, and new reads are stored there. With
     several cores, workers hash, look up, read, validate and extract; at most
@@ -477,7 +553,7 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
                 and "fork" in mp.get_all_start_methods())
     reads = Reads()
     out: list[InputFile] = []
-    job = functools.partial(take, folder=folder)
+    job = functools.partial(take, folder=folder, layout=layout)
 
     def arrived(result: tuple[InputFile, bool]) -> None:
         item, cached = result

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlplan.changes import KIND_LABELS
 from xlplan.errors import HistoryError, OutputError
+from xlplan.io.xltext import write_text
 from xlplan.numbers import EXACT_FORMAT
 from xlplan.store import HistoryStore, Run
 
@@ -153,13 +154,13 @@ def _xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
             if value is None:
                 continue
             if isinstance(value, bool):
-                ws.write_string(r, ci, "Ja" if value else "Nej")
+                write_text(ws, r, ci, "Ja" if value else "Nej")
             elif isinstance(value, Decimal):
                 ws.write_number(r, ci, to_cell(value), number)
             elif isinstance(value, int):
                 ws.write_number(r, ci, value)
             else:
-                ws.write_string(r, ci, str(value))
+                write_text(ws, r, ci, str(value))
     ws.add_table(0, 0, max(len(rows), 1), len(headers) - 1, {
         "name": "Historik", "columns": [{"header": h} for h in headers]})
     for ci, width in enumerate([9, 9, 13, 22, 7, 8, 30, 36, 14]):

@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlplan.extract import Extract, Transfer
 from xlplan.findings import Finding
 from xlplan.spool import Spool
 from xlplan.text import clean
+
+if TYPE_CHECKING:
+    from xlplan.io.region_rows import Rendered
 
 OBJECTS = "objekt"  # the spool key of the history's business objects
 
@@ -39,6 +43,7 @@ class InputFile:
     reason: str = ""
     findings: tuple[Finding, ...] = ()
     extract: Extract | None = None
+    rendered: Rendered | None = None  # its rows for a streamed region workbook (a worker's)
 
     @property
     def name(self) -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import OutputError, os_reason
 from xlplan.io.raw import VALUES_ONLY_PROPERTY, VALUES_ONLY_VALUE, parse_range
+from xlplan.io.xltext import write_text
 
 if TYPE_CHECKING:
     from xlplan.mail import SendResult
@@ -82,7 +83,7 @@ def _write(ws: Any, r: int, c: int, value: Any) -> None:
     elif isinstance(value, int | float):
         ws.write_number(r, c, value)
     elif isinstance(value, str) and value != "":
-        ws.write_string(r, c, value)
+        write_text(ws, r, c, value)
 
 
 def _keep_previous(target: Path) -> None:

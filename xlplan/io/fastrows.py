@@ -1,13 +1,19 @@
-"""Detail rows straight into xlsxwriter's constant-memory stream, one write per row.
+"""Detail rows straight into xlsxwriter's constant-memory stream, one write per row or per
+block of rows.
 
 Writing the region workbook's detail sheets cell by cell through xlsxwriter (~15 µs a cell,
 some 3 000 cells a planbok) was the largest serial cost of a consolidation. In
 constant-memory mode xlsxwriter renders each finished row as XML into the sheet's temporary
-file; :class:`FastRows` renders the same XML for a whole row at once, with xlsxwriter's own
-escaping and style indexes, and keeps xlsxwriter's bookkeeping (the previous row, the sheet's
-dimension) as its own writes would. The bytes are the same as xlsxwriter's (a test compares
-the parts), and any row it does not know how to render exactly (a rich-string look-alike,
-an over-long text, a row or column format) goes through xlsxwriter as before.
+file; :class:`RowXml` renders the same XML for a whole row at once, with xlsxwriter's own
+escaping and style indexes, and :class:`FastRows` writes it and keeps xlsxwriter's
+bookkeeping (the previous row, the sheet's dimension) as its own writes would. The bytes are
+the same as xlsxwriter's (a test compares the parts), and any row it does not know how to
+render exactly (a rich-string look-alike, an over-long text, a row or column format) goes
+through xlsxwriter as before.
+
+:class:`RowXml` needs no worksheet, so the workers that read the planböcker render each
+file's rows (:mod:`xlplan.io.region_rows`) with the row number left open
+(:data:`ROW_NUMBER`); the parent only puts the numbers in (:meth:`FastRows.block`).
 
 It relies on xlsxwriter's internals (pinned: ``xlsxwriter==3.3.1``); :data:`ENABLED` and the
 version check turn it off.
@@ -24,6 +30,9 @@ from xlplan.numbers import to_cell
 ENABLED = True
 VERSION = "3.3.1"  # the xlsxwriter whose row XML this reproduces
 MAX_TEXT = 16383  # half Excel's limit: never truncated by xlsxwriter (see _write_string)
+ROW_NUMBER = "\x00"  # where a block row's number goes: never in escaped cell text (_x0000_)
+
+Value = Decimal | int | str | float | None
 
 
 def usable(ws: Any) -> bool:
@@ -34,16 +43,61 @@ def usable(ws: Any) -> bool:
             and ws.default_row_height == ws.original_row_height)  # no row height attributes
 
 
+class RowXml:
+    """One row's XML as xlsxwriter 3.3.1 writes it in constant-memory mode, from the row's
+    values and each column's style attribute (``' s="N"'`` or ``""``)."""
+
+    def __init__(self, styles: Sequence[str]) -> None:
+        from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+        from xlsxwriter.xmlwriter import XMLwriter
+
+        self.styles = list(styles)
+        self.letters = [xl_col_to_name(ci) for ci in range(len(styles))]
+        self.preserve = _preserve_whitespace
+        self.control = XMLwriter._escape_control_characters
+        self.escape = XMLwriter()._escape_data
+
+    def render(self, r: str, values: Sequence[Value]) -> tuple[str, int, int] | None:
+        """(``<row>`` element, first column, last column) for sheet row number ``r`` (1-based,
+        as text; :data:`ROW_NUMBER` for a block); ("", -1, -1) for a row without a value (no
+        element, as xlsxwriter); None: only xlsxwriter's own path writes it exactly."""
+        cells = []
+        first = last = -1
+        for ci, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            ref = self.letters[ci] + r
+            style = self.styles[ci]
+            if isinstance(value, str):
+                if len(value) > MAX_TEXT:
+                    return None
+                # xlsxwriter's _xHHHH_ escaping, skipped when there is nothing to escape
+                text = value if value.isprintable() and "_x" not in value else self.control(value)
+                if text.startswith("<r>") and text.endswith("</r>"):
+                    return None
+                space = ' xml:space="preserve"' if self.preserve(text) else ""
+                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>'
+                             f"{self.escape(text)}</t></is></c>")
+            elif isinstance(value, bool):
+                return None
+            else:
+                number = to_cell(value) if isinstance(value, Decimal) else value
+                if number != number or number in (float("inf"), float("-inf")):
+                    return None
+                cells.append(f'<c r="{ref}"{style}><v>{number:.16G}</v></c>')
+            if first < 0:
+                first = ci
+            last = ci
+        if first < 0:
+            return "", -1, -1
+        return f'<row r="{r}">{"".join(cells)}</row>', first, last
+
+
 class FastRows:
     def __init__(self, ws: Any, formats: Sequence[Any]) -> None:
-        from xlsxwriter.utility import xl_col_to_name
-        from xlsxwriter.worksheet import _preserve_whitespace
-
         self.ws = ws
-        self.letters = [xl_col_to_name(ci) for ci in range(len(formats))]
         self.formats = list(formats)
-        self.preserve = _preserve_whitespace
-        self.styles: list[str] | None = None  # ' s="N"' per column, once xlsxwriter has them
+        self.xml: RowXml | None = None  # once xlsxwriter has the style indexes
 
     def _style(self, ci: int) -> str | None:
         fmt = self.formats[ci]
@@ -54,50 +108,58 @@ class FastRows:
             return None  # a column format: xlsxwriter's own path
         return ""
 
-    def append(self, row: int, values: Sequence[Decimal | int | str | float | None]) -> bool:
+    def styles(self) -> list[str] | None:
+        """Each column's style attribute; None if a column has a format of its own (then
+        only xlsxwriter writes the rows exactly)."""
+        styles = [self._style(ci) for ci in range(len(self.formats))]
+        return None if any(s is None for s in styles) else [s or "" for s in styles]
+
+    def _renderer(self) -> RowXml | None:
+        if self.xml is None:
+            styles = self.styles()
+            if styles is None:
+                return None
+            self.xml = RowXml(styles)
+        return self.xml
+
+    def _writable(self, first: int, last: int) -> bool:
+        ws = self.ws
+        return (first > ws.previous_row and last < ws.xls_rowmax
+                and not any(first <= r <= last for r in ws.row_info))
+
+    def append(self, row: int, values: Sequence[Value]) -> bool:
         """Write ``values`` as sheet row ``row`` (0-based); False: not written, use xlsxwriter
         (nothing was changed)."""
-        ws = self.ws
-        if row <= ws.previous_row or row in ws.row_info or row >= ws.xls_rowmax:
+        xml = self._renderer()
+        if xml is None or not self._writable(row, row):
             return False
-        if self.styles is None:
-            styles = [self._style(ci) for ci in range(len(self.formats))]
-            if any(s is None for s in styles):
-                return False
-            self.styles = [s or "" for s in styles]
-        cells = []
-        first = last = -1
-        r = str(row + 1)
-        for ci, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            ref = self.letters[ci] + r
-            style = self.styles[ci]
-            if isinstance(value, str):
-                if len(value) > MAX_TEXT:
-                    return False
-                # xlsxwriter's _xHHHH_ escaping, skipped when there is nothing to escape
-                text = (value if value.isprintable() and "_x" not in value
-                        else ws._escape_control_characters(value))
-                if text.startswith("<r>") and text.endswith("</r>"):
-                    return False
-                space = ' xml:space="preserve"' if self.preserve(text) else ""
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>'
-                             f"{ws._escape_data(text)}</t></is></c>")
-            elif isinstance(value, bool):
-                return False
-            else:
-                number = to_cell(value) if isinstance(value, Decimal) else value
-                if number != number or number in (float("inf"), float("-inf")):
-                    return False
-                cells.append(f'<c r="{ref}"{style}><v>{number:.16G}</v></c>')
-            if first < 0:
-                first = ci
-            last = ci
+        rendered = xml.render(str(row + 1), values)
+        if rendered is None:
+            return False
+        text, first, last = rendered
         if first < 0:
             return True  # an empty row: xlsxwriter writes nothing for it either
-        ws._check_dimensions(row, first)
-        ws._check_dimensions(row, last)
-        ws._write_single_row(row)  # the rows before it, as xlsxwriter's next write would
-        ws.fh.write(f'<row r="{r}">{"".join(cells)}</row>')  # as _write_row without row_info
+        self._write(row, row, first, last, text)
         return True
+
+    def block(self, row: int, rows: Sequence[str], first_col: int, last_col: int) -> bool:
+        """Write rows rendered with :data:`ROW_NUMBER` (``""``: a row without a value) from
+        sheet row ``row`` (0-based) on, spanning columns ``first_col``..``last_col``; False:
+        nothing was written (xlsxwriter has rows there: write them through it instead)."""
+        filled = [i for i, text in enumerate(rows) if text]
+        if not filled:
+            return True
+        top, bottom = row + filled[0], row + filled[-1]
+        if not self._writable(top, bottom):
+            return False
+        text = "".join(t.replace(ROW_NUMBER, str(row + i + 1)) for i, t in enumerate(rows) if t)
+        self._write(top, bottom, first_col, last_col, text)
+        return True
+
+    def _write(self, top: int, bottom: int, first: int, last: int, text: str) -> None:
+        ws = self.ws
+        ws._check_dimensions(top, first)
+        ws._check_dimensions(bottom, last)
+        ws._write_single_row(top)  # the rows before it, as xlsxwriter's next write would
+        ws.fh.write(text)  # as _write_row without row_info
+        ws.previous_row = bottom  # as xlsxwriter's writes of these rows would leave it

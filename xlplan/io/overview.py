@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from xlplan.io.xltext import write_text
 from xlplan.numbers import MKR_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import Region
 
@@ -59,8 +60,8 @@ class Overview:
     # --- building blocks -----------------------------------------------------------------
 
     def title(self, text: str, note: str) -> None:
-        self.ws.write_string(0, 0, text, self.b.title)
-        self.ws.write_string(1, 0, note, self.b.note)
+        write_text(self.ws, 0, 0, text, self.b.title)
+        write_text(self.ws, 1, 0, note, self.b.note)
         self.row = 3
 
     def block(self, name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]],
@@ -69,7 +70,7 @@ class Overview:
         """A titled table at the next free row; ``totals`` is the totals row (labels and
         values; the values are also the cached results of its SUBTOTAL formulas)."""
         ws, b = self.ws, self.b
-        ws.write_string(self.row, 0, title, self.block_title)
+        write_text(ws, self.row, 0, title, self.block_title)
         header = self.row + 1
         ws.set_row(header, 30)  # two lines: headers wrap in their column, never spill over
         body = list(rows) or [[None] * len(headers)]
@@ -78,7 +79,7 @@ class Overview:
         c0, c1 = first_col, first_col + len(headers) - 1
         if b.streamed:  # no tables in constant-memory mode: a styled header and rows
             for ci, h in enumerate(headers):
-                ws.write_string(header, c0 + ci, h, self.header)
+                write_text(ws, header, c0 + ci, h, self.header)
             for r, row in enumerate(body):
                 for ci, value in enumerate(row):
                     b.write(ws, first + r, c0 + ci, value, formats[ci])
@@ -113,7 +114,7 @@ class Overview:
         from xlsxwriter.utility import xl_range
 
         if isinstance(value, str):
-            self.ws.write_string(row, col, value, self.total_text)
+            write_text(self.ws, row, col, value, self.total_text)
         elif value is not None:
             total_fmt = self.total_tkr if fmt is self.b.tkr else self.total_mkr
             self.ws.write_formula(row, col, f"=SUBTOTAL(109,{xl_range(first, col, last, col)})",

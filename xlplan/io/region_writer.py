@@ -1,7 +1,7 @@
 """The Regionsammanställning workbook (xlsxwriter), written atomically.
 
-Every text that came from a workbook is written with ``write_string``: it stays text,
-whatever it starts with. Amounts are in mkr except investments (tkr).
+Every text that came from a workbook is written with ``write_text`` (xlplan.io.xltext): it
+stays text, whatever it starts with. Amounts are in mkr except investments (tkr).
 """
 
 from __future__ import annotations
@@ -21,6 +21,18 @@ from xlplan.extract import Investment
 from xlplan.io.fastrows import FastRows
 from xlplan.io.fastrows import usable as fast_usable
 from xlplan.io.overview import page_setup, write_overview
+from xlplan.io.region_rows import (
+    CONTROLS,
+    DETAIL,
+    INVESTMENTS,
+    Block,
+    Layout,
+    amounts,
+    control_row,
+    detail_rows,
+    investment_row,
+)
+from xlplan.io.xltext import write_text
 from xlplan.numbers import MKR_FORMAT, SHARE_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import InputFile, Region
 
@@ -52,7 +64,7 @@ class _Book:
             ws.set_column(ci, ci, width)
         if self.streamed:
             for ci, header in enumerate(headers):
-                ws.write_string(first_row, ci, header, self.bold)
+                write_text(ws, first_row, ci, header, self.bold)
             last = first_row
             fast = FastRows(ws, formats or [None] * len(headers)) if fast_usable(ws) else None
             for last, row in enumerate(rows, start=first_row + 1):
@@ -78,19 +90,26 @@ class _Book:
         if value is None or value == "":
             return  # an empty cell needs no record (a format alone shows nothing)
         if isinstance(value, str):
-            ws.write_string(row, col, value, fmt)  # never a formula, whatever it starts with
+            write_text(ws, row, col, value, fmt)  # never a formula, whatever it starts with
         elif isinstance(value, bool):
-            ws.write_string(row, col, "Ja" if value else "Nej", fmt)
+            write_text(ws, row, col, "Ja" if value else "Nej", fmt)
         else:
             ws.write_number(row, col, to_cell(value) if isinstance(value, Decimal) else value, fmt)
 
 
 STREAM_FILES = 100  # files; a larger inbox is written in constant memory (streamed): in
 # memory, xlsxwriter holds ~1 MB a planbok (200 files: 200 MB)
-DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
 INVESTMENT_WIDTHS = [14, 14, 18, 28, 32, 16, 14, 8, 14]
 INVESTMENT_HEADERS = ["Budgetansvar", "Begärd av", "Not", "Område/Avdelning/Enhet", "Objekt",
                       "Investeringstyp", "Kategori", "År", "Belopp (tkr)"]
+
+
+class SheetFull(Exception):
+    """More rows than an Excel sheet holds (the run turns it into its refusal)."""
+
+    def __init__(self, sheet: str) -> None:
+        super().__init__(sheet)
+        self.sheet = sheet
 
 
 class _Growing:
@@ -111,18 +130,45 @@ class _Growing:
         self.fast: FastRows | None = None
         if book.streamed:  # the header row must come before the rows
             for ci, header in enumerate(headers):
-                ws.write_string(first_row, ci, header, book.bold)
+                write_text(ws, first_row, ci, header, book.bold)
             self.fast = FastRows(ws, formats) if fast_usable(ws) else None
 
     def append(self, row: Sequence[Cell]) -> None:
         written = self.fast is not None and self.fast.append(self.next, row)
-        for ci, value in enumerate(row):
-            if not written:
+        if not written:
+            for ci, value in enumerate(row):
                 self.book.write(self.ws, self.next, ci, value, self.formats[ci])
-            if self.formats[ci] is not None and isinstance(value, Decimal | int) and not isinstance(
-                    value, bool):
-                self.sums[ci] = self.sums.get(ci, Decimal(0)) + Decimal(value)
+        amounts([f is not None for f in self.formats], row, self.sums)
         self.next += 1
+
+    def styles(self) -> tuple[str, ...] | None:
+        """The columns' style attributes for rows rendered elsewhere
+        (:mod:`xlplan.io.region_rows`); None: this sheet's rows go through xlsxwriter."""
+        styles = None if self.fast is None else self.fast.styles()
+        return None if styles is None else tuple(styles)
+
+    def extend(self, block: Block) -> None:
+        """One file's rows, rendered by a worker: ready XML straight into the stream, the
+        rows it could not render through :meth:`append`."""
+        rows, i = block.rows, 0
+        while i < len(rows):
+            j = i
+            while j < len(rows) and isinstance(rows[j], str):
+                j += 1
+            if j > i:
+                texts = [t for t in rows[i:j] if isinstance(t, str)]
+                if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
+                                                            block.last_col):
+                    raise SheetFull(self.ws.name)
+                self.next += j - i
+            if j < len(rows):
+                row = rows[j]
+                assert not isinstance(row, str)
+                self.append(row)
+                j += 1
+            i = j
+        for ci, total in block.sums.items():
+            self.sums[ci] = self.sums.get(ci, Decimal(0)) + total
 
     def close(self, totals: bool = True) -> int:
         """Make it a table (an autofilter when streamed) with a totals row under the amount
@@ -136,7 +182,7 @@ class _Growing:
                 from xlsxwriter.utility import xl_range
 
                 last += 1
-                self.ws.write_string(last, 0, "Summa", self.book.bold)
+                write_text(self.ws, last, 0, "Summa", self.book.bold)
                 for ci in amounts:
                     self.ws.write_formula(last, ci, "=SUBTOTAL(109,"
                                           f"{xl_range(self.first_row + 1, ci, last - 1, ci)})",
@@ -181,6 +227,7 @@ class RegionWriter:
         self.used: dict[str, str] = {}  # nämnd -> file (the run checks it against its choice)
         self.detail: dict[str, _Growing] = {}
         self.pending_investments: list[tuple[str, Investment]] = []
+        self.rendered_for: Layout | None = None  # the layout handed to the workers
         b = self.book
         self.controls = self._titled(self.controls_ws, "Kontroll: alla fynd",
                                      "Fynd från varje planbok och från kontrollerna mellan "
@@ -195,54 +242,76 @@ class RegionWriter:
 
     def _titled(self, ws: Any, title: str, note: str, name: str, headers: Sequence[str],
                 formats: Sequence[Any], widths: Sequence[int]) -> _Growing:
-        ws.write_string(0, 0, title, self.book.title)
-        ws.write_string(1, 0, note, self.book.note)
+        write_text(ws, 0, 0, title, self.book.title)
+        write_text(ws, 1, 0, note, self.book.note)
         return _Growing(self.book, ws, name, headers, formats, widths)
+
+    def _detail_formats(self, spec: c.Table) -> list[Any]:
+        return [None, *[self.book.mkr if col.kind is c.Kind.AMOUNT else None
+                        for col in spec.columns]]
 
     def _start(self, year: int) -> None:
         self.year = year
-        b = self.book
         for spec in DETAIL:
             self.detail[spec.name] = self._titled(
                 self.detail_ws[spec.name], f"{spec.title} – alla nämnder {year}",
                 "Belopp i mkr (omräknat från tkr där nämnden skriver i tkr).", spec.name,
                 ["Nämnd", *[col.header_for(year) for col in spec.columns]],
-                [None, *[b.mkr if col.kind is c.Kind.AMOUNT else None for col in spec.columns]],
-                [10, *[col.width for col in spec.columns]])
+                self._detail_formats(spec), [10, *[col.width for col in spec.columns]])
+
+    def layout(self) -> Layout | None:
+        """How the workers may render each file's rows for this workbook
+        (:func:`xlplan.io.region_rows.render_file`); None: rows come as values."""
+        if not self.book.streamed:
+            return None  # tables, and investments sorted at the end: written from values
+        sheets = {spec.name: FastRows(self.detail_ws[spec.name], self._detail_formats(spec))
+                  for spec in DETAIL}
+        sheets[INVESTMENTS] = FastRows(self.investments_ws, self.investments.formats)
+        sheets[CONTROLS] = FastRows(self.controls_ws, self.controls.formats)
+        styles: dict[str, tuple[str, ...]] = {}
+        for key, fast in sheets.items():
+            found = fast.styles() if fast_usable(fast.ws) else None
+            if found is None:
+                return None
+            styles[key] = tuple(found)
+        self.rendered_for = Layout(styles)
+        return self.rendered_for
 
     def add(self, item: InputFile) -> None:
         """One file as it arrives: its rows and findings, if it is the nämnd's newest."""
         e = item.extract
+        blocks = (item.rendered.blocks if item.rendered is not None
+                  and item.rendered.layout == self.rendered_for else None)
         if e is None:  # not used (unreadable, or a figure missing): its findings say why
             if item.namnd is None or item.namnd not in self.used:
-                self._controls(item)
+                self._controls(item, blocks)
             return
         if self.year is None:
             self._start(e.budgetar)
         if e.budgetar != self.year or e.namnd in self.used:
             return  # another year (the run is refused), or an older file for the nämnd
         self.used[e.namnd] = item.name
-        for spec in DETAIL:
-            for row in e.rows.get(spec.name, []):
-                self.detail[spec.name].append([e.namnd, *row])
-        for investment in e.investments:
-            if self.book.streamed:
-                self._investment(e.namnd, investment)
-            else:  # small enough to sort by budget holder at the end
-                self.pending_investments.append((e.namnd, investment))
-        self._controls(item)
+        if blocks is not None:
+            for spec in DETAIL:
+                self.detail[spec.name].extend(blocks[spec.name])
+            self.investments.extend(blocks[INVESTMENTS])
+        else:
+            for spec in DETAIL:
+                for row in detail_rows(e, spec.name):
+                    self.detail[spec.name].append(row)
+            for investment in e.investments:
+                if self.book.streamed:
+                    self.investments.append(investment_row(e.namnd, investment))
+                else:  # small enough to sort by budget holder at the end
+                    self.pending_investments.append((e.namnd, investment))
+        self._controls(item, blocks)
 
-    def _controls(self, item: InputFile) -> None:
+    def _controls(self, item: InputFile, blocks: dict[str, Block] | None) -> None:
+        if blocks is not None:
+            self.controls.extend(blocks[CONTROLS])
+            return
         for f in item.findings:
-            self.controls.append([item.name, f.severity.swedish, f.code, f.sheet, f.cell,
-                                  f.message])
-
-    def _investment(self, asked_by: str, item: Investment) -> None:
-        holder = item.budgetansvar or asked_by
-        self.investments.append([holder, asked_by,
-                                 f"begärd av {asked_by}" if holder != asked_by else "",
-                                 item.omrade, item.objekt, item.typ, item.kategori, item.ar,
-                                 item.belopp_tkr])
+            self.controls.append(control_row(item.name, f))
 
     def finish(self, region: Region, changes: list[Change] | None, history_note: str = "",
                trend: list[tuple[str, str, Decimal]] | None = None,
@@ -257,10 +326,10 @@ class RegionWriter:
             growing.close()
         for asked_by, item in sorted(self.pending_investments,
                                      key=lambda x: (x[1].budgetansvar or x[0], x[0])):
-            self._investment(asked_by, item)
+            self.investments.append(investment_row(asked_by, item))
         last = self.investments.close()
         ws = self.investments_ws
-        ws.write_string(last + 2, 0, "Mot investeringsramen (budgetåret)", b.bold)
+        write_text(ws, last + 2, 0, "Mot investeringsramen (budgetåret)", b.bold)
         first, end = b.table(ws, last + 3, "Investeringsramar",
                 ["Budgetansvar", "Investeringar", "Investeringsram", "Utrymme"],
                 [[h, held, frame, (frame - held) if frame is not None else None]
@@ -288,9 +357,9 @@ class RegionWriter:
 
 
 def _titles(b: _Book, ws: Any, title: str, note: str = "") -> None:
-    ws.write_string(0, 0, title, b.title)
+    write_text(ws, 0, 0, title, b.title)
     if note:
-        ws.write_string(1, 0, note, b.note)
+        write_text(ws, 1, 0, note, b.note)
 
 
 def _transfers(b: _Book, ws: Any, region: Region) -> None:
@@ -321,10 +390,10 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
     page_setup(ws, header_rows=(3, 3))
     ws.freeze_panes(4, 1)
     if changes is None:
-        ws.write_string(3, 0, note or "Ingen tidigare sammanställning för budgetåret.")
+        write_text(ws, 3, 0, note or "Ingen tidigare sammanställning för budgetåret.")
         return
     if not changes:
-        ws.write_string(3, 0, f"Inga förändringar mot {against}.", b.bold)
+        write_text(ws, 3, 0, f"Inga förändringar mot {against}.", b.bold)
         last = 3
     else:
         rows: list[list[Cell]] = [[ch.namnd, KIND_LABELS.get(ch.kind, ch.kind), ch.objekt,
@@ -342,7 +411,7 @@ def _changes(b: _Book, ws: Any, region: Region, changes: list[Change] | None, no
     head = next(rows_left, None)
     if head is None:
         return
-    ws.write_string(last + 2, 0, f"Prognos per nämnd och område: {month} mot {against} (mkr)",
+    write_text(ws, last + 2, 0, f"Prognos per nämnd och område: {month} mot {against} (mkr)",
                     b.bold)
     prow = itertools.chain([head], rows_left)
     first, end = b.table(ws, last + 3, "ForandringarPrognos",
@@ -378,8 +447,8 @@ def _manifest(b: _Book, ws: Any, region: Region) -> None:
                                         ("Budgetår", str(region.budgetar)),
                                         ("Rapportmånad", region.rapportmanad or "saknas")),
                                        start=2):
-        ws.write_string(r, 0, label, b.bold)
-        ws.write_string(r, 1, value)
+        write_text(ws, r, 0, label, b.bold)
+        write_text(ws, r, 1, value)
     b.table(ws, 8, "Manifest", ["Fil", "Nämnd", "SHA-256", "Använd", "Orsak"],
             [[f.name, f.namnd, f.sha256, f.used, f.reason] for f in region.files],
             widths=[30, 10, 68, 8, 60])

@@ -1,0 +1,157 @@
+"""Each planbok's rows for a large (streamed) region workbook are rendered as XML by the
+worker that reads it, and kept in the cache with its entry (xlplan.io.region_rows): the
+workbook is byte for byte the one xlsxwriter writes cell by cell, whether the rows were
+rendered this run, came from the cache, or were not rendered at all; and a rendered row in
+the cache that is not exactly what the renderer writes (a formula, say) is never used."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.support.inbox import TJ, book, inbox
+from xlplan.consolidation import consolidate
+
+STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?")
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: STAMP.sub(b"TIME", zf.read(n)) for n in zf.namelist()}
+
+
+@pytest.fixture()
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small inbox written as a large one is (streamed), read by a pool of workers."""
+    from xlplan import inbox as inbox_module
+    from xlplan.io import region_writer
+
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 2)
+    monkeypatch.setattr(inbox_module, "PARALLEL_FROM", 1)
+
+
+def _special(folder: Path) -> None:
+    # texts xlsxwriter escapes or writes its own way: markup, a literal _xHHHH_ (typed in
+    # Excel, stored as _x005F_x0041_), a rich-text look-alike (that row stays as values);
+    # the reader already made the tab a space and dropped the leading space
+    book(folder / "kn.xlsx", "KN", [
+        [" Ledande mellanslag", TJ, 1, 0, 0, 0, 0, 0, 0, 1],
+        ["A & B <c>", TJ, 2.5, 0, 0, 0, 0, 0, 0, 2.5],
+        ["_x005F_x0041_ bokstavligt", TJ, 0.1, 0, 0, 0, 0, 0, 0, 0.1],
+        ["Tab\tinne", TJ, 0.2, 0, 0, 0, 0, 0, 0, 0.2],
+        ["<r>rik</r>", TJ, -1e-7, 0, 0, 0, 0, 0, 0, -1e-7],
+        ["Stor", TJ, 123456789012.25, None, None, None, None, None, None, 123456789012.25],
+    ])
+
+
+@pytest.mark.usefixtures("streamed")
+def test_rendered_cached_and_cell_by_cell_rows_give_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlplan.io import fastrows
+
+    folder = inbox(tmp_path)  # HSN (old and new), RS, RUN and a broken file
+    _special(folder)
+    cache = tmp_path / "cache"
+    rendered = consolidate(folder, tmp_path / "rendered.xlsx", cache=cache)
+    assert (rendered.read, rendered.cached) == (6, 0)
+    again = consolidate(folder, tmp_path / "cached.xlsx", cache=cache)
+    assert (again.read, again.cached) == (1, 5)  # the broken file is never cached
+    for entry in cache.glob("*.json"):  # every entry holds its rows rendered
+        assert json.loads(entry.read_bytes().partition(b"\n")[2])["rendered"] is not None
+    monkeypatch.setattr(fastrows, "ENABLED", False)  # xlsxwriter's own writes, cell by cell
+    time.sleep(1.1)  # in another second: nothing time-bound may differ
+    slow = consolidate(folder, tmp_path / "slow.xlsx", cache=False)
+    assert (slow.read, slow.cached) == (6, 0)
+    reference = parts(tmp_path / "slow.xlsx")
+    for name in ("rendered", "cached"):
+        got = parts(tmp_path / f"{name}.xlsx")
+        assert got.keys() == reference.keys()
+        for part in reference:
+            assert got[part] == reference[part], (name, part)
+    # the rows are there, each text as it was read (the rich-text look-alike as plain text),
+    # read by calamine (openpyxl leaves Excel's _x005F_ escape as it is)
+    from python_calamine import CalamineWorkbook
+
+    values = {c for row in CalamineWorkbook.from_path(str(tmp_path / "cached.xlsx"))
+              .get_sheet_by_name("Budgetram").to_python() for c in row}
+    assert {"A & B <c>", "_x0041_ bokstavligt", "Tab inne", "<r>rik</r>", "Ledande mellanslag",
+            "Division Medicin"} <= values
+
+
+INJECTION = ('<r></r></is></c><c r="Z9"><f>HYPERLINK("http://x.invalid","Klicka")</f></c>'
+             '<c r="Y9" t="inlineStr"><is><r></r>')
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_text_that_looks_like_rich_text_xml_stays_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stream: bool) -> None:
+    """xlsxwriter writes a string that starts with <r> and ends with </r> as raw XML: a
+    planbok's area name could have put a formula into the region workbook."""
+    from xlplan.io import region_writer
+
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 0 if stream else 100)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    book(folder / "kn.xlsx", "KN", [[INJECTION, TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    consolidate(folder, tmp_path / "ut.xlsx", cache=False)
+    for name, part in parts(tmp_path / "ut.xlsx").items():
+        assert not re.search(rb"<f>[^<]*HYPERLINK", part), name
+    wb = openpyxl.load_workbook(tmp_path / "ut.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells if "HYPERLINK" in str(c.value))
+    assert INJECTION in {c.value for c in cells}  # the very text, as text
+
+
+def _blocks(entry: dict[str, Any]) -> Any:
+    return json.loads(zlib.decompress(base64.b64decode(entry["rendered"]["blocks"])))
+
+
+def _pack(entry: dict[str, Any], blocks: Any) -> None:
+    body = json.dumps(blocks, ensure_ascii=False, separators=(",", ":")).encode()
+    entry["rendered"]["blocks"] = base64.b64encode(zlib.compress(body)).decode()
+
+
+@pytest.mark.usefixtures("streamed")
+@pytest.mark.parametrize("row", [
+    '<row r="\x00"><c r="A\x00"><f>HYPERLINK("http://x","klicka")</f><v>0</v></c></row>',
+    '<row r="\x00"><c r="A\x00" t="inlineStr"><is><t>ok</t></is></c></row><row r="9">',
+    '<row r="\x00"><c r="A\x00" t="s"><v>0</v></c></row>',
+])
+def test_a_rendered_row_in_the_cache_that_is_not_the_renderers_is_never_used(
+        tmp_path: Path, row: str) -> None:
+    from xlplan.filecache import _mac, _signing_key
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        book(folder / f"{name}.xlsx", name.upper(), [["Område", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "first.xlsx", cache=cache)
+    key = _signing_key()
+    assert key is not None
+    for path in cache.glob("*.json"):  # signed with the user's key: only the check can refuse
+        entry = json.loads(path.read_bytes().partition(b"\n")[2])
+        blocks = _blocks(entry)
+        budget = next(v for k, v in blocks if k == "Budgetram")
+        budget["rows"][0] = row
+        _pack(entry, blocks)
+        body = json.dumps(entry).encode()
+        path.write_bytes(_mac(key, body) + b"\n" + body)
+    again = consolidate(folder, tmp_path / "again.xlsx", cache=cache)
+    assert (again.read, again.cached) == (3, 0)  # every file read again
+    budget = parts(tmp_path / "again.xlsx")["xl/worksheets/sheet2.xml"]
+    assert b"HYPERLINK" not in budget and b't="s"' not in budget and b'<row r="9">' not in budget
+    # the only formulas: the totals row under the seven parts and Nettobudget (D:K), rows 5-7
+    assert re.findall(rb"<f>([^<]*)</f>", budget) == [
+        f"SUBTOTAL(109,{col}5:{col}7)".encode() for col in "DEFGHIJK"]
+    # the header (Område) and each file's row (its area is called Område too), as read
+    assert budget.count(b"<is><t>Omr\xc3\xa5de</t></is>") == 1 + 3

@@ -1,0 +1,125 @@
+"""The rows one planbok gives the Regionsammanställning's growing sheets (each contract
+table's rows, its investments, its findings), as values and, for a streamed workbook, as
+rendered row XML.
+
+Pure: no workbook is open here. The workers that read the planböcker call
+:func:`render_file`, so the parent process that writes the workbook only puts row numbers
+into ready XML (:meth:`xlplan.io.fastrows.FastRows.block`) and adds the column sums; a row
+the fast renderer cannot write exactly stays as values and goes through xlsxwriter.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from xlplan import contract as c
+from xlplan.extract import Extract, Investment, OutCell
+from xlplan.findings import Finding
+from xlplan.io.fastrows import ROW_NUMBER, RowXml
+
+Cell = OutCell  # every value these rows hold: text, an exact amount, a year, nothing
+
+DETAIL = tuple(t for t in c.TABLES if t not in (c.INFO, c.INVESTERINGAR))
+INVESTMENTS = "Investeringar"  # keys of the growing sheets besides the DETAIL tables
+CONTROLS = "Kontroll"
+
+
+def detail_rows(e: Extract, table: str) -> Iterator[list[Cell]]:
+    for row in e.rows.get(table, []):
+        yield [e.namnd, *row]
+
+
+def investment_row(asked_by: str, item: Investment) -> list[Cell]:
+    holder = item.budgetansvar or asked_by
+    return [holder, asked_by, f"begärd av {asked_by}" if holder != asked_by else "", item.omrade,
+            item.objekt, item.typ, item.kategori, item.ar, item.belopp_tkr]
+
+
+def control_row(file: str, f: Finding) -> list[Cell]:
+    return [file, f.severity.swedish, f.code, f.sheet, f.cell, f.message]
+
+
+def amounts(formatted: Sequence[bool], row: Sequence[object], sums: dict[int, Decimal]) -> None:
+    """Add ``row``'s amounts in the formatted columns to ``sums`` (column -> total)."""
+    for ci, value in enumerate(row):
+        if formatted[ci] and isinstance(value, Decimal | int) and not isinstance(value, bool):
+            sums[ci] = sums.get(ci, Decimal(0)) + Decimal(value)
+
+
+@dataclass
+class Block:
+    """One file's rows for one sheet: each row rendered with :data:`ROW_NUMBER` (``""``: no
+    value in it) or, where only xlsxwriter writes it exactly, its values; ``sums`` covers the
+    rendered rows only (the writer adds the others' as it writes them)."""
+
+    rows: list[str | list[OutCell]] = field(default_factory=list)
+    sums: dict[int, Decimal] = field(default_factory=dict)
+    first_col: int = -1
+    last_col: int = -1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Each growing sheet's column styles (``' s="N"'`` or ``""``), from the workbook that
+    will hold the rows."""
+
+    styles: dict[str, tuple[str, ...]]
+
+
+@dataclass
+class Rendered:
+    layout: Layout  # what it was rendered for
+    blocks: dict[str, Block]  # DETAIL table names, INVESTMENTS, CONTROLS
+
+
+@functools.lru_cache(maxsize=16)
+def _row_xml(styles: tuple[str, ...]) -> RowXml:
+    return RowXml(styles)
+
+
+# A rendered row as RowXml writes it and nothing else: inline text (no markup in it: "<" is
+# escaped) or a number, never a formula. A row loaded from the cache must match it.
+ROW = re.compile(r'<row r="\x00">(?:<c r="[A-Z]{1,3}\x00"(?: s="\d{1,5}")?'
+                 r'(?: t="inlineStr"><is><t(?: xml:space="preserve")?>[^<]*</t></is>'
+                 r'|><v>-?[0-9.]+(?:E[-+][0-9]+)?</v>)</c>)+</row>')
+
+
+def well_formed(block: Block) -> bool:
+    """Every rendered row of ``block`` is one :data:`ROW`."""
+    return all(ROW.fullmatch(row) for row in block.rows if isinstance(row, str) and row)
+
+
+def render(rows: Iterator[list[Cell]] | list[list[Cell]], styles: tuple[str, ...]) -> Block:
+    xml = _row_xml(styles)
+    formatted = [bool(s) for s in styles]
+    block = Block()
+    for row in rows:
+        done = xml.render(ROW_NUMBER, row)
+        if done is None:
+            block.rows.append(row)
+            continue
+        text, first, last = done
+        block.rows.append(text)
+        if first >= 0:
+            block.first_col = first if block.first_col < 0 else min(block.first_col, first)
+            block.last_col = max(block.last_col, last)
+        amounts(formatted, row, block.sums)
+    return block
+
+
+def render_file(name: str, findings: Sequence[Finding], e: Extract | None,
+                layout: Layout) -> Rendered:
+    """Every row the file can give the growing sheets (whether it is used is the writer's
+    choice: the newest file per nämnd)."""
+    blocks = {CONTROLS: render([control_row(name, f) for f in findings],
+                               layout.styles[CONTROLS])}
+    if e is not None:
+        for spec in DETAIL:
+            blocks[spec.name] = render(detail_rows(e, spec.name), layout.styles[spec.name])
+        blocks[INVESTMENTS] = render([investment_row(e.namnd, i) for i in e.investments],
+                                     layout.styles[INVESTMENTS])
+    return Rendered(layout, blocks)
