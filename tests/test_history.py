@@ -130,6 +130,30 @@ def test_migrates_a_database_made_by_the_first_release(tmp_path: Path) -> None:
     HistoryStore(db).close()  # opening again: nothing left to migrate, no error
 
 
+def test_a_database_at_the_newest_revision_opens_without_alembic(tmp_path: Path) -> None:
+    """The quick check (store.HEAD) must name Alembic's own head, else a new revision would
+    never be applied; and with it, opening a current database does not load Alembic."""
+    import subprocess
+    import sys
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import xlplan.store
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(xlplan.store.__file__).parent / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == xlplan.store.HEAD
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    HistoryStore(db).close()  # made and migrated
+    probe = ("import sys; from xlplan.store import HistoryStore; "
+             f"HistoryStore({db!r}).close(); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
+    # a database without the version table still goes through Alembic: see the test above
+
+
 def test_historik_lists_exports_and_removes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     consolidate(month_inbox(tmp_path, "2025-02"), tmp_path / "feb.xlsx", database=db)

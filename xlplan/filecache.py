@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 2  # of an entry; part of the key
+FORMAT = 3  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 
@@ -268,6 +268,15 @@ def _make(hint: Any) -> Decoder:
                 return tuple(each(v) for v in data)
             return a_tuple
         parts = [_decoder(a) for a in args]
+        if all(a is str for a in args):  # a history key (kind, object): checked at once
+            size = len(args)
+
+            def texts(data: Any) -> Any:
+                if type(data) is not list or len(data) != size or not all(
+                        type(v) is str for v in data):
+                    raise Damaged("expected a tuple of texts")
+                return tuple(data)
+            return texts
 
         def fixed(data: Any) -> Any:
             if type(data) is not list or len(data) != len(parts):
@@ -317,27 +326,41 @@ def to_entry(item: InputFile) -> dict[str, Any]:
     """The entry: the figures apart from the rows, so a run that has the rows rendered
     (``rendered``, for the streamed region workbook) never decodes them."""
     e = item.extract
-    rows = investments = None
-    if e is not None:
-        rows, investments = encode(e.rows), encode(e.investments)
+    rows = None
+    if e is not None:  # packed: parsed only by a run that needs them
+        rows = _pack({"rows": encode(e.rows), "investments": encode(e.investments)})
         e = dataclasses.replace(e, rows={}, investments=[])
     return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
             "sha256": item.sha256,
             **{k: getattr(item, k) for k in _ITEM},
             "findings": [encode(f) for f in item.findings],
             "extract": None if e is None else encode(e), "rows": rows,
-            "investments": investments,
             "rendered": None if item.rendered is None else _encode_rendered(item.rendered)}
 
 
-MAX_RENDERED = 64 * 1024 * 1024  # bytes of a file's rendered rows, unpacked
+MAX_RENDERED = 64 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked
+
+
+def _pack(value: Any) -> str:
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return base64.b64encode(zlib.compress(body.encode("utf-8", "surrogatepass"), 1)).decode("ascii")
+
+
+def _unpack(data: Any) -> Any:
+    if type(data) is not str:
+        raise Damaged("expected packed JSON")
+    try:
+        unpacker = zlib.decompressobj()
+        body = unpacker.decompress(base64.b64decode(data, validate=True), MAX_RENDERED)
+    except (ValueError, zlib.error) as exc:
+        raise Damaged("packed JSON") from exc
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise Damaged("packed JSON too large")
+    return json.loads(body)
 
 
 def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
-    body = json.dumps(encode(rendered.blocks), ensure_ascii=False, separators=(",", ":"))
-    return {"styles": encode(rendered.layout.styles),
-            "blocks": base64.b64encode(zlib.compress(body.encode("utf-8", "surrogatepass"),
-                                                     1)).decode("ascii")}
+    return {"styles": encode(rendered.layout.styles), "blocks": _pack(encode(rendered.blocks))}
 
 
 def _decode_rendered(data: Any, layout: Layout) -> Rendered | None:
@@ -348,17 +371,7 @@ def _decode_rendered(data: Any, layout: Layout) -> Rendered | None:
         raise Damaged("rendered rows")
     if decode(data["styles"], dict[str, tuple[str, ...]]) != layout.styles:
         return None
-    if type(data["blocks"]) is not str:
-        raise Damaged("rendered rows")
-    try:
-        packed = base64.b64decode(data["blocks"], validate=True)
-        unpacker = zlib.decompressobj()
-        body = unpacker.decompress(packed, MAX_RENDERED)
-    except (ValueError, zlib.error) as exc:
-        raise Damaged("rendered rows") from exc
-    if unpacker.unconsumed_tail or not unpacker.eof:
-        raise Damaged("rendered rows too large")
-    blocks: dict[str, Block] = decode(json.loads(body), dict[str, Block])
+    blocks: dict[str, Block] = decode(_unpack(data["blocks"]), dict[str, Block])
     if not all(well_formed(b) for b in blocks.values()):
         raise Damaged("a rendered row that is not ours")  # never a formula into the output
     return Rendered(layout, blocks)
@@ -397,8 +410,11 @@ def from_entry(data: Any, path: Path, sha256: str, mtime: float,
         return item
     item.extract = decode(data["extract"], Extract)
     if item.rendered is None:
-        item.extract.rows = decode(data.get("rows"), dict[str, list[list[OutCell]]])
-        item.extract.investments = decode(data.get("investments"), list[Investment])
+        rows = _unpack(data.get("rows"))
+        if type(rows) is not dict or set(rows) != {"rows", "investments"}:
+            raise Damaged("rows")
+        item.extract.rows = decode(rows["rows"], dict[str, list[list[OutCell]]])
+        item.extract.investments = decode(rows["investments"], list[Investment])
     return item
 
 

@@ -78,6 +78,9 @@ def unusable(url: str, exc: BaseException) -> str:
             "xlplans historikdatabas.")
 
 
+HEAD = "0002"  # the newest revision in migrations/versions (a test holds them equal)
+
+
 class HistoryStore:
     def __init__(self, url: str) -> None:
         try:
@@ -119,9 +122,21 @@ class HistoryStore:
         self.warnings: list[str] = []  # stored values skipped, naming their run
         self._guard(self._migrate)
 
+    def _current(self) -> bool:
+        """Is the schema at :data:`HEAD` already? (Then Alembic, a tenth of a second to
+        import and run, is not needed.) Any doubt: False, and Alembic decides."""
+        try:
+            with self.engine.connect() as conn:
+                found = conn.exec_driver_sql("SELECT version_num FROM xlplan_alembic_version").all()
+        except self.sa.exc.SQLAlchemyError:
+            return False  # no version table yet (a new or a first-release database)
+        return [tuple(r) for r in found] == [(HEAD,)]
+
     def _migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic); a database the first release
         made (no version table) is adopted by the baseline revision and upgraded."""
+        if self._current():
+            return
         from alembic import command
         from alembic.config import Config
 
