@@ -140,17 +140,34 @@ def _mac(key: bytes, body: bytes) -> bytes:
 
 # --- JSON <-> typed values --------------------------------------------------------------------
 
+_PLAIN = (str, int, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def encode(value: Any) -> Any:
     """A JSON-able form of an extract or finding: Decimals tagged, dicts as pairs (their
     keys may be tuples or ints), dataclasses as objects, enums by value."""
+    kind = type(value)
+    if kind in _PLAIN:  # exact types first: a file's rows are thousands of texts and amounts
+        return value
+    if kind is Decimal:
+        return {"d": str(value)}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _PLAIN else {"d": str(v)} if type(v) is Decimal else encode(v)
+                for v in value]
+    if kind is dict:
+        return [[encode(k), encode(v)] for k, v in value.items()]
+    if isinstance(value, enum.Enum):
+        return value.value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
         return {"d": str(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: encode(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return [[encode(k), encode(v)] for k, v in value.items()]
     if isinstance(value, list | tuple):
