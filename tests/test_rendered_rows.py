@@ -155,3 +155,35 @@ def test_a_rendered_row_in_the_cache_that_is_not_the_renderers_is_never_used(
         f"SUBTOTAL(109,{col}5:{col}7)".encode() for col in "DEFGHIJK"]
     # the header (Område) and each file's row (its area is called Område too), as read
     assert budget.count(b"<is><t>Omr\xc3\xa5de</t></is>") == 1 + 3
+
+
+def test_entries_serve_a_small_inbox_after_a_large_one_and_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry keeps a file's rows rendered (large inbox) or as values (small inbox); a run
+    of the other kind reads the file again, or renders from the values, and writes what an
+    uncached run writes."""
+    from xlplan import inbox as inbox_module
+    from xlplan.io import region_writer
+
+    folder = inbox(tmp_path)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(inbox_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 2)
+    assert consolidate(folder, tmp_path / "large.xlsx", cache=cache).read == 5
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 100)  # small: tables, rows as values
+    small = consolidate(folder, tmp_path / "small.xlsx", cache=cache)
+    assert (small.read, small.cached) == (5, 0)  # no entry had the rows as values
+    uncached = consolidate(folder, tmp_path / "small-uncached.xlsx", cache=False)
+    assert sheets(tmp_path / "small.xlsx") == sheets(tmp_path / "small-uncached.xlsx")
+    assert uncached.read == 5
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 2)
+    large = consolidate(folder, tmp_path / "large-again.xlsx", cache=cache)
+    assert (large.read, large.cached) == (1, 4)  # rendered from the entries' values
+    assert sheets(tmp_path / "large-again.xlsx") == sheets(tmp_path / "large.xlsx")
+
+
+def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's values, but the time the workbook was made (Manifest › Skapad)."""
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
+            for ws in wb.worksheets}

@@ -340,12 +340,15 @@ _ITEM = {"namnd": str | None, "budgetar": int | None, "errors": int, "warnings":
 
 
 def to_entry(item: InputFile) -> dict[str, Any]:
-    """The entry: the figures apart from the rows, so a run that has the rows rendered
-    (``rendered``, for the streamed region workbook) never decodes them."""
+    """The entry: the figures, and the rows apart: rendered (``rendered``, for a streamed
+    region workbook) or as values (``rows``, packed, parsed only when needed)."""
     e = item.extract
     rows = None
-    if e is not None:  # packed: parsed only by a run that needs them
-        rows = _pack({"rows": encode(e.rows), "investments": encode(e.investments)})
+    if e is not None:
+        if item.rendered is None:  # packed: parsed only by a run that needs them
+            rows = _pack({"rows": encode(e.rows), "investments": encode(e.investments)})
+        # else the rendered rows stand for them: a large inbox stays large from run to run,
+        # and a small one (rows as values) reads the file again and keeps its rows
         e = dataclasses.replace(e, rows={}, investments=[])
     return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
             "sha256": item.sha256,
