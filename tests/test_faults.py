@@ -112,6 +112,16 @@ def test_history_database_gone(tmp_path: Path) -> None:
     assert "hemligt" not in outcome.history_note  # the password never reaches a message
 
 
+def test_a_database_address_in_a_message_shows_no_password_and_invents_none() -> None:
+    from xlplan.store import _safe
+
+    assert _safe("postgresql+psycopg://xlplan:hemligt@db:5432/h") == (
+        "postgresql+psycopg://xlplan:***@db:5432/h")
+    assert _safe("postgresql+psycopg://xlplan@db/h") == "postgresql+psycopg://xlplan@db/h"
+    assert _safe("postgresql://u:p:q@x@db/h") == "postgresql://u:***@db/h"  # the last @ is the host's
+    assert _safe("sqlite:///C:/data/h.db") == "sqlite:///C:/data/h.db"
+
+
 def test_outputs_keep_the_replaced_files_permissions(tmp_path: Path) -> None:
     import os
 

@@ -132,6 +132,27 @@ def test_summary_cli_json_has_the_contract_keys(tmp_path: Path) -> None:
     assert "Täckningsgrad" in text.stdout and "35,6 %" in text.stdout  # 185 / 520
 
 
+def test_summary_text_columns_line_up_whatever_the_widest_text() -> None:
+    from xlplan.summary.rows import Amount, Heading, rows_text
+
+    text = rows_text([
+        [Heading("Budgetram")],
+        ["Område", "Budgettyp", "Netto"],
+        ["Division Medicin", "Tjänstemannabudget", Amount(D("-2331.4"), "mkr")],
+        ["Nämndens verksamhet", "Förtroendemannabudget", Amount(D("-3.1"), "mkr")],  # 21 > 19
+        [],
+        ["Tillfört nämnden (ram föregående år − ram i år)", Amount(D("168.3"), "mkr")],  # 47 > 32
+        ["Oförklarat", Amount(D("0"), "mkr")],
+    ]).splitlines()
+    assert text[:2] == ["Budgetram", "---------"]
+    block, frame = text[2:5], text[6:8]
+    # every amount ends in the same column, and the second column is as wide as its widest
+    assert len({len(line) for line in block}) == 1
+    assert block[2].endswith("Förtroendemannabudget" + " " * 16 + "−3,1")  # 19 − 3 = 16
+    assert [line.split()[-1] for line in frame] == ["168,3", "0,0"]
+    assert len({len(line) for line in frame}) == 1
+
+
 def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: object) -> None:
     import pytest
 

@@ -343,6 +343,6 @@ def _safe(url: str) -> str:
     if "://" in url and "@" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        user, colon, _ = creds.partition(":")
+        return f"{scheme}://{user}{':***' if colon else ''}@{host}"  # no password: none shown
     return url

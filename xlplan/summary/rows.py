@@ -146,17 +146,35 @@ def cell_text(cell: SheetCell) -> str:
 
 
 def rows_text(rows: list[SheetRow]) -> str:
-    """Plain text with aligned columns (for the terminal and e-mail bodies)."""
-    out = []
+    """Plain text with aligned columns (for the terminal and e-mail bodies): each block of
+    rows (between headings and blank lines) gets columns as wide as its widest text, at
+    least 32 for the first (left-aligned) and 19 for the others (right-aligned)."""
+    out: list[str] = []
+    block: list[list[str]] = []
+
+    def flush() -> None:
+        widths: list[int] = []
+        for texts in block:
+            for i, text in enumerate(texts):
+                if i == len(widths):
+                    widths.append(32 if i == 0 else 19)
+                widths[i] = max(widths[i], len(text))
+        for texts in block:
+            first, rest = texts[0], texts[1:]
+            line = (f"{first:<{widths[0]}}" + "".join(
+                f" {t:>{widths[i]}}" for i, t in enumerate(rest, start=1))) if rest else first
+            out.append(line.rstrip())
+        block.clear()
+
     for row in rows:
         if row and isinstance(row[0], Heading):
+            flush()
             out.append(row[0].text)
             out.append("-" * len(row[0].text))
-            continue
-        if not row:
+        elif not row:
+            flush()
             out.append("")
-            continue
-        first, rest = cell_text(row[0]), [cell_text(c) for c in row[1:]]
-        line = f"{first:<32}" + "".join(f" {t:>19}" for t in rest) if rest else first
-        out.append(line.rstrip())
+        else:
+            block.append([cell_text(c) for c in row])
+    flush()
     return "\n".join(out)
