@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -74,3 +75,50 @@ def test_the_fast_rows_are_xlsxwriters_bytes(tmp_path: Path,
     texts = {c for row in changes.iter_rows(values_only=True) for c in row}
     assert {"RS", "PN"} <= texts  # RS's changed figures; PN's prognos rows
     assert any(isinstance(t, str) and t.startswith("Prognos per nämnd och område") for t in texts)
+
+
+TRICKY: list[object] = [
+    " ledande", "efter ", "\u00a0hårt mellanslag", "rad\nbrytning", 'citat "x"', "A & B <c>",
+    "_x0041_ bokstavligt", "\x01styrtecken", "<r>rik</r>", "x" * 20000, "", None, 5, -0.5,
+    Decimal("0.1"), Decimal("-1E-7"), Decimal("123456789012.25"), Decimal("1E+20"), "\u2028",
+    "tab\t", "Ünïcödé ✓ 𝄞",
+]
+
+
+def test_each_rendered_row_is_the_xml_xlsxwriter_writes_for_it(tmp_path: Path) -> None:
+    """Row by row, tricky values in every column: FastRows (falling back where it must)
+    against xlsxwriter's own writes, in two workbooks compared part by part."""
+    import xlsxwriter
+
+    from xlplan.io.fastrows import FastRows
+    from xlplan.numbers import to_cell
+
+    def write(path: Path, fast: bool) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                             "strings_to_formulas": False,
+                                             "strings_to_numbers": False,
+                                             "strings_to_urls": False})
+        money = wb.add_format({"num_format": "#,##0.0"})
+        ws = wb.add_worksheet()
+        formats = [None, money, None, money]
+        rows = FastRows(ws, formats)
+        for i, value in enumerate(TRICKY):
+            row = [value, value, f"rad {i}", None if i % 3 else value]
+            if fast and rows.append(i, row):
+                continue
+            for ci, v in enumerate(row):
+                if isinstance(v, str) and v:
+                    ws.write_string(i, ci, v, formats[ci])
+                elif v is not None and not isinstance(v, str):
+                    ws.write_number(i, ci, to_cell(v) if isinstance(v, Decimal) else v,
+                                    formats[ci])
+        wb.close()
+
+    write(tmp_path / "fast.xlsx", True)
+    write(tmp_path / "slow.xlsx", False)
+    fast, slow = parts(tmp_path / "fast.xlsx"), parts(tmp_path / "slow.xlsx")
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert fast[name] == slow[name], name
+    sheet = fast["xl/worksheets/sheet1.xml"].decode()
+    assert '<t xml:space="preserve"> ledande</t>' in sheet and "_x0001_styrtecken" in sheet

@@ -48,14 +48,12 @@ class RowXml:
     values and each column's style attribute (``' s="N"'`` or ``""``)."""
 
     def __init__(self, styles: Sequence[str]) -> None:
-        from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+        from xlsxwriter.utility import xl_col_to_name
         from xlsxwriter.xmlwriter import XMLwriter
 
         self.styles = list(styles)
         self.letters = [xl_col_to_name(ci) for ci in range(len(styles))]
-        self.preserve = _preserve_whitespace
         self.control = XMLwriter._escape_control_characters
-        self.escape = XMLwriter()._escape_data
 
     def render(self, r: str, values: Sequence[Value]) -> tuple[str, int, int] | None:
         """(``<row>`` element, first column, last column) for sheet row number ``r`` (1-based,
@@ -64,27 +62,32 @@ class RowXml:
         cells = []
         first = last = -1
         for ci, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            ref = self.letters[ci] + r
-            style = self.styles[ci]
-            if isinstance(value, str):
+            if isinstance(value, str):  # a str subclass too (an enum's value), written as text
+                if not value:
+                    continue
                 if len(value) > MAX_TEXT:
                     return None
                 # xlsxwriter's _xHHHH_ escaping, skipped when there is nothing to escape
-                text = value if value.isprintable() and "_x" not in value else self.control(value)
+                text = (value if "_x" not in value and value.isprintable()
+                        else self.control(value))
                 if text.startswith("<r>") and text.endswith("</r>"):
                     return None
-                space = ' xml:space="preserve"' if self.preserve(text) else ""
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>'
-                             f"{self.escape(text)}</t></is></c>")
+                # xlsxwriter's \s checks (^\s, \s$) and its data escaping, without regexes
+                space = (' xml:space="preserve"' if text[0].isspace() or text[-1].isspace()
+                         else "")
+                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                cells.append(f'<c r="{self.letters[ci]}{r}"{self.styles[ci]} t="inlineStr"><is>'
+                             f"<t{space}>{text}</t></is></c>")
+            elif value is None:
+                continue
             elif isinstance(value, bool):
                 return None
             else:
                 number = to_cell(value) if isinstance(value, Decimal) else value
                 if number != number or number in (float("inf"), float("-inf")):
                     return None
-                cells.append(f'<c r="{ref}"{style}><v>{number:.16G}</v></c>')
+                cells.append(f'<c r="{self.letters[ci]}{r}"{self.styles[ci]}><v>{number:.16G}</v>'
+                             "</c>")
             if first < 0:
                 first = ci
             last = ci

@@ -46,7 +46,9 @@ def control_row(file: str, f: Finding) -> list[Cell]:
 def amounts(formatted: Sequence[bool], row: Sequence[object], sums: dict[int, Decimal]) -> None:
     """Add ``row``'s amounts in the formatted columns to ``sums`` (column -> total)."""
     for ci, value in enumerate(row):
-        if formatted[ci] and isinstance(value, Decimal | int) and not isinstance(value, bool):
+        if formatted[ci] and value is not None and (
+                type(value) is Decimal or (isinstance(value, Decimal | int)
+                                           and not isinstance(value, bool))):
             sums[ci] = sums.get(ci, Decimal(0)) + Decimal(value)
 
 
