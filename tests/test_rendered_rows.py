@@ -187,3 +187,30 @@ def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     wb = openpyxl.load_workbook(path)
     return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
             for ws in wb.worksheets}
+
+
+def test_a_file_whose_rows_cannot_be_rendered_is_written_from_its_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The net under the renderer: whatever fails there, the file's rows still reach the
+    workbook (from their values), and the run writes what a run without rendering writes."""
+    from xlplan.io import fastrows, region_rows, region_writer
+
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 2)
+    folder = inbox(tmp_path)
+    real = region_rows.render_file
+
+    def failing(name: str, *args: Any) -> Any:
+        if name == "rs.xlsx":
+            raise RuntimeError("a defect in the renderer")
+        return real(name, *args)
+
+    monkeypatch.setattr(region_rows, "render_file", failing)
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    again = consolidate(folder, tmp_path / "b.xlsx", cache=cache)
+    assert (again.read, again.cached) == (1, 4)  # rs.xlsx cached with its values
+    monkeypatch.setattr(fastrows, "ENABLED", False)
+    consolidate(folder, tmp_path / "reference.xlsx", cache=False)
+    reference = sheets(tmp_path / "reference.xlsx")
+    assert sheets(tmp_path / "a.xlsx") == reference == sheets(tmp_path / "b.xlsx")
+    assert any(r[:2] == ("RS", "Regionstaben") for r in reference["Budgetram"])

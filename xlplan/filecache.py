@@ -556,12 +556,15 @@ def take(path: Path, folder: Path | None,
     if layout is not None and item.rendered is None:
         from xlplan.io.region_rows import render_file
 
-        item.rendered = render_file(item.name, item.findings, item.extract, layout)
-        if cache is not None:
+        try:
+            item.rendered = render_file(item.name, item.findings, item.extract, layout)
+        except Exception:  # the net: the parent writes this file's rows from their values
+            item.rendered = None
+        if cache is not None and (item.rendered is not None or not cached):
             cache.store(item)  # new, or an entry without rows rendered for this layout
     elif cache is not None and not cached:
         cache.store(item)
-    if layout is not None and item.extract is not None:  # the rows travel as XML, once
+    if item.rendered is not None and item.extract is not None:  # the rows travel as XML, once
         item.extract.rows, item.extract.investments = {}, []
     return item, cached
 
