@@ -70,18 +70,32 @@ def to_mkr(value: Decimal, enhet: str) -> Decimal:
     return value / THOUSAND if enhet == "tkr" else value
 
 
-def _out(row: Row, table: TableData, key: str, enhet: str) -> OutCell:
-    col = table.spec.column(key)
-    v = row[key]
-    if col.kind is c.Kind.AMOUNT:
-        if not v.valid:
-            return None
-        return v.number if table.spec.amounts_in_tkr else to_mkr(v.number, enhet)
-    if col.kind is c.Kind.NUMBER:
-        return v.amount if v.valid else None
-    if v.cell.kind is CellKind.TEXT:
-        return v.text
-    return v.text or None
+def _rows_out(table: TableData, enhet: str) -> list[list[OutCell]]:
+    """Every data row's cells in the contract's column order (None for a column the table
+    lacks): amounts in mkr (tkr where the table is in tkr), numbers, text."""
+    spec = table.spec
+    as_typed = spec.amounts_in_tkr or enhet != "tkr"  # else tkr to mkr
+    plan = [(col.key, col.kind) if col.key in table.columns else None for col in spec.columns]
+    out: list[list[OutCell]] = []
+    for row in table.rows:
+        values = row.values
+        cells: list[OutCell] = []
+        for step in plan:
+            if step is None:
+                cells.append(None)
+                continue
+            key, kind = step
+            v = values[key]
+            if kind is c.Kind.AMOUNT:
+                cells.append(None if not v.valid else v.number if as_typed else v.number / THOUSAND)
+            elif kind is c.Kind.NUMBER:
+                cells.append(v.amount if v.valid else None)
+            elif v.cell.kind is CellKind.TEXT:
+                cells.append(v.text)
+            else:
+                cells.append(v.text or None)
+        out.append(cells)
+    return out
 
 
 def extract(planbok: Planbok) -> Extract | None:
@@ -164,8 +178,7 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
         table = planbok.table(spec)
         if table is None or spec is c.INFO:
             continue
-        ex.rows[spec.name] = [[_out(r, table, col.key, enhet) if col.key in table.columns else None
-                               for col in spec.columns] for r in table.rows]
+        ex.rows[spec.name] = _rows_out(table, enhet)
     budget_table = planbok.table(c.BUDGETRAM)
     if budget_table is not None and budget_table.has("nettobudget"):
         for r in budget_table.rows:

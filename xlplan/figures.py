@@ -56,7 +56,7 @@ def total(values: Iterable[Value]) -> Total:
     missing: list[str] = []
     for v in values:
         if v.valid:
-            usable.append(v.figure)
+            usable.append(v.derived if v.derived is not None else v.figure)
         else:
             missing.append(v.ref)
     return Total(Figure.sum(usable), tuple(missing))
@@ -71,7 +71,8 @@ def column(table: TableData, key: str) -> Total:
     """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
     hidden (cells that are SUBTOTAL formulas themselves are left out)."""
     table.spec.column(key)  # an unknown key fails here, loudly
-    return total(r[key] for r in table.rows if not r[key].excluded_from_subtotal)
+    values = [r[key] for r in table.rows]
+    return total(v for v in values if not (v.cell.formula and v.excluded_from_subtotal))
 
 
 def column_or_missing(table: TableData, key: str) -> Total:

@@ -125,7 +125,8 @@ class Row:
         return _BLANK
 
     def text(self, key: str) -> str:
-        return self[key].text
+        value = self.values.get(key)
+        return (value if value is not None else self[key]).text
 
 
 @dataclass(frozen=True, slots=True)
