@@ -14,9 +14,10 @@ Column keys are the contract's (:mod:`xlplan.contract`); an unknown key raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar, cast
 
 from xlplan import contract as c
 from xlplan.model import Planbok, Row, TableData, Value
@@ -49,6 +50,18 @@ class Total:
 
 EMPTY = Total(Figure(ZERO))
 
+T = TypeVar("T")
+
+
+def _memo(store: dict[object, object], key: object, compute: Callable[[], T]) -> T:
+    """``compute()``, once per planbok or table (``store`` is its memo): several rules and
+    the extract ask for the same figure, and the model never changes once built."""
+    if key in store:
+        return cast(T, store[key])
+    value = compute()
+    store[key] = value
+    return value
+
 
 def total(values: Iterable[Value]) -> Total:
     """The sum of ``values``; unusable cells are listed as missing, blanks count 0."""
@@ -71,6 +84,10 @@ def column(table: TableData, key: str) -> Total:
     """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
     hidden (cells that are SUBTOTAL formulas themselves are left out)."""
     table.spec.column(key)  # an unknown key fails here, loudly
+    return _memo(table.memo, ("column", key), lambda: _column(table, key))
+
+
+def _column(table: TableData, key: str) -> Total:
     values = [r[key] for r in table.rows]
     return total(v for v in values if not (v.cell.formula and v.excluded_from_subtotal))
 
@@ -101,6 +118,10 @@ def net_from_parts(row: Row) -> Figure | None:
 
 def net_is_wrong(table: TableData, row: Row) -> bool:
     """The row's typed Nettobudget differs from its parts beyond rounding (a nettofel)."""
+    return _memo(table.memo, ("net_is_wrong", row.row), lambda: _net_is_wrong(table, row))
+
+
+def _net_is_wrong(table: TableData, row: Row) -> bool:
     net = row["nettobudget"]
     if not table.has("nettobudget") or not net.valid:
         return False
@@ -120,6 +141,12 @@ def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:
 
 def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total] | None:
     """Σ Nettobudget per budget type; None without the table or its Nettobudget column."""
+    nets = _memo(planbok.memo, ("nets_per_type", corrected),
+                 lambda: _nets_per_type(planbok, corrected))
+    return None if nets is None else dict(nets)
+
+
+def _nets_per_type(planbok: Planbok, corrected: bool) -> dict[str, Total] | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget"):
         return None
@@ -140,6 +167,10 @@ class Area:
 
 def nets_per_area(planbok: Planbok) -> dict[str, Area]:
     """Σ Nettobudget per Område (by its normalised name), in table order."""
+    return dict(_memo(planbok.memo, "nets_per_area", lambda: _nets_per_area(planbok)))
+
+
+def _nets_per_area(planbok: Planbok) -> dict[str, Area]:
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget") or not table.has("omrade"):
         return {}
@@ -288,6 +319,11 @@ def investment_year(row: Row, budgetar: int | None) -> int | None:
 
 def investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar, all years."""
+    return dict(_memo(planbok.memo, "investments_per_holder",
+                      lambda: _investments_per_holder(planbok)))
+
+
+def _investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
     if table is None or not table.has("belopp"):
         return {}
@@ -301,9 +337,14 @@ def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar for investments in ``year`` (default: the budget
     year). An object whose År is not a year cannot be placed in a year: its holder's figure
     is incomplete (the År cell is named as missing)."""
+    wanted = planbok.info.budgetar if year is None else year
+    return dict(_memo(planbok.memo, ("held_in_year", wanted),
+                      lambda: _held_in_year(planbok, wanted)))
+
+
+def _held_in_year(planbok: Planbok, wanted: int | None) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
     info = planbok.info
-    wanted = info.budgetar if year is None else year
     if table is None or not table.has("belopp") or wanted is None:
         return {}
     amounts: dict[str, list[Value]] = {}

@@ -142,6 +142,9 @@ class TableData:
     extras: dict[str, tuple[int, tuple[RawCell, ...]]]  # extra column header -> (col, body cells)
     hidden_rows: tuple[int, ...]
     raw: RawTable
+    # figures computed from the (never changed) table, kept for the next rule that asks
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
 
     def has(self, key: str) -> bool:
         """Is the contract column ``key`` in this table? An unknown key is a programming
@@ -189,6 +192,9 @@ class Planbok:
     tables: dict[str, TableData]  # by contract table name
     sheet_order: tuple[str, ...] = ()
     formulas_known: bool = True  # False: values only (an xlwings Book): no formula checks
+    # figures computed from the (never changed) planbok, kept for the next rule that asks
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
 
     def table(self, spec: c.Table) -> TableData | None:
         return self.tables.get(spec.name)
