@@ -73,29 +73,23 @@ def to_mkr(value: Decimal, enhet: str) -> Decimal:
 def _rows_out(table: TableData, enhet: str) -> list[list[OutCell]]:
     """Every data row's cells in the contract's column order (None for a column the table
     lacks): amounts in mkr (tkr where the table is in tkr), numbers, text."""
-    spec = table.spec
-    as_typed = spec.amounts_in_tkr or enhet != "tkr"  # else tkr to mkr
-    plan = [(col.key, col.kind) if col.key in table.columns else None for col in spec.columns]
-    out: list[list[OutCell]] = []
-    for row in table.rows:
-        values = row.values
-        cells: list[OutCell] = []
-        for step in plan:
-            if step is None:
-                cells.append(None)
-                continue
-            key, kind = step
-            v = values[key]
-            if kind is c.Kind.AMOUNT:
-                cells.append(None if not v.valid else v.number if as_typed else v.number / THOUSAND)
-            elif kind is c.Kind.NUMBER:
-                cells.append(v.amount if v.valid else None)
-            elif v.cell.kind is CellKind.TEXT:
-                cells.append(v.text)
-            else:
-                cells.append(v.text or None)
-        out.append(cells)
-    return out
+    as_typed = table.spec.amounts_in_tkr or enhet != "tkr"  # else tkr to mkr
+    columns = [_column_out(table, col, as_typed) for col in table.spec.columns]
+    return [list(cells) for cells in zip(*columns, strict=True)]
+
+
+def _column_out(table: TableData, col: c.Column, as_typed: bool) -> list[OutCell]:
+    """One column of :func:`_rows_out`, row by row."""
+    if col.key not in table.columns:
+        return [None] * len(table.rows)
+    values = [r.values[col.key] for r in table.rows]
+    if col.kind is c.Kind.AMOUNT:
+        if as_typed:
+            return [v.number if v.valid else None for v in values]
+        return [v.number / THOUSAND if v.valid else None for v in values]
+    if col.kind is c.Kind.NUMBER:
+        return [v.amount if v.valid else None for v in values]
+    return [v.text if v.cell.kind is CellKind.TEXT else (v.text or None) for v in values]
 
 
 def extract(planbok: Planbok) -> Extract | None:
