@@ -11,7 +11,7 @@ from decimal import Decimal
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.io.raw import CellKind
-from xlplan.model import Planbok, Row, TableData
+from xlplan.model import Planbok, TableData
 from xlplan.rounding import Verdict
 
 ZERO = Decimal(0)

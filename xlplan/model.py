@@ -327,7 +327,7 @@ def _read_table(
     subtotals: list[Row] = []
     pending: list[tuple[Row, str]] = []  # template formulas without a cached value
     for cells in body:
-        if _is_empty_row(cells):
+        if all(_is_empty(cell) for cell in cells):
             continue
         values: dict[str, Value] = {}
         unevaluated: list[str] = []
@@ -446,13 +446,6 @@ def _row_label(cells: tuple[RawCell, ...]) -> str:
         if cell.kind is CellKind.TEXT and (cell.value or "").strip():
             return (cell.value or "").strip()
     return ""
-
-
-def _is_empty_row(cells: tuple[RawCell, ...]) -> bool:
-    for cell in cells:
-        if cell.kind is not CellKind.BLANK and not _is_empty(cell):
-            return False
-    return True
 
 
 def _is_empty(cell: RawCell) -> bool:
