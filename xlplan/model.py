@@ -336,13 +336,17 @@ def _read_table(
             if formula and cell.kind is CellKind.BLANK and cell.formula is not None:
                 values[key] = Value(cell, None, False)
                 unevaluated.append(key)
+            elif numeric and cell.kind is CellKind.NUMBER:  # read_number's common case
+                number, figure = _number(cell.value or "0")
+                values[key] = Value(cell, number, True, figure)
             elif numeric:
                 values[key] = read_number(cell, header, sheet, findings)
             else:
                 values[key] = Value(cell)
         row_no = cells[0].row
         row = Row(row_no, values, row_no in raw.hidden_rows, spec)
-        pending += [(row, key) for key in unevaluated]
+        if unevaluated:
+            pending += [(row, key) for key in unevaluated]
         is_subtotal = spec.totals and bool(_TOTAL_LABEL.match(_row_label(cells)))
         (subtotals if is_subtotal else rows).append(row)
     if subtotals:
