@@ -186,18 +186,15 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
             if name:
                 key = ("atgard", name)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["effekt"].number, enhet)
-    invest = planbok.table(c.INVESTERINGAR)
-    if invest is not None:
-        for r in invest.rows:
-            item = Investment(r.text("objekt"), r.text("omrade"),
-                              c.match_choice(r.text("typ"), c.INVESTERINGSTYPER) or r.text("typ"),
-                              c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
-                              figures.budget_holder(r, info.namnd),
-                              figures.investment_year(r, info.budgetar), r["belopp"].number)
-            ex.investments.append(item)
-            if item.objekt:
-                key = ("investering", item.objekt)
-                ex.objects[key] = ex.objects.get(key, ZERO) + item.belopp_tkr
+    for r, holder, year in figures.placements(planbok):
+        item = Investment(r.text("objekt"), r.text("omrade"),
+                          c.match_choice(r.text("typ"), c.INVESTERINGSTYPER) or r.text("typ"),
+                          c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
+                          holder, year, r["belopp"].number)
+        ex.investments.append(item)
+        if item.objekt:
+            key = ("investering", item.objekt)
+            ex.objects[key] = ex.objects.get(key, ZERO) + item.belopp_tkr
     changes = planbok.table(c.RAMFORANDRINGAR)
     for t in moves:
         assert changes is not None

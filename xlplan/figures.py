@@ -317,6 +317,20 @@ def investment_year(row: Row, budgetar: int | None) -> int | None:
     return budgetar if v.blank or v.amount is None else int(v.amount)
 
 
+def placements(planbok: Planbok) -> tuple[tuple[Row, str, int | None], ...]:
+    """Each Investeringar row with its budget holder and its year (None: År is not a year)."""
+    return _memo(planbok.memo, "placements", lambda: _placements(planbok))
+
+
+def _placements(planbok: Planbok) -> tuple[tuple[Row, str, int | None], ...]:
+    table = planbok.table(c.INVESTERINGAR)
+    if table is None:
+        return ()
+    info = planbok.info
+    return tuple((row, budget_holder(row, info.namnd), investment_year(row, info.budgetar))
+                 for row in table.rows)
+
+
 def investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar, all years."""
     return dict(_memo(planbok.memo, "investments_per_holder",
@@ -328,8 +342,8 @@ def _investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     if table is None or not table.has("belopp"):
         return {}
     groups: dict[str, list[Value]] = {}
-    for row in table.rows:
-        groups.setdefault(budget_holder(row, planbok.info.namnd) or "?", []).append(row["belopp"])
+    for row, holder, _ in placements(planbok):
+        groups.setdefault(holder or "?", []).append(row["belopp"])
     return {holder: total(values) for holder, values in groups.items()}
 
 
@@ -344,14 +358,12 @@ def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
 
 def _held_in_year(planbok: Planbok, wanted: int | None) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
-    info = planbok.info
     if table is None or not table.has("belopp") or wanted is None:
         return {}
     amounts: dict[str, list[Value]] = {}
     unplaced: dict[str, list[str]] = {}
-    for row in table.rows:
-        holder = budget_holder(row, info.namnd) or "?"
-        ar = investment_year(row, info.budgetar)
+    for row, held_by, ar in placements(planbok):
+        holder = held_by or "?"
         if ar is None:
             unplaced.setdefault(holder, []).append(row["ar"].ref)
             amounts.setdefault(holder, [])

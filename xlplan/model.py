@@ -327,8 +327,8 @@ def _read_table(
     subtotals: list[Row] = []
     pending: list[tuple[Row, str]] = []  # template formulas without a cached value
     for cells in body:
-        if all(_is_empty(cell) for cell in cells):
-            continue
+        if not cells or (_is_empty(cells[0]) and all(_is_empty(cell) for cell in cells[1:])):
+            continue  # nothing in the row (a label in its first cell: the common case)
         values: dict[str, Value] = {}
         unevaluated: list[str] = []
         for key, index, header, numeric, formula in plan:
