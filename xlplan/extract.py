@@ -89,7 +89,8 @@ def _column_out(table: TableData, col: c.Column, as_typed: bool) -> list[OutCell
         return [v.number / THOUSAND if v.valid else None for v in values]
     if col.kind is c.Kind.NUMBER:
         return [v.amount if v.valid else None for v in values]
-    return [v.text if v.cell.kind is CellKind.TEXT else (v.text or None) for v in values]
+    return [(v.cell.value or "").strip() if v.cell.kind is CellKind.TEXT else (v.text or None)
+            for v in values]  # text as Value.text has it
 
 
 def extract(planbok: Planbok) -> Extract | None:

@@ -29,14 +29,15 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
     yield from require_text(table, "objekt")
     has_holder, has_year = table.has("budgetansvar"), table.has("ar")
     has_life = table.has("avskrivningstid")
-    for row in table.rows:
+    for row, _, placed_in in figures.placements(planbok):
         holder = row["budgetansvar"]
         if has_holder and not holder.blank and not c.NAMND_CODE.match(holder.text.upper()):
             yield finding("ogiltigt-varde", table.sheet, holder.ref, column="Budgetansvar",
                           value=short(holder.text, 60), allowed="en nämndkod som RS eller HSN")
         year = row["ar"]
         # text in År is already an ej-tal error; a number that is not a year is one here
-        if has_year and year.valid and not figures.year_usable(row):
+        # (a filled-in År has no year exactly when it is not figures.year_usable)
+        if has_year and year.valid and not year.blank and placed_in is None:
             yield finding("ogiltigt-ar", table.sheet, year.ref, value=short(year.text, 20))
         life = row["avskrivningstid"]
         if has_life and life.valid and not row["belopp"].blank:
