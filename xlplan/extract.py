@@ -188,9 +188,10 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
                 key = ("atgard", name)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["effekt"].number, enhet)
     for r, holder, year in figures.placements(planbok):
+        typ, kategori = r.text("typ"), r.text("kategori")
         item = Investment(r.text("objekt"), r.text("omrade"),
-                          c.match_choice(r.text("typ"), c.INVESTERINGSTYPER) or r.text("typ"),
-                          c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
+                          c.match_choice(typ, c.INVESTERINGSTYPER) or typ,
+                          c.match_choice(kategori, c.KATEGORIER) or kategori,
                           holder, year, r["belopp"].number)
         ex.investments.append(item)
         if item.objekt:

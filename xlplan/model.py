@@ -338,11 +338,11 @@ def _read_table(
                 unevaluated.append(key)
             elif numeric and cell.kind is CellKind.NUMBER:  # read_number's common case
                 number, figure = _number(cell.value or "0")
-                values[key] = Value(cell, number, True, figure)
+                values[key] = _new_value(Value, (cell, number, True, figure))
             elif numeric:
                 values[key] = read_number(cell, header, sheet, findings)
             else:
-                values[key] = Value(cell)
+                values[key] = _new_value(Value, (cell, None, True, None))  # Value(cell)
         row_no = cells[0].row
         row = Row(row_no, values, row_no in raw.hidden_rows, spec)
         if unevaluated:
@@ -462,6 +462,7 @@ def _is_empty(cell: RawCell) -> bool:
 
 
 _NUMERIC = (c.Kind.AMOUNT, c.Kind.NUMBER)
+_new_value = tuple.__new__  # Value(...) without its argument handling: for the per-cell loop
 
 
 @lru_cache(maxsize=65536)
