@@ -182,9 +182,11 @@ def _nets_per_area(planbok: Planbok) -> dict[str, Area]:
     out: dict[str, Area] = {}
     for key, rows in groups.items():
         wrong = [r["nettobudget"].ref for r in rows if net_is_wrong(table, r)]
-        out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref,
-                        total(r["nettobudget"] for r in rows),
-                        combine(row_net(table, r, corrected=True) for r in rows), tuple(wrong))
+        net = total(r["nettobudget"] for r in rows)
+        # with no wrong row, the corrected sum is the same sum, term by term
+        corrected = combine(row_net(table, r, corrected=True) for r in rows) if wrong else net
+        out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref, net, corrected,
+                        tuple(wrong))
     return out
 
 
