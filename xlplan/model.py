@@ -117,9 +117,10 @@ class Row:
     spec: c.Table | None = None  # the table the row belongs to: its keys are the only keys
 
     def __getitem__(self, key: str) -> Value:
-        value = self.values.get(key)
-        if value is not None:
-            return value
+        try:
+            return self.values[key]
+        except KeyError:  # a column the table lacks: blank (the row has every other)
+            pass
         if self.spec is not None and not self.spec.has_key(key):
             raise UnknownColumn(f"{self.spec.name} has no column key {key!r}")
         return _BLANK
