@@ -177,8 +177,8 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
     budget_table = planbok.table(c.BUDGETRAM)
     if budget_table is not None and budget_table.has("nettobudget"):
         for r in budget_table.rows:
-            if r.text("omrade"):
-                key = ("omrade", r.text("omrade"))
+            if area := r.text("omrade"):
+                key = ("omrade", area)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["nettobudget"].number, enhet)
     measures_table = planbok.table(c.ATGARDSPLAN)
     if measures_table is not None and measures_table.has("effekt"):
