@@ -187,12 +187,12 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
             if name:
                 key = ("atgard", name)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["effekt"].number, enhet)
+    types, categories = _choices(c.INVESTERINGSTYPER), _choices(c.KATEGORIER)
     for r, holder, year in figures.placements(planbok):
         typ, kategori = r.text("typ"), r.text("kategori")
-        item = Investment(r.text("objekt"), r.text("omrade"),
-                          c.match_choice(typ, c.INVESTERINGSTYPER) or typ,
-                          c.match_choice(kategori, c.KATEGORIER) or kategori,
-                          holder, year, r["belopp"].number)
+        item = Investment(r.text("objekt"), r.text("omrade"), types.get(c.norm(typ)) or typ,
+                          categories.get(c.norm(kategori)) or kategori, holder, year,
+                          r["belopp"].number)
         ex.investments.append(item)
         if item.objekt:
             key = ("investering", item.objekt)
@@ -206,6 +206,15 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
     ex.objects[("netto", "Totalt")] = ex.netto_mkr
     _forecast_objects(planbok, ex)
     return ex, ""
+
+
+def _choices(choices: tuple[str, ...]) -> dict[str, str]:
+    """Each choice by its normalised text, the first of equals: ``get(c.norm(text))`` is
+    ``c.match_choice(text, choices)``."""
+    out: dict[str, str] = {}
+    for choice in choices:
+        out.setdefault(c.norm(choice), choice)
+    return out
 
 
 def _forecast_objects(planbok: Planbok, ex: Extract) -> None:

@@ -313,10 +313,12 @@ def year_usable(row: Row) -> bool:
 
 def investment_year(row: Row, budgetar: int | None) -> int | None:
     """The investment's year: blank = the budget year; None when År is not a year."""
+    v = row["ar"]
+    if v.blank:
+        return budgetar
     if not year_usable(row):
         return None
-    v = row["ar"]
-    return budgetar if v.blank or v.amount is None else int(v.amount)
+    return budgetar if v.amount is None else int(v.amount)
 
 
 def placements(planbok: Planbok) -> tuple[tuple[Row, str, int | None], ...]:

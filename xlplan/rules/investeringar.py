@@ -37,7 +37,7 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
         year = row["ar"]
         # text in År is already an ej-tal error; a number that is not a year is one here
         # (a filled-in År has no year exactly when it is not figures.year_usable)
-        if has_year and year.valid and not year.blank and placed_in is None:
+        if has_year and placed_in is None and year.valid and not year.blank:
             yield finding("ogiltigt-ar", table.sheet, year.ref, value=short(year.text, 20))
         life = row["avskrivningstid"]
         if has_life and life.valid and not row["belopp"].blank:
