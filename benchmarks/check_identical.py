@@ -10,6 +10,11 @@ findings (severity, code, sheet, cell, message, parameters, expected, actual), t
 (or the reason there is none) and the typed model itself (every value's amount, validity
 and figure with its precision). Decimals are kept as their exact text (``1.0`` is not
 ``1``). ``compare`` prints the files that differ and exits 1 if any does.
+
+To record the baseline on older code, unpack that commit (``git archive OLD | tar -x -C
+/tmp/old``), copy this script into ``/tmp/old/benchmarks/`` and run it there: it puts its own
+tree first on ``sys.path``. Good folders: the benchmark inbox (``make_inbox.py``) and the
+workbooks the test suite builds (``pytest --basetemp=/tmp/books``, kept after the run).
 """
 
 from __future__ import annotations
