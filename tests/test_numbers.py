@@ -33,6 +33,18 @@ def test_from_excel_keeps_fifteen_digits() -> None:
     assert from_excel("123456789012.345") == Decimal("123456789012.345")
 
 
+@pytest.mark.parametrize(
+    ("literal", "shown"),
+    # worked by hand: trailing fraction zeros go, a whole number keeps its zeros in plain
+    # form (never 1.2E+3), leading zeros go
+    [("120.50", "120.5"), ("120.0", "120"), ("1200", "1200"), ("1200.000", "1200"),
+     ("007.250", "7.25"), ("0.000", "0"), ("-0.05", "-0.05"), ("-1754.2", "-1754.2"),
+     ("12345678901", "12345678901"), ("1234567.891", "1234567.891")],
+)
+def test_from_excel_short_literals_in_plain_form(literal: str, shown: str) -> None:
+    assert str(from_excel(literal)) == shown
+
+
 def test_from_excel_removes_binary_noise_but_keeps_real_digits() -> None:
     assert from_excel("-40.5999999999999") == Decimal("-40.6")  # -2372.0 - -2331.4
     assert from_excel(0.1 + 0.2) == Decimal("0.3")

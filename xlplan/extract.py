@@ -11,7 +11,7 @@ from decimal import Decimal
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.io.raw import CellKind
-from xlplan.model import Planbok, Row, TableData
+from xlplan.model import Planbok, TableData
 from xlplan.rounding import Verdict
 
 ZERO = Decimal(0)
@@ -70,18 +70,27 @@ def to_mkr(value: Decimal, enhet: str) -> Decimal:
     return value / THOUSAND if enhet == "tkr" else value
 
 
-def _out(row: Row, table: TableData, key: str, enhet: str) -> OutCell:
-    col = table.spec.column(key)
-    v = row[key]
+def _rows_out(table: TableData, enhet: str) -> list[list[OutCell]]:
+    """Every data row's cells in the contract's column order (None for a column the table
+    lacks): amounts in mkr (tkr where the table is in tkr), numbers, text."""
+    as_typed = table.spec.amounts_in_tkr or enhet != "tkr"  # else tkr to mkr
+    columns = [_column_out(table, col, as_typed) for col in table.spec.columns]
+    return [list(cells) for cells in zip(*columns, strict=True)]
+
+
+def _column_out(table: TableData, col: c.Column, as_typed: bool) -> list[OutCell]:
+    """One column of :func:`_rows_out`, row by row."""
+    if col.key not in table.columns:
+        return [None] * len(table.rows)
+    values = [r.values[col.key] for r in table.rows]
     if col.kind is c.Kind.AMOUNT:
-        if not v.valid:
-            return None
-        return v.number if table.spec.amounts_in_tkr else to_mkr(v.number, enhet)
+        if as_typed:
+            return [v.number if v.valid else None for v in values]
+        return [v.number / THOUSAND if v.valid else None for v in values]
     if col.kind is c.Kind.NUMBER:
-        return v.amount if v.valid else None
-    if v.cell.kind is CellKind.TEXT:
-        return v.text
-    return v.text or None
+        return [v.amount if v.valid else None for v in values]
+    return [(v.cell.value or "").strip() if v.cell.kind is CellKind.TEXT else (v.text or None)
+            for v in values]  # text as Value.text has it
 
 
 def extract(planbok: Planbok) -> Extract | None:
@@ -164,13 +173,12 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
         table = planbok.table(spec)
         if table is None or spec is c.INFO:
             continue
-        ex.rows[spec.name] = [[_out(r, table, col.key, enhet) if col.key in table.columns else None
-                               for col in spec.columns] for r in table.rows]
+        ex.rows[spec.name] = _rows_out(table, enhet)
     budget_table = planbok.table(c.BUDGETRAM)
     if budget_table is not None and budget_table.has("nettobudget"):
         for r in budget_table.rows:
-            if r.text("omrade"):
-                key = ("omrade", r.text("omrade"))
+            if area := r.text("omrade"):
+                key = ("omrade", area)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["nettobudget"].number, enhet)
     measures_table = planbok.table(c.ATGARDSPLAN)
     if measures_table is not None and measures_table.has("effekt"):
@@ -179,18 +187,16 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
             if name:
                 key = ("atgard", name)
                 ex.objects[key] = ex.objects.get(key, ZERO) + to_mkr(r["effekt"].number, enhet)
-    invest = planbok.table(c.INVESTERINGAR)
-    if invest is not None:
-        for r in invest.rows:
-            item = Investment(r.text("objekt"), r.text("omrade"),
-                              c.match_choice(r.text("typ"), c.INVESTERINGSTYPER) or r.text("typ"),
-                              c.match_choice(r.text("kategori"), c.KATEGORIER) or r.text("kategori"),
-                              figures.budget_holder(r, info.namnd),
-                              figures.investment_year(r, info.budgetar), r["belopp"].number)
-            ex.investments.append(item)
-            if item.objekt:
-                key = ("investering", item.objekt)
-                ex.objects[key] = ex.objects.get(key, ZERO) + item.belopp_tkr
+    types, categories = _choices(c.INVESTERINGSTYPER), _choices(c.KATEGORIER)
+    for r, holder, year in figures.placements(planbok):
+        typ, kategori = r.text("typ"), r.text("kategori")
+        item = Investment(r.text("objekt"), r.text("omrade"), types.get(c.norm(typ)) or typ,
+                          categories.get(c.norm(kategori)) or kategori, holder, year,
+                          r["belopp"].number)
+        ex.investments.append(item)
+        if item.objekt:
+            key = ("investering", item.objekt)
+            ex.objects[key] = ex.objects.get(key, ZERO) + item.belopp_tkr
     changes = planbok.table(c.RAMFORANDRINGAR)
     for t in moves:
         assert changes is not None
@@ -200,6 +206,15 @@ def extract_or_reason(planbok: Planbok) -> tuple[Extract | None, str]:
     ex.objects[("netto", "Totalt")] = ex.netto_mkr
     _forecast_objects(planbok, ex)
     return ex, ""
+
+
+def _choices(choices: tuple[str, ...]) -> dict[str, str]:
+    """Each choice by its normalised text, the first of equals: ``get(c.norm(text))`` is
+    ``c.match_choice(text, choices)``."""
+    out: dict[str, str] = {}
+    for choice in choices:
+        out.setdefault(c.norm(choice), choice)
+    return out
 
 
 def _forecast_objects(planbok: Planbok, ex: Extract) -> None:

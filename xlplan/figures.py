@@ -14,9 +14,10 @@ Column keys are the contract's (:mod:`xlplan.contract`); an unknown key raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar, cast
 
 from xlplan import contract as c
 from xlplan.model import Planbok, Row, TableData, Value
@@ -49,6 +50,18 @@ class Total:
 
 EMPTY = Total(Figure(ZERO))
 
+T = TypeVar("T")
+
+
+def _memo(store: dict[object, object], key: object, compute: Callable[[], T]) -> T:
+    """``compute()``, once per planbok or table (``store`` is its memo): several rules and
+    the extract ask for the same figure, and the model never changes once built."""
+    if key in store:
+        return cast(T, store[key])
+    value = compute()
+    store[key] = value
+    return value
+
 
 def total(values: Iterable[Value]) -> Total:
     """The sum of ``values``; unusable cells are listed as missing, blanks count 0."""
@@ -56,7 +69,7 @@ def total(values: Iterable[Value]) -> Total:
     missing: list[str] = []
     for v in values:
         if v.valid:
-            usable.append(v.figure)
+            usable.append(v.derived if v.derived is not None else v.figure)
         else:
             missing.append(v.ref)
     return Total(Figure.sum(usable), tuple(missing))
@@ -71,7 +84,12 @@ def column(table: TableData, key: str) -> Total:
     """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
     hidden (cells that are SUBTOTAL formulas themselves are left out)."""
     table.spec.column(key)  # an unknown key fails here, loudly
-    return total(r[key] for r in table.rows if not r[key].excluded_from_subtotal)
+    return _memo(table.memo, ("column", key), lambda: _column(table, key))
+
+
+def _column(table: TableData, key: str) -> Total:
+    values = [r[key] for r in table.rows]
+    return total(v for v in values if not (v.cell.formula and v.excluded_from_subtotal))
 
 
 def column_or_missing(table: TableData, key: str) -> Total:
@@ -100,6 +118,10 @@ def net_from_parts(row: Row) -> Figure | None:
 
 def net_is_wrong(table: TableData, row: Row) -> bool:
     """The row's typed Nettobudget differs from its parts beyond rounding (a nettofel)."""
+    return _memo(table.memo, ("net_is_wrong", row.row), lambda: _net_is_wrong(table, row))
+
+
+def _net_is_wrong(table: TableData, row: Row) -> bool:
     net = row["nettobudget"]
     if not table.has("nettobudget") or not net.valid:
         return False
@@ -119,6 +141,12 @@ def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:
 
 def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total] | None:
     """Σ Nettobudget per budget type; None without the table or its Nettobudget column."""
+    nets = _memo(planbok.memo, ("nets_per_type", corrected),
+                 lambda: _nets_per_type(planbok, corrected))
+    return None if nets is None else dict(nets)
+
+
+def _nets_per_type(planbok: Planbok, corrected: bool) -> dict[str, Total] | None:
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget"):
         return None
@@ -139,6 +167,10 @@ class Area:
 
 def nets_per_area(planbok: Planbok) -> dict[str, Area]:
     """Σ Nettobudget per Område (by its normalised name), in table order."""
+    return dict(_memo(planbok.memo, "nets_per_area", lambda: _nets_per_area(planbok)))
+
+
+def _nets_per_area(planbok: Planbok) -> dict[str, Area]:
     table = planbok.table(c.BUDGETRAM)
     if table is None or not table.has("nettobudget") or not table.has("omrade"):
         return {}
@@ -150,9 +182,11 @@ def nets_per_area(planbok: Planbok) -> dict[str, Area]:
     out: dict[str, Area] = {}
     for key, rows in groups.items():
         wrong = [r["nettobudget"].ref for r in rows if net_is_wrong(table, r)]
-        out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref,
-                        total(r["nettobudget"] for r in rows),
-                        combine(row_net(table, r, corrected=True) for r in rows), tuple(wrong))
+        net = total(r["nettobudget"] for r in rows)
+        # with no wrong row, the corrected sum is the same sum, term by term
+        corrected = combine(row_net(table, r, corrected=True) for r in rows) if wrong else net
+        out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref, net, corrected,
+                        tuple(wrong))
     return out
 
 
@@ -279,20 +313,41 @@ def year_usable(row: Row) -> bool:
 
 def investment_year(row: Row, budgetar: int | None) -> int | None:
     """The investment's year: blank = the budget year; None when År is not a year."""
+    v = row["ar"]
+    if v.blank:
+        return budgetar
     if not year_usable(row):
         return None
-    v = row["ar"]
-    return budgetar if v.blank or v.amount is None else int(v.amount)
+    return budgetar if v.amount is None else int(v.amount)
+
+
+def placements(planbok: Planbok) -> tuple[tuple[Row, str, int | None], ...]:
+    """Each Investeringar row with its budget holder and its year (None: År is not a year)."""
+    return _memo(planbok.memo, "placements", lambda: _placements(planbok))
+
+
+def _placements(planbok: Planbok) -> tuple[tuple[Row, str, int | None], ...]:
+    table = planbok.table(c.INVESTERINGAR)
+    if table is None:
+        return ()
+    info = planbok.info
+    return tuple((row, budget_holder(row, info.namnd), investment_year(row, info.budgetar))
+                 for row in table.rows)
 
 
 def investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar, all years."""
+    return dict(_memo(planbok.memo, "investments_per_holder",
+                      lambda: _investments_per_holder(planbok)))
+
+
+def _investments_per_holder(planbok: Planbok) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
     if table is None or not table.has("belopp"):
         return {}
     groups: dict[str, list[Value]] = {}
-    for row in table.rows:
-        groups.setdefault(budget_holder(row, planbok.info.namnd) or "?", []).append(row["belopp"])
+    for row, holder, _ in placements(planbok):
+        groups.setdefault(holder or "?", []).append(row["belopp"])
     return {holder: total(values) for holder, values in groups.items()}
 
 
@@ -300,16 +355,19 @@ def held_in_year(planbok: Planbok, year: int | None = None) -> dict[str, Total]:
     """Σ Belopp (tkr) per Budgetansvar for investments in ``year`` (default: the budget
     year). An object whose År is not a year cannot be placed in a year: its holder's figure
     is incomplete (the År cell is named as missing)."""
+    wanted = planbok.info.budgetar if year is None else year
+    return dict(_memo(planbok.memo, ("held_in_year", wanted),
+                      lambda: _held_in_year(planbok, wanted)))
+
+
+def _held_in_year(planbok: Planbok, wanted: int | None) -> dict[str, Total]:
     table = planbok.table(c.INVESTERINGAR)
-    info = planbok.info
-    wanted = info.budgetar if year is None else year
     if table is None or not table.has("belopp") or wanted is None:
         return {}
     amounts: dict[str, list[Value]] = {}
     unplaced: dict[str, list[str]] = {}
-    for row in table.rows:
-        holder = budget_holder(row, info.namnd) or "?"
-        ar = investment_year(row, info.budgetar)
+    for row, held_by, ar in placements(planbok):
+        holder = held_by or "?"
         if ar is None:
             unplaced.setdefault(holder, []).append(row["ar"].ref)
             amounts.setdefault(holder, [])

@@ -40,9 +40,18 @@ _SV_NUMBER = re.compile(
 )
 
 
+_SHORT_LITERAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,9})?")
+
+
 def from_excel(value: float | int | str) -> Decimal:
     """Turn a number as Excel stores it into a Decimal with Excel's 15-digit precision."""
     text = value if isinstance(value, str) else repr(value)
+    if len(text) <= NOISE_DIGITS - 2 and _SHORT_LITERAL.fullmatch(text):
+        # the common case, a short plain literal ("-1754.20"): what _plain makes of it,
+        # straight from the text (no trailing fraction zeros, no exponent)
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return Decimal(text)
     try:
         d = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - callers pass numbers

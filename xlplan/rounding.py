@@ -72,9 +72,15 @@ class Figure:
 
     @classmethod
     def sum(cls, terms: Iterable[Figure]) -> Figure:
-        items = list(terms)
-        return cls(sum((t.value for t in items), ZERO), finest(t.precision for t in items),
-                   sum((t.magnitude for t in items), ZERO))
+        value = magnitude = ZERO
+        fine: Decimal | None = None  # the finest precision among the terms (the first of equals)
+        for t in terms:
+            value += t.value
+            magnitude += t.magnitude
+            p = t.precision
+            if p is not None and (fine is None or p < fine):
+                fine = p
+        return cls(value, fine, magnitude)
 
     def __neg__(self) -> Figure:
         return Figure(-self.value, self.precision, self.magnitude)

@@ -188,9 +188,10 @@ def check_choices(table: TableData) -> Iterator[Finding]:
     for col in table.spec.columns:
         if col.kind is not c.Kind.CHOICE or col.key not in table.columns:
             continue
+        allowed = {c.norm(choice) for choice in col.choices}  # as match_choice compares
         for row in table.rows:
-            v = row[col.key]
-            if v.blank or c.match_choice(v.text, col.choices) is not None:
+            v = row.values[col.key]
+            if v.blank or c.norm(v.text) in allowed:
                 continue
             yield finding("ogiltigt-varde", table.sheet, v.ref, column=table.header(col.key),
                           value=short(v.text, 60), allowed=or_list(col.choices))

@@ -27,19 +27,20 @@ def check_values(planbok: Planbok) -> Iterator[Finding]:
     if table is None:
         return
     yield from require_text(table, "objekt")
-    for row in table.rows:
+    has_holder, has_year = table.has("budgetansvar"), table.has("ar")
+    has_life = table.has("avskrivningstid")
+    for row, _, placed_in in figures.placements(planbok):
         holder = row["budgetansvar"]
-        if table.has("budgetansvar") and not holder.blank and not c.NAMND_CODE.match(
-            holder.text.upper()
-        ):
+        if has_holder and not holder.blank and not c.NAMND_CODE.match(holder.text.upper()):
             yield finding("ogiltigt-varde", table.sheet, holder.ref, column="Budgetansvar",
                           value=short(holder.text, 60), allowed="en nämndkod som RS eller HSN")
         year = row["ar"]
         # text in År is already an ej-tal error; a number that is not a year is one here
-        if table.has("ar") and year.valid and not figures.year_usable(row):
+        # (a filled-in År has no year exactly when it is not figures.year_usable)
+        if has_year and placed_in is None and year.valid and not year.blank:
             yield finding("ogiltigt-ar", table.sheet, year.ref, value=short(year.text, 20))
         life = row["avskrivningstid"]
-        if table.has("avskrivningstid") and life.valid and not row["belopp"].blank:
+        if has_life and life.valid and not row["belopp"].blank:
             if life.blank:
                 yield finding("avskrivningstid-saknas", table.sheet, life.ref)
             elif life.amount is None or life.amount <= 0:
