@@ -1,0 +1,50 @@
+"""Both workbook readers side by side: the fast one (expat checks, a pattern reads) and the
+reference (expat and defusedxml with a callback per event) must give the same RawWorkbook,
+or the same refusal, for every file. tests/conftest.py runs this on every workbook a test
+leaves behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xlplan.io.raw import RawWorkbook
+from xlplan.io.xlsx import read_workbook
+
+Outcome = tuple[str, object]
+
+
+def outcome(path: Path, *, scan: bool) -> Outcome:
+    """What one reader makes of ``path``: its RawWorkbook, or the class and text of what it
+    raised (a refusal is an outcome too)."""
+    try:
+        book: RawWorkbook = read_workbook(path, scan=scan)
+    except Exception as exc:
+        return "refused", (type(exc).__name__, str(exc))
+    return "read", book
+
+
+def assert_readers_agree(path: Path) -> None:
+    fast, reference = outcome(path, scan=True), outcome(path, scan=False)
+    assert fast == reference, f"the readers differ on {path}:\nfast: {fast}\nreference: {reference}"
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def workbooks_under(folder: Path) -> list[Path]:
+    """Every regular file named like a workbook under ``folder`` (a named pipe or a device
+    a test made is left alone: opening one is that test's business)."""
+    found = []
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            if name.lower().endswith(WORKBOOK_SUFFIXES):
+                path = Path(dirpath, name)
+                if path.is_file() and not path.is_symlink():
+                    found.append(path)
+    return sorted(found)
+
+
+def file_key(path: Path) -> tuple[str, int, int]:
+    info = path.stat()
+    return str(path), info.st_size, info.st_mtime_ns
