@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from tests.support.readers import assert_readers_agree, file_key, workbooks_under
 
 _checked: set[tuple[str, int, int]] = set()  # workbooks both readers were compared on
+_seconds = [0.0]  # the time the comparisons took, shown at the end of the run
 
 
 @pytest.fixture
@@ -16,11 +18,15 @@ def tmp(tmp_path: Path) -> Path:
 
 
 def _compare_new(folder: Path) -> None:
-    for path in workbooks_under(folder):
-        key = file_key(path)
-        if key not in _checked:
-            _checked.add(key)
-            assert_readers_agree(path)
+    start = time.perf_counter()
+    try:
+        for path in workbooks_under(folder):
+            key = file_key(path)
+            if key not in _checked:
+                _checked.add(key)
+                assert_readers_agree(path)
+    finally:
+        _seconds[0] += time.perf_counter() - start
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +46,9 @@ def _readers_agree_everywhere(tmp_path_factory: pytest.TempPathFactory) -> Itera
     temporary folders (tmp_path_factory's, the module fixtures' included)."""
     yield
     _compare_new(tmp_path_factory.getbasetemp())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _checked:
+        terminalreporter.write_line(
+            f"readers compared on {len(_checked)} workbooks in {_seconds[0]:.1f} s")
