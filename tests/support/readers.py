@@ -5,6 +5,7 @@ leaves behind."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -45,6 +46,10 @@ def workbooks_under(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def file_key(path: Path) -> tuple[str, int, int]:
-    info = path.stat()
-    return str(path), info.st_size, info.st_mtime_ns
+def content_key(path: Path) -> str:
+    """The file's content (several tests leave the same workbook behind: compared once)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
