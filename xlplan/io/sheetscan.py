@@ -38,6 +38,11 @@ _W = "[ \t\n\r]"  # XML's white space (Python's \s would take more)
 _ATTRS = rf"""(?:{_W}+[^ \t\n\r=/>]+{_W}*={_W}*(?:"[^"]*"|'[^']*'))*{_W}*"""
 _RELEVANT = "(?:c|v|f|is|t)"  # the names SheetReader reads inside a cell (with row, mergeCell)
 
+# An inline string's content: anything but a tag of a name SheetReader reads other than <t>
+# (so the match cannot run past the cell's end, nor hide a cell SheetReader would read) and
+# but a comment, CDATA or instruction
+_INLINE_BODY = r"(?:[^<]|<(?![!?]|/?(?:x:)?(?:c|v|f|is|row|mergeCell)[ \t\n\r/>]))*"
+
 _TOKEN = re.compile(
     # 1-5: a cell's start tag: r, s, t in Excel's order (fast), or any attributes (5)
     rf"""<(?:x:)?c(?:{_W}+r="([A-Z]{{1,3}})([0-9]{{1,7}})"(?:{_W}+s="([0-9]{{1,9}})")?"""
@@ -46,7 +51,7 @@ _TOKEN = re.compile(
     rf"""(?:(/)>|>{_W}*"""
     rf"""(?:<(?:x:)?f({_ATTRS})(?:/>|>([^<]*)</(?:x:)?f{_W}*>){_W}*)?"""
     rf"""(?:<(?:x:)?v({_ATTRS})(?:/>|>([^<]*)</(?:x:)?v{_W}*>){_W}*)?"""
-    rf"""(?:<(?:x:)?is({_ATTRS})(?:/>|>((?s:.*?))</(?:x:)?is{_W}*>){_W}*)?"""
+    rf"""(?:<(?:x:)?is({_ATTRS})(?:/>|>({_INLINE_BODY})</(?:x:)?is{_W}*>){_W}*)?"""
     rf"""</(?:x:)?c{_W}*>)"""
     # 13: a row's start tag; 14: a merged range
     rf"""|<(?:x:)?row({_ATTRS})/?>"""
