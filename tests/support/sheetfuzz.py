@@ -121,6 +121,10 @@ def _cell(rng: _Rng, p: str, row: int, col: int) -> str:
         children.append(f"<{p}extLst/>")
     if rng.random() < 0.03:
         children.insert(0, "junk")
+    if rng.random() < 0.02:  # what SheetReader reads even inside another element
+        children.insert(rng.randint(0, len(children)), rng.choice([
+            f'<{p}c r="B{row}"><{p}v>5</{p}v></{p}c>', f'<{p}row r="{row + 1}"/>',
+            f'<{p}mergeCell ref="A1:B1"/>', f"<{p}is><{p}c/></{p}is>", f"<y:c r=\"C{row}\"/>"]))
     sep = _ws(rng)
     return f"<{p}c{attrs}>{sep}{sep.join(children)}{sep}</{p}c>"
 
@@ -143,7 +147,12 @@ def random_sheet(seed: int) -> bytes:
         if rng.random() < 0.5:
             pairs.append(("spans", "1:5"))
         cols = sorted(rng.sample(range(1, 6), rng.randint(0, 4)))
-        cells = "".join(_cell(rng, p, row, c) for c in cols)
+        if cols and rng.random() < 0.05:
+            cols.append(cols[0])  # the same cell twice
+        cells = "".join(_cell(rng, p, row + (rng.random() < 0.05), c) for c in cols)
+        if rng.random() < 0.03:
+            cells += rng.choice([f"<{p}v>1</{p}v>", f"<{p}t>x</{p}t>", f"<{p}f>1</{p}f>",
+                                 f'<{p}c r="A{row}" foo="a&gt;b&quot;"><{p}v>2</{p}v></{p}c>'])
         attrs = _attrs(rng, pairs)
         rows.append(f"<{p}row{attrs}/>" if not cells and rng.random() < 0.5
                     else f"<{p}row{attrs}>{cells}</{p}row>")
