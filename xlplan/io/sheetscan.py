@@ -156,14 +156,16 @@ _FAST = re.compile(
     r"<(?:"
     # 1-4: the cell's column letters, row number, style, type
     r'c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,12})")?(?:/>|>'
-    # 5: its <f> element; 6: a value that is a plain number, or 7: its <v> element
+    # 5: its <f> element; 6: a value that is a plain number, or 7: its <v> element; 8: an
+    # inline string of one text (what xlsxwriter's constant-memory mode writes)
     r"""(<f(?: [a-zA-Z]+="[^"<&\t\n]*")*(?:/>|>[^<]*</f>))?"""
-    r"(?:<v>(-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,29})?)</v>|(<v>[^<]*</v>|<v/>))?</c>)"
-    # 8: a row; 9: its number, 10: its other attributes
+    r"(?:<v>(-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,29})?)</v>|(<v>[^<]*</v>|<v/>))?"
+    r"""(<is><t(?: xml:space="preserve")?>[^<]*</t></is>)?</c>)"""
+    # 9: a row; 10: its number, 11: its other attributes
     r"""|(row)(?: r="([0-9]{1,7})")?((?: [a-zA-Z0-9:]+="[^"<&\t\n]*")*)/?>"""
-    # 11: a merged range
+    # 12: a merged range
     r'|mergeCell ref="([A-Z0-9:$]{1,40})"/>'
-    # 12: any other shape of a name SheetReader reads; a comment, CDATA, an instruction
+    # 13: any other shape of a name SheetReader reads; a comment, CDATA, an instruction
     r"|((?:x:)?(?:c|v|f|is|t|row|mergeCell)[ \t\n\r/>]|/(?:x:)?(?:c|v|f|is|t)[ \t\n\r>]|[!?])"
     r")"
 )
@@ -238,7 +240,7 @@ class _Scan:
         number, blank = CellKind.NUMBER, CellKind.BLANK
         row = col = max_row = max_col = kept = 0
         wanted: range | frozenset[int] = range(0)
-        for (letters, digits, style, kind, f_element, plain, v_element, row_tag, row_r,
+        for (letters, digits, style, kind, f_element, plain, v_element, inline, row_tag, row_r,
              row_attrs, merge_ref, other) in _FAST.findall(text):
             if letters:
                 r = int(digits)
@@ -263,7 +265,9 @@ class _Scan:
                         else:
                             formula = shared.get(si, "")
                 if plain:
-                    if not kind or kind == "n":
+                    if inline:
+                        pass
+                    elif not kind or kind == "n":
                         if not style or not (dates[style] if style in dates else self.date(style)):
                             cells[(row, col)] = _new(RawCell, (row, col, number, plain, formula))
                             continue
@@ -275,6 +279,9 @@ class _Scan:
                     value = _text(v_element[3:-4]) if v_element != "<v/>" else ""
                 else:
                     value = None
+                if inline:  # its one <t>, after what a <v> gave (SheetReader appends)
+                    text_start = inline.index(">", 5) + 1
+                    value = (value or "") + _text(inline[text_start:-9])
                 if not value and (not kind or kind == "n" or kind == "s"):
                     cells[(row, col)] = _new(RawCell, (row, col, blank, None, formula))
                     continue
