@@ -74,9 +74,6 @@ _ATTR = re.compile(rf"""{_W}+([^ \t\n\r=/>]+){_W}*={_W}*(?:"([^"]*)"|'([^']*)')"
 _ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|([A-Za-z]+));")
 _PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ATTR_SPACE = str.maketrans("\t\n", "  ")  # attribute-value normalization (after line ends)
-# A number literal that number_cell() keeps exactly as written: finite, below 10^15, at most
-# 29 decimals (so never below the 10^-30 that becomes 0), no exponent, no padding
-_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,29})?")
 _DECLARATION = re.compile(rb"<\?xml[ \t\n\r][^>]*\?>")
 _ENCODING = re.compile(rb"""encoding[ \t\n\r]*=[ \t\n\r]*["']([^"']*)["']""")
 
@@ -141,7 +138,9 @@ def scan_sheet(
     name: str = "",
 ) -> SheetData:
     """The cells, hidden rows and merged ranges of one sheet part that
-    :class:`~xlplan.io.sheetxml.SheetReader` would read (the same :class:`SheetData`).
+    :class:`~xlplan.io.sheetxml.SheetReader` would read: the same :class:`SheetData`, but
+    that a shared-string cell may be in ``string_refs`` only (the caller makes it from there,
+    over the reference's placeholder).
 
     Raises :class:`NotCanonical`, or any other exception, when the reference reader must
     read the part instead (malformed or unsafe XML among them)."""
@@ -150,8 +149,10 @@ def scan_sheet(
 
 
 # The shapes Excel, xlsxwriter and openpyxl write, matched with the fewest steps: a cell with
-# r, s, t in that order, an optional <f> and <v>; a row; a merged range. Any other shape of a
-# name SheetReader reads (group 12) sends the whole part to _TOKEN, which takes every form.
+# r, s, t in that order, an optional <f>, <v> and one-text <is>; a row; a merged range. Any
+# other shape of a name SheetReader reads (group 13) sends the whole part to _TOKEN, which
+# takes every form. Group 6 is a number number_cell() keeps exactly as written: finite, below
+# 10^15, at most 29 decimals (never below the 10^-30 that becomes 0), no exponent, no padding.
 _FAST = re.compile(
     r"<(?:"
     # 1-4: the cell's column letters, row number, style, type

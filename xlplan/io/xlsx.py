@@ -1,12 +1,15 @@
-"""Read the tables of an .xlsx/.xlsm file, safely and in one pass per part.
+"""Read the tables of an .xlsx/.xlsm file, safely.
 
-The container is checked first (:mod:`xlplan.io.safety`). The small parts (workbook,
-relationships, tables, styles, shared strings) are streamed through defusedxml; the sheets,
-the large parts, go through a bare expat parser carrying the same guards
-(:func:`guarded_expat`): both refuse DTDs, entity declarations and external entities.
-Formulas are never evaluated: each cell keeps its cached value and, where it
-has one, its formula text. Only sheets that hold tables are parsed, and only
-cells inside tables are kept.
+The container is checked first (:mod:`xlplan.io.safety`). Every XML part then goes whole
+through expat with the guards defusedxml installs (:func:`guarded_expat`: DTDs, entity
+declarations and external entities refused) and no other handler, at C speed; only a part
+that passes is read: the small parts (workbook, relationships, tables, styles, shared
+strings) as a tree from Python's C parser, the sheets by :mod:`xlplan.io.sheetscan`. A part
+that this fast path cannot read with certainty, or where anything goes wrong, is read again
+by the reference readers (defusedxml's iterparse; :class:`~xlplan.io.sheetxml.SheetReader`),
+and their result or refusal is the one given. Formulas are never evaluated: each cell keeps
+its cached value and, where it has one, its formula text. Only sheets that hold tables are
+read, and only cells inside tables are kept.
 """
 
 from __future__ import annotations
