@@ -172,6 +172,13 @@ _FAST = re.compile(
 )
 _FORMULA = re.compile(r"""<f((?: [a-zA-Z]+="[^"<&\t\n]*")*)(?:/>|>([^<]*)</f>)""")
 _NO_COLUMNS = range(0)
+_COLUMNS: dict[str, int] = {}  # column letters -> number (at most 18 278 entries)
+
+
+def _column(letters: str) -> int:
+    number = _COLUMNS[letters] = col_number(letters)
+    return number
+
 _new = tuple.__new__  # a RawCell without the Python frame of its generated __new__
 
 
@@ -192,7 +199,7 @@ class _Scan:
         self.name = name
         self.out = SheetData()
         self.shared: dict[str, str] = {}  # shared formulas by si (of kept cells, as the reference)
-        self.is_date: dict[str, bool] = {}
+        self.numeric_styles: set[str] = set()
         self.row = self.col = self.kept = 0
         self.wanted: tuple[tuple[int, int], ...] = ()
         # one table on the sheet (the usual case): its columns, the same for every row
@@ -213,11 +220,12 @@ class _Scan:
             return range(spans[0][0], spans[0][1] + 1)
         return frozenset(c for lo, hi in spans for c in range(lo, hi + 1))
 
-    def date(self, style: str) -> bool:
-        date = self.is_date.get(style)
-        if date is None:
-            date = self.is_date[style] = int(style) in self.date_styles
-        return date
+    def numeric(self, style: str) -> bool:
+        """Does cell style ``style`` show a number rather than a date? (Remembered when so.)"""
+        if int(style) in self.date_styles:
+            return False
+        self.numeric_styles.add(style)
+        return True
 
     def run(self, text: str) -> SheetData:
         try:
@@ -237,19 +245,22 @@ class _Scan:
         string_refs = self.out.string_refs
         shared = self.shared
         columns = self.columns
-        dates = self.is_date
+        numeric = self.numeric_styles
         number, blank = CellKind.NUMBER, CellKind.BLANK
         row = col = max_row = max_col = kept = 0
         wanted: range | frozenset[int] = range(0)
+        row_digits = ""  # the row number as the last cell wrote it ("" after a <row>)
         for (letters, digits, style, kind, f_element, plain, v_element, inline, row_tag, row_r,
              row_attrs, merge_ref, other) in _FAST.findall(text):
             if letters:
-                r = int(digits)
-                if r != row:
-                    row, wanted = r, columns(r)
-                col = col_number(letters)
-                if row > max_row:
-                    max_row = row
+                if digits != row_digits:
+                    row_digits = digits
+                    r = int(digits)
+                    if r != row:
+                        row, wanted = r, columns(r)
+                    if row > max_row:
+                        max_row = row
+                col = _COLUMNS.get(letters) or _column(letters)
                 if col > max_col:
                     max_col = col
                 if col not in wanted:
@@ -269,7 +280,7 @@ class _Scan:
                     if inline:
                         pass
                     elif not kind or kind == "n":
-                        if not style or not (dates[style] if style in dates else self.date(style)):
+                        if not style or style in numeric or self.numeric(style):
                             cells[(row, col)] = _new(RawCell, (row, col, number, plain, formula))
                             continue
                     elif kind == "s":  # the caller makes the cell, from the shared string
@@ -296,6 +307,7 @@ class _Scan:
                 row = int(row_r) if row_r else row + 1
                 col = 0
                 wanted = columns(row)
+                row_digits = ""
                 if hidden:
                     self.out.hidden_rows.add(row)
                     kept += 1
