@@ -246,6 +246,7 @@ class _Scan:
         shared = self.shared
         columns = self.columns
         numeric = self.numeric_styles
+        limit = self.limits.sheet_cells
         number, blank = CellKind.NUMBER, CellKind.BLANK
         row = col = max_row = max_col = kept = 0
         wanted: range | frozenset[int] = range(0)
@@ -266,6 +267,8 @@ class _Scan:
                 if col not in wanted:
                     continue
                 kept += 1
+                if kept > limit:  # the reference refuses the sheet here: no more cells made
+                    raise NotCanonical("over the limit")
                 formula: str | None = None
                 if f_element:
                     f_attrs, f_text = _FORMULA.fullmatch(f_element).groups()  # type: ignore[union-attr]
@@ -371,6 +374,8 @@ class _Scan:
         if not any(lo <= col <= hi for lo, hi in self.wanted):
             return
         self.kept += 1
+        if self.kept > self.limits.sheet_cells:
+            raise NotCanonical("over the limit")
         formula: str | None = None
         if f_attrs is not None:
             formula = _text(f_text) if f_text else ""

@@ -57,7 +57,7 @@ R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 TABLE_REL = "/table"
 STRICT_NS = "{http://purl.oclc.org/ooxml/"  # Strict Open XML: other namespaces throughout
-SCAN_BYTES = 8 * 1024 * 1024  # a larger sheet part is streamed by the reference reader
+SCAN_BYTES = 4 * 1024 * 1024  # a larger part is streamed by the reference readers
 
 T = TypeVar("T")
 _new = tuple.__new__  # a RawCell without the Python frame of its generated __new__
