@@ -4,6 +4,7 @@ asserts they agree); the cells expected are worked by hand from the XML above th
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,50 @@ def test_broken_cell_attributes_are_refused_as_damaged(tmp_path: Path, cell: str
         with pytest.raises(UnreadableWorkbook) as info:
             read_workbook(book, scan=scan)
         assert str(info.value) == DAMAGED.format("attr.xlsx")
+
+
+# -- the small parts: the C parser's tree, and the same refusals --------------------------
+
+SIMPLE = '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>'
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/tables/table1.xml", "xl/styles.xml",
+                                  "xl/sharedStrings.xml", "xl/_rels/workbook.xml.rels"])
+def test_a_dtd_in_a_small_part_is_refused_as_unsafe(tmp_path: Path, part: str) -> None:
+    book = sheet_book(tmp_path / "liten.xlsx", sheet(SIMPLE), strings=["a"], styles=STYLES)
+    with zipfile.ZipFile(book) as zf:
+        original = zf.read(part).decode()
+    unsafe = original.replace("?>", '?><!DOCTYPE x [<!ENTITY e "1">]>', 1)
+    book = sheet_book(tmp_path / "liten.xlsx", sheet(SIMPLE), strings=["a"], styles=STYLES,
+                      replace={part: unsafe})
+    for scan in (True, False):
+        with pytest.raises(UnsafeWorkbook) as info:
+            read_workbook(book, scan=scan)
+        assert str(info.value) == UNSAFE.format("liten.xlsx")
+
+
+# (a damaged end of the shared strings, past the last one used: the test after this one)
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/tables/table1.xml", "xl/styles.xml",
+                                  "xl/_rels/workbook.xml.rels"])
+def test_a_damaged_small_part_is_refused_as_damaged(tmp_path: Path, part: str) -> None:
+    book = sheet_book(tmp_path / "liten.xlsx", sheet(SIMPLE), strings=["a"], styles=STYLES)
+    with zipfile.ZipFile(book) as zf:
+        original = zf.read(part).decode()
+    book = sheet_book(tmp_path / "liten.xlsx", sheet(SIMPLE), strings=["a"], styles=STYLES,
+                      replace={part: original[: original.rindex("</")]})  # never closed
+    for scan in (True, False):
+        with pytest.raises(UnreadableWorkbook) as info:
+            read_workbook(book, scan=scan)
+        assert str(info.value) == DAMAGED.format("liten.xlsx")
+
+
+def test_shared_strings_with_runs_and_a_damaged_tail_past_the_last_one_used(tmp_path: Path) -> None:
+    # the reference reads shared strings only up to the last one a table cell uses, so a tail
+    # it never reaches cannot refuse the file; the C parser's tree would, and hands over
+    strings = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}"><si><r><t>Fe</t></r>'
+               '<r><rPr><b/></rPr><t>t</t></r><rPh sb="0" eb="1"><t>X</t></rPh></si>'
+               "<si><t>oanvänd</t></si><si><t>trasig")
+    book = sheet_book(tmp_path / "svans.xlsx", sheet(SIMPLE), strings=["a"],
+                      replace={"xl/sharedStrings.xml": strings})
+    # by hand: the runs' texts joined, the phonetic run left out
+    assert filled(only_table(book)) == {"A1": ("text", "Fet", None)}

@@ -24,9 +24,11 @@ def sheet(body: str, *, root: str = f'<worksheet xmlns="{MAIN}">', end: str = "<
 
 
 def sheet_book(path: Path, sheet_xml: str | bytes, *, ref: str = "A1:C3",
-               strings: Sequence[str] = (), styles: str | None = None) -> Path:
+               strings: Sequence[str] = (), styles: str | None = None,
+               replace: dict[str, str] | None = None) -> Path:
     """Zip ``sheet_xml`` with a workbook, a table ``Tabell1`` over ``ref`` (columns K1, K2, …)
-    and, when given, shared strings (plain text, escaped here) and a styles part."""
+    and, when given, shared strings (plain text, escaped here) and a styles part; ``replace``
+    puts other text in a part (by name)."""
     _r1, c1, _r2, c2 = parse_range(ref)
     columns = "".join(f'<tableColumn id="{i}" name="K{i}"/>' for i in range(1, c2 - c1 + 2))
     parts = {
@@ -60,6 +62,7 @@ def sheet_book(path: Path, sheet_xml: str | bytes, *, ref: str = "A1:C3",
             f'uniqueCount="{len(strings)}">{items}</sst>')
     if styles is not None:
         parts["xl/styles.xml"] = styles
+    parts.update(replace or {})
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
