@@ -145,7 +145,17 @@ def scan_sheet(
     Raises :class:`NotCanonical`, or any other exception, when the reference reader must
     read the part instead (malformed or unsafe XML among them)."""
     check_well_formed(data)
-    return _Scan(bounds, date_styles, limits, name).run(decode_part(data))
+    text = decode_part(data)
+    try:
+        scan = _Scan(bounds, date_styles, limits, name)
+        scan.fast(text)
+    except _OtherShape:  # read again, every token with _TOKEN
+        scan = _Scan(bounds, date_styles, limits, name)
+        for m in _TOKEN.finditer(text):
+            scan.token(m)
+    if scan.kept > limits.sheet_cells:
+        raise NotCanonical("over the limit: the reference reader refuses the sheet")
+    return scan.out
 
 
 # The shapes Excel, xlsxwriter and openpyxl write, matched with the fewest steps: a cell with
@@ -226,17 +236,6 @@ class _Scan:
             return False
         self.numeric_styles.add(style)
         return True
-
-    def run(self, text: str) -> SheetData:
-        try:
-            self.fast(text)
-        except _OtherShape:
-            self.__init__(self.bounds, self.date_styles, self.limits, self.name)  # type: ignore[misc]
-            for m in _TOKEN.finditer(text):
-                self.token(m)
-        if self.kept > self.limits.sheet_cells:
-            raise NotCanonical("over the limit: the reference reader refuses the sheet")
-        return self.out
 
     def fast(self, text: str) -> None:
         """The part in _FAST's shapes only (else :class:`_OtherShape`), with SheetReader's
