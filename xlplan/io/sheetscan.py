@@ -189,6 +189,7 @@ def _column(letters: str) -> int:
     number = _COLUMNS[letters] = col_number(letters)
     return number
 
+
 _new = tuple.__new__  # a RawCell without the Python frame of its generated __new__
 
 
@@ -278,9 +279,11 @@ class _Scan:
                             shared[si] = formula
                         else:
                             formula = shared.get(si, "")
+                value: str | None
                 if plain:
+                    value = plain
                     if inline:
-                        pass
+                        pass  # a number and a text: SheetReader joins them (below)
                     elif not kind or kind == "n":
                         if not style or style in numeric or self.numeric(style):
                             cells[(row, col)] = _new(RawCell, (row, col, number, plain, formula))
@@ -288,7 +291,6 @@ class _Scan:
                     elif kind == "s":  # the caller makes the cell, from the shared string
                         string_refs[(row, col)] = int(plain)
                         continue
-                    value: str | None = plain
                 elif v_element:
                     value = _text(v_element[3:-4]) if v_element != "<v/>" else ""
                 else:
@@ -323,7 +325,7 @@ class _Scan:
 
     def store(self, row: int, col: int, kind: str, style: str | None, value: str | None,
               formula: str | None) -> None:
-        """A kept cell, by SheetReader's rules (kind "s" with a value is handled before)."""
+        """A kept cell, by SheetReader's rules (a shared-string cell as its placeholder)."""
         raw = make_cell(row, col, kind, style, value, formula, self.date_styles)
         if kind == "s" and raw.kind is CellKind.TEXT and raw.value:
             self.out.string_refs[(row, col)] = int(raw.value)
