@@ -69,7 +69,7 @@ _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, scan: bool = True) -> RawWorkbook:
     """Read every Excel table in the workbook at ``path``.
 
-    ``scan=False`` reads every sheet with the reference reader only (tests compare the two).
+    ``scan=False`` reads every part with the reference readers only (tests compare the two).
     """
     name = clean(path.name)
     with open_container(path, limits) as zf:
