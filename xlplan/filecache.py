@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import enum
 import functools
+import gc
 import hashlib
 import hmac
 import json
@@ -616,13 +617,21 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
     return out, reads
 
 
+def _worker() -> None:
+    """A worker makes many short-lived objects per planbok and keeps none of them: collect
+    less often (measured: some 9 % less CPU per planbok read)."""
+    gc.set_threshold(50_000, 20, 20)
+
+
 def _pooled(todo: list[Path], job: Callable[[Path], tuple[InputFile, bool]], count: int,
             arrived: Callable[[tuple[InputFile, bool]], None]) -> None:
     import collections
     import multiprocessing as mp
 
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(mp.get_context("fork").Pool(count))
+        gc.freeze()  # the parent's objects out of the workers' collections (no copy-on-write)
+        stack.callback(gc.unfreeze)
+        pool = stack.enter_context(mp.get_context("fork").Pool(count, initializer=_worker))
         waiting: collections.deque[Any] = collections.deque()
         for path in todo:
             if len(waiting) >= IN_FLIGHT * count:
