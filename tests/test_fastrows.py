@@ -122,3 +122,23 @@ def test_each_rendered_row_is_the_xml_xlsxwriter_writes_for_it(tmp_path: Path) -
         assert fast[name] == slow[name], name
     sheet = fast["xl/worksheets/sheet1.xml"].decode()
     assert '<t xml:space="preserve"> ledande</t>' in sheet and "_x0001_styrtecken" in sheet
+
+
+def test_the_region_workbook_is_deflated_fast_and_xlsxwriter_left_as_it_was(
+        tmp_path: Path) -> None:
+    """xlplan.io.deflate: level 1 for the region workbook's parts (each part's compressed
+    size is what zlib gives at level 1), and xlsxwriter's own ZipFile back afterwards."""
+    import zlib
+
+    import xlsxwriter.workbook
+
+    folder = inbox(tmp_path)
+    consolidate(folder, tmp_path / "ut.xlsx", cache=False)
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(tmp_path / "ut.xlsx") as zf:
+        sheet = next(i for i in zf.infolist() if i.filename == "xl/worksheets/sheet2.xml")
+        data = zf.read(sheet)
+    for level, expected in ((1, True), (6, False)):
+        packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+        size = len(packer.compress(data) + packer.flush())
+        assert (size == sheet.compress_size) is expected, level

@@ -208,10 +208,10 @@ class RegionWriter:
     the first file for a nämnd is the one used."""
 
     def __init__(self, path: Path, streamed: bool, region_name: str = "") -> None:
-        import xlsxwriter
+        from xlplan.io.deflate import FastDeflateWorkbook
 
         self.region_name = region_name
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+        self.wb = FastDeflateWorkbook(str(path), {"strings_to_formulas": False,
                                                   "strings_to_urls": False,
                                                   "strings_to_numbers": False,
                                                   "constant_memory": streamed})
