@@ -41,6 +41,9 @@ class StagedRun:
     def _table(self, name: str) -> None:
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({_COLUMNS})")
+
+    def _index(self, name: str) -> None:
+        """Once the table is filled: one sort instead of an index kept up row by row."""
         self.conn.exec_driver_sql(f"CREATE INDEX {name}_nyckel ON {name} (namnd, slag, objekt)")
 
     def _stage(self, figures: Iterable[tuple[str, tuple[str, str, Decimal]]]) -> None:
@@ -70,6 +73,7 @@ class StagedRun:
                 chunk = []
         if chunk:
             flush(chunk)
+        self._index(STAGED)
         self.conn.commit()
 
     def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
@@ -87,6 +91,7 @@ class StagedRun:
         self.conn.execute(self.sa.text(
             f"INSERT INTO {BASE} (namnd, slag, objekt, varde) SELECT namnd, slag, objekt, varde "
             "FROM xlplan_nyckeltal WHERE korning = :run"), {"run": self.base_id})
+        self._index(BASE)
         self.conn.commit()
         return {}
 
