@@ -220,3 +220,19 @@ def test_entries_unused_for_long_are_pruned_used_ones_kept(tmp_path: Path) -> No
     assert again.cached == 1
     assert entries(cache) == [used]  # used this run, so kept however old it was
     assert not leftover.exists() and other.exists()
+
+
+def test_a_packed_field_that_unpacks_into_millions_of_lists_is_refused() -> None:
+    """85 kB of deflated "[[],[],…]" was 1,7 GB of Python lists: refused before parsing."""
+    import base64
+    import zlib
+
+    from xlplan.filecache import Damaged, _unpack
+
+    bomb = b"[" + b"[]," * 3_000_000 + b"[]]"  # 9 MB of JSON, under the size limit
+    packed = base64.b64encode(zlib.compress(bomb, 9)).decode()
+    assert len(packed) < 100_000
+    with pytest.raises(Damaged, match="containers"):
+        _unpack(packed)
+    fine = base64.b64encode(zlib.compress(b'[["KN", {"d": "1.5"}]]')).decode()
+    assert _unpack(fine) == [["KN", {"d": "1.5"}]]

@@ -120,11 +120,26 @@ def _pack(entry: dict[str, Any], blocks: Any) -> None:
     entry["rendered"]["blocks"] = base64.b64encode(zlib.compress(body)).decode()
 
 
+TEXT_A = '<c r="A\x00" t="inlineStr"><is><t>{}</t></is></c>'
+
+
 @pytest.mark.usefixtures("streamed")
 @pytest.mark.parametrize("row", [
     '<row r="\x00"><c r="A\x00"><f>HYPERLINK("http://x","klicka")</f><v>0</v></c></row>',
     '<row r="\x00"><c r="A\x00" t="inlineStr"><is><t>ok</t></is></c></row><row r="9">',
     '<row r="\x00"><c r="A\x00" t="s"><v>0</v></c></row>',
+    # no formula, but a broken or repaired workbook: an unknown entity, a raw control
+    # character, a number that is none, a column past XFD, a cell twice or out of order, a
+    # style that is not the column's
+    '<row r="\x00">' + TEXT_A.format("&bogus;") + "</row>",
+    '<row r="\x00">' + TEXT_A.format("x\x01y") + "</row>",
+    '<row r="\x00"><c r="A\x00"><v>1.2.3E+999</v></c></row>',
+    '<row r="\x00"><c r="ZZZ\x00" t="inlineStr"><is><t>x</t></is></c></row>',
+    '<row r="\x00">' + TEXT_A.format("x") + TEXT_A.format("y") + "</row>",
+    '<row r="\x00"><c r="B\x00" t="inlineStr"><is><t>x</t></is></c>' + TEXT_A.format("y")
+    + "</row>",
+    '<row r="\x00"><c r="A\x00" s="99999" t="inlineStr"><is><t>x</t></is></c></row>',
+    '<row r="\x00"></row>',
 ])
 def test_a_rendered_row_in_the_cache_that_is_not_the_renderers_is_never_used(
         tmp_path: Path, row: str) -> None:
@@ -214,3 +229,22 @@ def test_a_file_whose_rows_cannot_be_rendered_is_written_from_its_values(
     reference = sheets(tmp_path / "reference.xlsx")
     assert sheets(tmp_path / "a.xlsx") == reference == sheets(tmp_path / "b.xlsx")
     assert any(r[:2] == ("RS", "Regionstaben") for r in reference["Budgetram"])
+
+
+def test_a_block_must_fit_its_sheets_columns() -> None:
+    """Besides each row: the columns the block spans, and sums only under amount columns."""
+    from decimal import Decimal
+
+    from xlplan.io.region_rows import render, well_formed
+
+    styles = ("", "", ' s="3"')  # text, text, an amount
+    block = render([["KN", "Område", Decimal("1.5")], ["KN", None, Decimal("-2")]], styles)
+    assert (block.first_col, block.last_col, block.sums) == (0, 2, {2: Decimal("-0.5")})
+    assert well_formed(block, styles)
+    assert not well_formed(block, ("", "", ""))  # the amount's style is not the column's
+    for first, last in ((0, 3), (-1, 2), (-2, -2), (2, 1)):
+        block.first_col, block.last_col = first, last
+        assert not well_formed(block, styles), (first, last)
+    block.first_col, block.last_col = 0, 2
+    block.sums = {1: Decimal(7)}  # a text column has no sum
+    assert not well_formed(block, styles)

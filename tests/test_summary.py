@@ -151,6 +151,10 @@ def test_summary_text_columns_line_up_whatever_the_widest_text() -> None:
     assert block[2].endswith("Förtroendemannabudget" + " " * 16 + "−3,1")  # 19 − 3 = 16
     assert [line.split()[-1] for line in frame] == ["168,3", "0,0"]
     assert len({len(line) for line in frame}) == 1
+    # wide characters take two terminal cells: the amounts still end in one column
+    wide = rows_text([["病院の部門", Amount(D("1"), "mkr")], ["Vård", Amount(D("2"), "mkr")]])
+    first, second = wide.splitlines()
+    assert len(first) + 5 == len(second)  # five wide characters, counted twice on screen
 
 
 def test_settings_from_file_and_environment(tmp_path: Path, monkeypatch: object) -> None:

@@ -360,6 +360,16 @@ def to_entry(item: InputFile) -> dict[str, Any]:
 
 
 MAX_RENDERED = 64 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked
+MAX_CONTAINERS = 2_000_000  # JSON lists and objects in one entry or packed field: a planbok
+# at the cell limits (xlplan.limits) has fewer; "[]" repeated would be 60 bytes of memory
+# for each 2 bytes of JSON
+
+
+def _json(body: bytes) -> Any:
+    """``body`` parsed, unless it holds more lists and objects than any planbok gives."""
+    if body.count(b"[") + body.count(b"{") > MAX_CONTAINERS:
+        raise Damaged("too many JSON containers")
+    return json.loads(body)
 
 
 def _pack(value: Any) -> str:
@@ -377,7 +387,7 @@ def _unpack(data: Any) -> Any:
         raise Damaged("packed JSON") from exc
     if unpacker.unconsumed_tail or not unpacker.eof:
         raise Damaged("packed JSON too large")
-    return json.loads(body)
+    return _json(body)
 
 
 def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
@@ -393,7 +403,8 @@ def _decode_rendered(data: Any, layout: Layout) -> Rendered | None:
     if decode(data["styles"], dict[str, tuple[str, ...]]) != layout.styles:
         return None
     blocks: dict[str, Block] = decode(_unpack(data["blocks"]), dict[str, Block])
-    if not all(well_formed(b) for b in blocks.values()):
+    if not all(key in layout.styles and well_formed(block, layout.styles[key])
+               for key, block in blocks.items()):
         raise Damaged("a rendered row that is not ours")  # never a formula into the output
     return Rendered(layout, blocks)
 
@@ -470,7 +481,7 @@ class FileCache:
             mac, _, body = raw.partition(b"\n")
             if not hmac.compare_digest(mac, _mac(key, body)):
                 return None  # edited, or not made by this user's xlplan: read the file again
-            item = from_entry(json.loads(body), path, sha256, mtime, layout)
+            item = from_entry(_json(body), path, sha256, mtime, layout)
             with contextlib.suppress(OSError):
                 os.utime(entry)  # used: kept by prune()
             return item
@@ -619,8 +630,15 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
 
 def _worker() -> None:
     """A worker makes many short-lived objects per planbok and keeps none of them: collect
-    less often (measured: some 9 % less CPU per planbok read)."""
+    less often (measured: some 9 % less CPU per planbok read). Ctrl-C is the parent's to
+    handle: a worker finishes the file it has (see :func:`_stop`)."""
+    import signal
+
     gc.set_threshold(50_000, 20, 20)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+STOP_SECONDS = 60.0  # for the files in flight when a run stops early
 
 
 def _pooled(todo: list[Path], job: Callable[[Path], tuple[InputFile, bool]], count: int,
@@ -628,14 +646,38 @@ def _pooled(todo: list[Path], job: Callable[[Path], tuple[InputFile, bool]], cou
     import collections
     import multiprocessing as mp
 
-    with contextlib.ExitStack() as stack:
-        gc.freeze()  # the parent's objects out of the workers' collections (no copy-on-write)
-        stack.callback(gc.unfreeze)
-        pool = stack.enter_context(mp.get_context("fork").Pool(count, initializer=_worker))
-        waiting: collections.deque[Any] = collections.deque()
+    gc.freeze()  # the parent's objects out of the workers' collections (no copy-on-write)
+    try:
+        pool = mp.get_context("fork").Pool(count, initializer=_worker)
+    finally:
+        gc.unfreeze()
+    waiting: collections.deque[Any] = collections.deque()
+    try:
         for path in todo:
             if len(waiting) >= IN_FLIGHT * count:
                 arrived(waiting.popleft().get())
             waiting.append(pool.apply_async(job, (path,)))
         while waiting:
             arrived(waiting.popleft().get())
+    except BaseException:
+        _stop(pool, waiting)
+        raise
+    pool.close()
+    pool.join()
+
+
+def _stop(pool: Any, waiting: Iterable[Any]) -> None:
+    """End the pool when the run stops early (a refusal, a full disk, Ctrl-C). Not with
+    ``terminate()`` while workers may be sending results: a worker killed while it holds the
+    result queue's lock left ``terminate()`` waiting for ever (seen under load). The files in
+    flight are few (:data:`IN_FLIGHT` a worker): they are let finish, then the pool ends;
+    only a worker still busy after :data:`STOP_SECONDS` is killed."""
+    pool.close()
+    deadline = time.monotonic() + STOP_SECONDS
+    pending = list(waiting)
+    for result in pending:
+        result.wait(max(0.0, deadline - time.monotonic()))
+    if all(result.ready() for result in pending):
+        pool.join()
+    else:
+        pool.terminate()

@@ -83,16 +83,36 @@ def _row_xml(styles: tuple[str, ...]) -> RowXml:
     return RowXml(styles)
 
 
-# A rendered row as RowXml writes it and nothing else: inline text (no markup in it: "<" is
-# escaped) or a number, never a formula. A row loaded from the cache must match it.
-ROW = re.compile(r'<row r="\x00">(?:<c r="[A-Z]{1,3}\x00"(?: s="\d{1,5}")?'
-                 r'(?: t="inlineStr"><is><t(?: xml:space="preserve")?>[^<]*</t></is>'
-                 r'|><v>-?[0-9.]+(?:E[-+][0-9]+)?</v>)</c>)+</row>')
+# A rendered row as RowXml writes it for a sheet's columns and nothing else: its cells in
+# column order, each with the column's own letter and style, holding inline text (escaped as
+# xlsxwriter escapes: "&", "<", ">" as entities, control characters as _xHHHH_) or a number
+# as "%.16G" prints it; never a formula, a shared string or another element. A row loaded
+# from the cache must match it (xlplan.filecache).
+_TEXT = r"(?:[^<>&\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|&(?:amp|lt|gt);)*"
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+][0-9]{2,3})?"
 
 
-def well_formed(block: Block) -> bool:
-    """Every rendered row of ``block`` is one :data:`ROW`."""
-    return all(ROW.fullmatch(row) for row in block.rows if isinstance(row, str) and row)
+@functools.lru_cache(maxsize=32)
+def row_pattern(styles: tuple[str, ...]) -> re.Pattern[str]:
+    letters = RowXml(styles).letters
+    cells = "".join(
+        f'(?:<c r="{letter}\x00"{re.escape(style)}(?: t="inlineStr"><is><t'
+        f'(?: xml:space="preserve")?>{_TEXT}</t></is>|><v>{_NUMBER}</v>)</c>)?'
+        for letter, style in zip(letters, styles, strict=True))
+    return re.compile(f'<row r="\x00">(?=<c ){cells}</row>')
+
+
+def well_formed(block: Block, styles: tuple[str, ...]) -> bool:
+    """Every rendered row of ``block`` is one RowXml writes for columns with ``styles``, its
+    columns span within them, and its sums are of amount columns."""
+    width = len(styles)
+    if not (-1 <= block.first_col <= block.last_col < width) or (
+            (block.first_col < 0) != (block.last_col < 0)):
+        return False
+    if any(not 0 <= ci < width or not styles[ci] for ci in block.sums):
+        return False
+    pattern = row_pattern(styles)
+    return all(pattern.fullmatch(row) for row in block.rows if isinstance(row, str) and row)
 
 
 def render(rows: Iterator[list[Cell]] | list[list[Cell]], styles: tuple[str, ...]) -> Block:

@@ -62,12 +62,14 @@ class _Book:
         xlsxwriter has no tables in constant-memory mode); returns (first, last data row)."""
         for ci, width in enumerate(widths or [16] * len(headers)):
             ws.set_column(ci, ci, width)
+        _room(ws, first_row + 1)  # the header and at least one row
         if self.streamed:
             for ci, header in enumerate(headers):
                 write_text(ws, first_row, ci, header, self.bold)
             last = first_row
             fast = FastRows(ws, formats or [None] * len(headers)) if fast_usable(ws) else None
             for last, row in enumerate(rows, start=first_row + 1):
+                _room(ws, last)
                 if fast is not None and fast.append(last, row):
                     continue
                 for ci, value in enumerate(row):
@@ -76,6 +78,7 @@ class _Book:
             return first_row + 1, max(last, first_row + 1)
         body = list(rows) or [[None] * len(headers)]
         last = first_row + len(body)
+        _room(ws, last)
         ws.add_table(first_row, 0, last, len(headers) - 1, {
             "name": name, "style": "Table Style Medium 2",
             "columns": [{"header": h} for h in headers],
@@ -112,6 +115,15 @@ class SheetFull(Exception):
         self.sheet = sheet
 
 
+MAX_ROWS = 1_048_576  # rows on an Excel sheet; xlsxwriter drops a write beyond it silently
+
+
+def _room(ws: Any, row: int) -> None:
+    """Row ``row`` (0-based) must exist on the sheet: refuse, never lose rows."""
+    if row >= MAX_ROWS:
+        raise SheetFull(ws.name)
+
+
 class _Growing:
     """A sheet whose table grows one file at a time (row order, so it also streams)."""
 
@@ -134,6 +146,7 @@ class _Growing:
             self.fast = FastRows(ws, formats) if fast_usable(ws) else None
 
     def append(self, row: Sequence[Cell]) -> None:
+        _room(self.ws, self.next)
         written = self.fast is not None and self.fast.append(self.next, row)
         if not written:
             for ci, value in enumerate(row):
@@ -156,6 +169,7 @@ class _Growing:
             while j < len(rows) and isinstance(rows[j], str):
                 j += 1
             if j > i:
+                _room(self.ws, self.next + (j - i) - 1)
                 texts = [t for t in rows[i:j] if isinstance(t, str)]
                 if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
                                                             block.last_col):
@@ -182,6 +196,7 @@ class _Growing:
                 from xlsxwriter.utility import xl_range
 
                 last += 1
+                _room(self.ws, last)
                 write_text(self.ws, last, 0, "Summa", self.book.bold)
                 for ci in amounts:
                     self.ws.write_formula(last, ci, "=SUBTOTAL(109,"
@@ -195,6 +210,7 @@ class _Growing:
             for ci in amounts:
                 columns[ci].update({"total_function": "sum", "format": self.formats[ci],
                                     "total_value": to_cell(self.sums.get(ci, Decimal(0)))})
+        _room(self.ws, last)
         self.ws.add_table(self.first_row, 0, last, len(self.headers) - 1, {
             "name": self.name, "style": "Table Style Medium 2", "columns": columns,
             "total_row": totals})

@@ -145,10 +145,20 @@ def cell_text(cell: SheetCell) -> str:
     return cell.text()
 
 
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide and full-width characters two, combining marks
+    none."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
 def rows_text(rows: list[SheetRow]) -> str:
     """Plain text with aligned columns (for the terminal and e-mail bodies): each block of
     rows (between headings and blank lines) gets columns as wide as its widest text, at
-    least 32 for the first (left-aligned) and 19 for the others (right-aligned)."""
+    least 32 terminal cells for the first (left-aligned) and 19 for the others
+    (right-aligned)."""
     out: list[str] = []
     block: list[list[str]] = []
 
@@ -158,11 +168,14 @@ def rows_text(rows: list[SheetRow]) -> str:
             for i, text in enumerate(texts):
                 if i == len(widths):
                     widths.append(32 if i == 0 else 19)
-                widths[i] = max(widths[i], len(text))
+                widths[i] = max(widths[i], display_width(text))
         for texts in block:
             first, rest = texts[0], texts[1:]
-            line = (f"{first:<{widths[0]}}" + "".join(
-                f" {t:>{widths[i]}}" for i, t in enumerate(rest, start=1))) if rest else first
+            line = first
+            if rest:
+                line += " " * (widths[0] - display_width(first))
+                line += "".join(" " + " " * (widths[i] - display_width(t)) + t
+                                for i, t in enumerate(rest, start=1))
             out.append(line.rstrip())
         block.clear()
 
@@ -170,7 +183,7 @@ def rows_text(rows: list[SheetRow]) -> str:
         if row and isinstance(row[0], Heading):
             flush()
             out.append(row[0].text)
-            out.append("-" * len(row[0].text))
+            out.append("-" * display_width(row[0].text))
         elif not row:
             flush()
             out.append("")

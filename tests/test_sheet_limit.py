@@ -1,0 +1,78 @@
+"""More rows than an Excel sheet holds (1 048 576) is a refusal, never rows dropped: xlsxwriter
+silently ignores a write beyond the last row, so every path that writes rows checks first
+(xlplan.io.region_writer.MAX_ROWS, lowered here so a few files reach it). A refusal in the
+middle of a read by the worker pool ends the pool without hanging."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.inbox import TJ, book, inbox
+from xlplan.consolidation import consolidate
+from xlplan.errors import ConsolidationRefused
+
+
+@pytest.mark.parametrize("mode", ["small", "streamed", "streamed-by-xlsxwriter"])
+def test_a_sheet_that_would_overflow_refuses_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    import openpyxl
+
+    from xlplan.io import fastrows, region_writer
+
+    folder = inbox(tmp_path)
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 100 if mode == "small" else 2)
+    monkeypatch.setattr(fastrows, "ENABLED", mode != "streamed-by-xlsxwriter")
+    consolidate(folder, tmp_path / "fri.xlsx", cache=False)
+    wb = openpyxl.load_workbook(tmp_path / "fri.xlsx")
+    # the longest sheet of rows (Översikt is a fixed layout, a few rows a nämnd)
+    longest = max(wb.worksheets[1:], key=lambda ws: ws.max_row)
+    out = tmp_path / "ut.xlsx"
+    monkeypatch.setattr(region_writer, "MAX_ROWS", longest.max_row - 1)  # one row short
+    with pytest.raises(ConsolidationRefused) as caught:
+        consolidate(folder, out, cache=False)
+    assert caught.value.message == (
+        f"Bladet {longest.title} får inte plats i en Excel-arbetsbok (högst 1 048 576 rader). "
+        "Dela upp inkorgen. Inget skrevs.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fri.xlsx", "inkorg"]  # no temp file
+    monkeypatch.setattr(region_writer, "MAX_ROWS", longest.max_row)  # exactly enough
+    consolidate(folder, out, cache=False)
+    assert openpyxl.load_workbook(out)[longest.title].max_row == longest.max_row
+
+
+PROBE = """
+import sys
+from pathlib import Path
+from xlplan import inbox as inbox_module
+from xlplan.consolidation import consolidate
+from xlplan.errors import ConsolidationRefused
+from xlplan.io import region_writer
+
+region_writer.MAX_ROWS, region_writer.STREAM_FILES = 20, 2
+inbox_module.PARALLEL_FROM = 1
+for attempt in range(6):
+    try:
+        consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False)
+    except ConsolidationRefused as exc:
+        print(exc.message.split(".")[0])
+"""
+
+
+def test_a_refusal_while_workers_are_reading_ends_the_pool(tmp_path: Path) -> None:
+    """Many files in flight when the sheet fills up: the run refuses at once, every time
+    (terminating a pool whose workers were sending results could wait for ever)."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{i:02}", [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    done = subprocess.run([sys.executable, "-c", PROBE, str(folder), str(tmp_path / "ut.xlsx")],
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6 and all(
+        line.startswith("Bladet ") and line.endswith(" får inte plats i en Excel-arbetsbok "
+                                                     "(högst 1 048 576 rader)") for line in lines)
+    assert not (tmp_path / "ut.xlsx").exists()
