@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 3  # of an entry; part of the key
+FORMAT = 4  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 

@@ -21,6 +21,7 @@ version check turn it off.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -149,13 +150,20 @@ class FastRows:
         """Write rows rendered with :data:`ROW_NUMBER` (``""``: a row without a value) from
         sheet row ``row`` (0-based) on, spanning columns ``first_col``..``last_col``; False:
         nothing was written (xlsxwriter has rows there: write them through it instead)."""
-        filled = [i for i, text in enumerate(rows) if text]
-        if not filled:
+        first = 0
+        while first < len(rows) and not rows[first]:
+            first += 1
+        if first == len(rows):
             return True
-        top, bottom = row + filled[0], row + filled[-1]
+        last = len(rows) - 1
+        while not rows[last]:
+            last -= 1
+        top, bottom = row + first, row + last
         if not self._writable(top, bottom):
             return False
-        text = "".join(t.replace(ROW_NUMBER, str(row + i + 1)) for i, t in enumerate(rows) if t)
+        # each row's number in, in C loops (an empty row stays empty)
+        numbers = map(str, range(row + 1, row + 1 + len(rows)))
+        text = "".join(map(str.replace, rows, itertools.repeat(ROW_NUMBER), numbers))
         self._write(top, bottom, first_col, last_col, text)
         return True
 

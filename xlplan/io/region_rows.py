@@ -62,6 +62,7 @@ class Block:
     sums: dict[int, Decimal] = field(default_factory=dict)
     first_col: int = -1
     last_col: int = -1
+    values: int = 0  # rows kept as values (none, nearly always: then one write for all)
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,15 @@ def row_pattern(styles: tuple[str, ...]) -> re.Pattern[str]:
 
 def well_formed(block: Block, styles: tuple[str, ...]) -> bool:
     """Every rendered row of ``block`` is one RowXml writes for columns with ``styles``, its
-    columns span within them, and its sums are of amount columns."""
+    columns span within them, its sums are of amount columns and it counts its rows kept as
+    values."""
     width = len(styles)
     if not (-1 <= block.first_col <= block.last_col < width) or (
             (block.first_col < 0) != (block.last_col < 0)):
         return False
     if any(not 0 <= ci < width or not styles[ci] for ci in block.sums):
+        return False
+    if block.values != sum(1 for row in block.rows if not isinstance(row, str)):
         return False
     pattern = row_pattern(styles)
     return all(pattern.fullmatch(row) for row in block.rows if isinstance(row, str) and row)
@@ -123,6 +127,7 @@ def render(rows: Iterator[list[Cell]] | list[list[Cell]], styles: tuple[str, ...
         done = xml.render(ROW_NUMBER, row)
         if done is None:
             block.rows.append(row)
+            block.values += 1
             continue
         text, first, last = done
         block.rows.append(text)

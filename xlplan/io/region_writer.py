@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import typing
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -164,6 +165,15 @@ class _Growing:
         """One file's rows, rendered by a worker: ready XML straight into the stream, the
         rows it could not render through :meth:`append`."""
         rows, i = block.rows, 0
+        if block.values == 0:  # all rendered (nearly always): one write
+            i = len(rows)
+            if rows:
+                _room(self.ws, self.next + len(rows) - 1)
+                texts = typing.cast(list[str], rows)
+                if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
+                                                            block.last_col):
+                    raise SheetFull(self.ws.name)
+                self.next += len(rows)
         while i < len(rows):
             j = i
             while j < len(rows) and isinstance(rows[j], str):
