@@ -7,6 +7,7 @@ HSN Division Medicin budget −1250, helårsprognos −1262 → avvikelse −12.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from decimal import Decimal
@@ -18,6 +19,7 @@ import pytest
 
 from tests.support.books import BUDGETRAM_HEADER, PROGNOS_HEADER, TJ, T, info, write_book
 from tests.support.cli import xlplan
+from tests.support.pg import postgres
 from xlplan.consolidation import consolidate
 from xlplan.store import HistoryStore
 
@@ -73,8 +75,15 @@ def test_a_month_run_twice_is_one_trend_column_and_no_changes(tmp_path: Path) ->
     store.close()
 
 
-def test_a_prognos_change_appears_in_forandringar(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'h.db'}"
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_prognos_change_appears_in_forandringar(tmp_path: Path, engine: str) -> None:
+    with contextlib.ExitStack() as stack:
+        db = (f"sqlite:///{tmp_path / 'h.db'}" if engine == "sqlite"
+              else stack.enter_context(postgres()))
+        _prognos_change(tmp_path, db)
+
+
+def _prognos_change(tmp_path: Path, db: str) -> None:
     consolidate(month_inbox(tmp_path, "2025-02"), tmp_path / "feb.xlsx", database=db)
     consolidate(month_inbox(tmp_path, "2025-03", hsn_prognos=-1262.0, rs_personal=-500.0),
                 tmp_path / "mars.xlsx", database=db)
@@ -91,6 +100,9 @@ def test_a_prognos_change_appears_in_forandringar(tmp_path: Path) -> None:
                and r[1] in ("Totalt", "Division Medicin") and isinstance(r[2], int | float)}
     assert prognos[("HSN", "Division Medicin")] == (-1250, -1250, -1250, -1262, 0, -12)
     assert prognos[("HSN", "Totalt")] == (-1250, -1250, -1250, -1262, 0, -12)
+    # each nämnd's Totalt first, then its områden
+    order = [r[:2] for r in rows if (r[0], r[1]) in prognos]
+    assert order == [("HSN", "Totalt"), ("HSN", "Division Medicin")]
 
 
 def test_migrates_a_database_made_by_the_first_release(tmp_path: Path) -> None:

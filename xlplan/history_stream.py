@@ -97,44 +97,34 @@ class StagedRun:
 
     def prognos_rows(self) -> Iterator[list[Any]]:
         """Förändringar's prognos table, a row at a time: per nämnd and område with a
-        Helårsprognos (Totalt first), Budget, Helårsprognos and Avvikelse before and now."""
+        Helårsprognos (Totalt first), Budget, Helårsprognos and Avvikelse before and now.
+        The database pivots the figures (one row per nämnd and område, the six values as
+        columns) and sorts them."""
         kinds = ", ".join(f"'{k}'" for k in sorted(PROGNOS_KINDS))
         c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # code points
-        order = "CASE WHEN objekt = 'Totalt' THEN 0 ELSE 1 END AS ordning"
-        sides = [f"SELECT namnd, objekt, slag, varde, 1 AS sida, {order} FROM {STAGED} "
+        order = "CASE WHEN objekt = 'Totalt' THEN 0 ELSE 1 END"
+        sides = [f"SELECT namnd, objekt, slag, varde, 1 AS sida FROM {STAGED} "
                  f"WHERE slag IN ({kinds})"]
         if self.base_id is not None:
-            sides.append(f"SELECT namnd, objekt, slag, varde, 0 AS sida, {order} FROM {BASE} "
+            sides.append(f"SELECT namnd, objekt, slag, varde, 0 AS sida FROM {BASE} "
                          f"WHERE slag IN ({kinds})")
-        query = (f"SELECT namnd, objekt, slag, varde, sida FROM ({' UNION ALL '.join(sides)}) "
-                 f"AS u ORDER BY namnd{c}, ordning, objekt{c}")
+        cells = ", ".join(f"MAX(CASE WHEN slag = '{kind}' AND sida = {side} THEN varde END)"
+                          for kind in ("budget", "prognos", "avvikelse") for side in (0, 1))
+        query = (f"SELECT namnd, objekt, {cells} FROM ({' UNION ALL '.join(sides)}) AS u "
+                 f"GROUP BY namnd, objekt ORDER BY namnd{c}, {order}, objekt{c}")
         try:
-            group: tuple[str, str] | None = None
-            values: dict[tuple[str, int], Decimal | None] = {}
-            for n, o, k, v, side in self.conn.execute(self.sa.text(query)):
-                if (n, o) != group:
-                    if group is not None and self._has_prognos(values):
-                        yield self._prognos_row(group, values)
-                    group, values = (n, o), {}
-                values[(k, side)] = self._value(v) if side == 0 else Decimal(v)
-            if group is not None and self._has_prognos(values):
-                yield self._prognos_row(group, values)
+            for n, o, *texts in self.conn.exec_driver_sql(query):
+                # before (side 0): a damaged stored value is skipped, naming its run
+                values = [None if t is None else self._value(t) if i % 2 == 0 else Decimal(t)
+                          for i, t in enumerate(texts)]
+                if values[2] is not None or values[3] is not None:  # a Helårsprognos
+                    yield [n, o, *values]
             self.conn.commit()
         except self.sa.exc.SQLAlchemyError as exc:
             from xlplan.errors import HistoryError
 
             raise HistoryError(f"Historikdatabasen kan inte användas: {type(exc).__name__}."
                                ) from exc
-
-    @staticmethod
-    def _has_prognos(values: dict[tuple[str, int], Decimal | None]) -> bool:
-        return any(k == "prognos" and v is not None for (k, _), v in values.items())
-
-    @staticmethod
-    def _prognos_row(group: tuple[str, str],
-                     values: dict[tuple[str, int], Decimal | None]) -> list[Any]:
-        return [*group, *[values.get((kind, side)) for kind in ("budget", "prognos", "avvikelse")
-                          for side in (0, 1)]]
 
     def _value(self, text: str) -> Decimal | None:
         value = _decimal(text)
