@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,15 @@ def test_a_sheet_that_would_overflow_refuses_the_run(
     longest = max(wb.worksheets[1:], key=lambda ws: ws.max_row)
     out = tmp_path / "ut.xlsx"
     monkeypatch.setattr(region_writer, "MAX_ROWS", longest.max_row - 1)  # one row short
+    temp = tmp_path.parent / f"{tmp_path.name}-tmp"  # the temp folder, xlsxwriter's files in it
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     with pytest.raises(ConsolidationRefused) as caught:
         consolidate(folder, out, cache=False)
+    assert list(temp.iterdir()) == []  # xlsxwriter's row files removed with the refusal
+    monkeypatch.undo()
+    monkeypatch.setattr(region_writer, "STREAM_FILES", 100 if mode == "small" else 2)
+    monkeypatch.setattr(fastrows, "ENABLED", mode != "streamed-by-xlsxwriter")
     assert caught.value.message == (
         f"Bladet {longest.title} får inte plats i en Excel-arbetsbok (högst 1 048 576 rader). "
         "Dela upp inkorgen. Inget skrevs.")

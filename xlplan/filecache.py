@@ -359,7 +359,8 @@ def to_entry(item: InputFile) -> dict[str, Any]:
             "rendered": None if item.rendered is None else _encode_rendered(item.rendered)}
 
 
-MAX_RENDERED = 64 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked
+MAX_RENDERED = 16 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked:
+# a planbok's are some 100 kB; a larger field is read again, never parsed
 MAX_CONTAINERS = 2_000_000  # JSON lists and objects in one entry or packed field: a planbok
 # at the cell limits (xlplan.limits) has fewer; "[]" repeated would be 60 bytes of memory
 # for each 2 bytes of JSON
@@ -671,13 +672,32 @@ def _stop(pool: Any, waiting: Iterable[Any]) -> None:
     ``terminate()`` while workers may be sending results: a worker killed while it holds the
     result queue's lock left ``terminate()`` waiting for ever (seen under load). The files in
     flight are few (:data:`IN_FLIGHT` a worker): they are let finish, then the pool ends;
-    only a worker still busy after :data:`STOP_SECONDS` is killed."""
-    pool.close()
-    deadline = time.monotonic() + STOP_SECONDS
-    pending = list(waiting)
-    for result in pending:
-        result.wait(max(0.0, deadline - time.monotonic()))
-    if all(result.ready() for result in pending):
-        pool.join()
-    else:
-        pool.terminate()
+    only a worker still busy after :data:`STOP_SECONDS` is killed. A second Ctrl-C while
+    this runs is ignored: interrupting it left the pool to Python's exit-time
+    ``terminate()``, the same wait for ever."""
+    with _uninterrupted():
+        pool.close()
+        deadline = time.monotonic() + STOP_SECONDS
+        pending = list(waiting)
+        for result in pending:
+            result.wait(max(0.0, deadline - time.monotonic()))
+        if all(result.ready() for result in pending):
+            pool.join()
+        else:
+            pool.terminate()
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> typing.Iterator[None]:
+    """Ctrl-C ignored for the block (in the main thread; elsewhere signals do not arrive)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

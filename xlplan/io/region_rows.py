@@ -89,8 +89,12 @@ def _row_xml(styles: tuple[str, ...]) -> RowXml:
 # xlsxwriter escapes: "&", "<", ">" as entities, control characters as _xHHHH_) or a number
 # as "%.16G" prints it; never a formula, a shared string or another element. A row loaded
 # from the cache must match it (xlplan.filecache).
-_TEXT = r"(?:[^<>&\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|&(?:amp|lt|gt);)*"
-_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+][0-9]{2,3})?"
+_TEXT = r"(?:[^<>&\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|&(?:amp|lt|gt);){0,32767}"
+# "%.16G" of a finite double: 16 significant digits (0.0000 and 16 digits at the longest),
+# an exponent within a double's range
+_NUMBER = (r"-?(?=[0-9.]{1,24}(?:E|<))[0-9]+(?:\.[0-9]+)?"
+           r"(?:E(?:-[0-9]{2,3}|\+(?:[0-9]{2}|[12][0-9]{2}|30[0-8])))?")
+_LARGEST = 10**15  # an amount or a year in a value row: as xlplan.numbers allows
 
 
 @functools.lru_cache(maxsize=32)
@@ -115,6 +119,10 @@ def well_formed(block: Block, styles: tuple[str, ...]) -> bool:
         return False
     if block.values != sum(1 for row in block.rows if not isinstance(row, str)):
         return False
+    for row in block.rows:  # a row kept as values: the sheet's width, sane numbers
+        if not isinstance(row, str) and (len(row) != width or any(
+                isinstance(v, int) and not -_LARGEST < v < _LARGEST for v in row)):
+            return False
     pattern = row_pattern(styles)
     return all(pattern.fullmatch(row) for row in block.rows if isinstance(row, str) and row)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import tempfile
 import typing
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -237,10 +238,14 @@ class RegionWriter:
         from xlplan.io.deflate import FastDeflateWorkbook
 
         self.region_name = region_name
+        # xlsxwriter's own temp files (a streamed sheet's rows) in a folder of ours, removed
+        # however the run ends: a full disk or Ctrl-C left them in the temp folder
+        self.tmpdir = tempfile.TemporaryDirectory(prefix="xlplan-ark-")
         self.wb = FastDeflateWorkbook(str(path), {"strings_to_formulas": False,
                                                   "strings_to_urls": False,
                                                   "strings_to_numbers": False,
-                                                  "constant_memory": streamed})
+                                                  "constant_memory": streamed,
+                                                  "tmpdir": self.tmpdir.name})
         self.book = _Book(self.wb, streamed)
         add = self.wb.add_worksheet
         self.overview = add("Översikt")
@@ -374,12 +379,20 @@ class RegionWriter:
                  prognos)
         _trend(b, self.trend_ws, region, trend or [])
         _manifest(b, self.manifest_ws, region)
-        self.wb.close()
+        try:
+            self.wb.close()
+        finally:
+            self._clean()
 
     def abort(self) -> None:
         """Give up (the temp file is removed by the caller)."""
         with contextlib.suppress(Exception):
             self.wb.close()
+        self._clean()
+
+    def _clean(self) -> None:
+        with contextlib.suppress(OSError):
+            self.tmpdir.cleanup()
 
 
 def _titles(b: _Book, ws: Any, title: str, note: str = "") -> None:

@@ -146,12 +146,11 @@ def cell_text(cell: SheetCell) -> str:
 
 
 def display_width(text: str) -> int:
-    """Terminal cells ``text`` takes: wide and full-width characters two, combining marks
-    none."""
-    import unicodedata
+    """Terminal cells ``text`` takes (rich's measure: wide characters two, zero-width
+    marks none)."""
+    from rich.cells import cell_len
 
-    return sum(0 if unicodedata.combining(ch) else
-               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return cell_len(text)
 
 
 def rows_text(rows: list[SheetRow]) -> str:
