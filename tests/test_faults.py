@@ -318,3 +318,24 @@ def test_three_first_runs_at_once_on_a_fresh_database(tmp_path: Path) -> None:
         store = HistoryStore(url)
         assert len(store.list_runs(2025)) == 3  # three runs recorded, none lost
         store.close()
+
+
+@pytest.mark.parametrize("logged", [True, False])
+def test_ctrl_c_is_one_swedish_sentence_and_exit_130(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logged: bool) -> None:
+    import typer
+
+    from xlplan.runlog import run_logged
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(typer.Exit) as caught:
+        run_logged(tmp_path / "loggar" if logged else None, "konsolidera", interrupted)
+    assert caught.value.exit_code == 130
+    err = capsys.readouterr().err
+    assert err.startswith("Avbrutet (Ctrl-C).") and "Traceback" not in err
+    if logged:
+        (log,) = (tmp_path / "loggar").iterdir()
+        text = log.read_text(encoding="utf-8")
+        assert "Avbrutet (Ctrl-C)." in text and text.rstrip().endswith("med exit 130")

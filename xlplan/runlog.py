@@ -51,10 +51,19 @@ def log_path(folder: Path, name: str, now: dt.datetime | None = None) -> Path:
     return path
 
 
+INTERRUPTED = ("Avbrutet (Ctrl-C). Utfilen skrivs bara när körningen blir klar; kör igen "
+               "när du vill.")
+
+
 def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
     """Run ``job`` and exit with its code; with ``folder``, log the run there."""
     if folder is None:
-        raise typer.Exit(job())
+        try:
+            code = job()
+        except KeyboardInterrupt:
+            print(INTERRUPTED, file=sys.stderr)
+            code = 130
+        raise typer.Exit(code)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = log_path(folder, name)
@@ -71,6 +80,9 @@ def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
     except XlplanError as exc:
         print(exc.message, file=sys.stderr)
         code = exc.exit_code
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        code = 130
     except Exception as exc:
         print(f"Ett oväntat fel inträffade ({type(exc).__name__}).", file=sys.stderr)
         code = 2
