@@ -3,7 +3,6 @@ bytes as xlsxwriter's cell-by-cell writes."""
 
 from __future__ import annotations
 
-import re
 import time
 import zipfile
 from decimal import Decimal
@@ -13,15 +12,9 @@ import openpyxl
 import pytest
 
 from tests.support.inbox import TJ, book, inbox, rs
+from tests.support.output import parts
 from tests.support.plan import full_plan, plan_info
 from xlplan.consolidation import consolidate
-
-STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?")
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {n: STAMP.sub(b"TIME", zf.read(n)) for n in zf.namelist()}
 
 
 def test_the_fast_rows_are_xlsxwriters_bytes(tmp_path: Path,

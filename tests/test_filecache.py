@@ -11,22 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from tests.support.inbox import hsn, inbox, rs
+from tests.support.output import sheets
 from xlplan.consolidation import consolidate
 from xlplan.filecache import cache_dir_for, entry_key
 from xlplan.io.safety import read_input
 from xlplan.region import Outcome
 from xlplan.region_json import region_to_json
-
-
-def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every sheet's values, but the time the workbook was made (Manifest › Skapad)."""
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
-            for ws in wb.worksheets}
 
 
 def entries(folder: Path) -> list[Path]:
@@ -161,11 +154,7 @@ def test_an_unwritable_cache_folder_is_not_fatal(tmp_path: Path) -> None:
 
 def test_a_renamed_copy_is_read_again(tmp_path: Path) -> None:
     # findings name the file, so an entry belongs to one name
-    folder = tmp_path / "in"
-    folder.mkdir()
-    rs(folder / "rs.xlsx")
-    cache = tmp_path / "cache"
-    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    folder, cache, _, _ = _rs_cached(tmp_path)
     shutil.move(folder / "rs.xlsx", folder / "rs-ny.xlsx")
     time.sleep(0.01)
     assert consolidate(folder, tmp_path / "b.xlsx", cache=cache).read == 1
@@ -201,11 +190,7 @@ def test_workers_give_the_files_in_order_with_few_results_in_flight(
 def test_entries_unused_for_long_are_pruned_used_ones_kept(tmp_path: Path) -> None:
     from xlplan.filecache import KEEP_DAYS
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    rs(folder / "rs.xlsx")
-    cache = tmp_path / "cache"
-    consolidate(folder, tmp_path / "a.xlsx", cache=cache)
+    folder, cache, _, _ = _rs_cached(tmp_path)
     (used,) = entries(cache)
     old = time.time() - (KEEP_DAYS + 1) * 86400
     stale = cache / ("0" * 64 + ".json")  # another version's entry, say

@@ -10,7 +10,6 @@ import base64
 import json
 import re
 import time
-import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,8 @@ import openpyxl
 import pytest
 
 from tests.support.inbox import TJ, book, inbox
+from tests.support.output import parts, sheets
 from xlplan.consolidation import consolidate
-
-STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?")
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {n: STAMP.sub(b"TIME", zf.read(n)) for n in zf.namelist()}
 
 
 @pytest.fixture()
@@ -204,12 +197,6 @@ def test_entries_serve_a_small_inbox_after_a_large_one_and_back(
     assert (large.read, large.cached) == (1, 4)  # rendered from the entries' values
     assert sheets(tmp_path / "large-again.xlsx") == sheets(tmp_path / "large.xlsx")
 
-
-def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every sheet's values, but the time the workbook was made (Manifest › Skapad)."""
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] != "Skapad (UTC)"]
-            for ws in wb.worksheets}
 
 
 def test_a_file_whose_rows_cannot_be_rendered_is_written_from_its_values(
