@@ -165,35 +165,27 @@ class _Growing:
     def extend(self, block: Block) -> None:
         """One file's rows, rendered by a worker: ready XML straight into the stream, the
         rows it could not render through :meth:`append`."""
-        rows, i = block.rows, 0
-        if block.values == 0:  # all rendered (nearly always): one write
-            i = len(rows)
-            if rows:
-                _room(self.ws, self.next + len(rows) - 1)
-                texts = typing.cast(list[str], rows)
-                if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
-                                                            block.last_col):
-                    raise SheetFull(self.ws.name)
-                self.next += len(rows)
-        while i < len(rows):
-            j = i
-            while j < len(rows) and isinstance(rows[j], str):
-                j += 1
-            if j > i:
-                _room(self.ws, self.next + (j - i) - 1)
-                texts = [t for t in rows[i:j] if isinstance(t, str)]
-                if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
-                                                            block.last_col):
-                    raise SheetFull(self.ws.name)
-                self.next += j - i
-            if j < len(rows):
-                row = rows[j]
-                assert not isinstance(row, str)
-                self.append(row)
-                j += 1
-            i = j
+        rows = block.rows
+        if block.values == 0:  # all rendered (nearly always): one write, no scan
+            self._rendered(typing.cast(list[str], rows), block)
+        else:
+            for is_text, run in itertools.groupby(rows, key=lambda row: isinstance(row, str)):
+                if is_text:
+                    self._rendered(typing.cast(list[str], list(run)), block)
+                else:
+                    for row in run:
+                        self.append(typing.cast(list[Cell], row))
         for ci, total in block.sums.items():
             self.sums[ci] = self.sums.get(ci, Decimal(0)) + total
+
+    def _rendered(self, texts: list[str], block: Block) -> None:
+        if not texts:
+            return
+        _room(self.ws, self.next + len(texts) - 1)
+        if self.fast is None or not self.fast.block(self.next, texts, block.first_col,
+                                                    block.last_col):
+            raise SheetFull(self.ws.name)
+        self.next += len(texts)
 
     def close(self, totals: bool = True) -> int:
         """Make it a table (an autofilter when streamed) with a totals row under the amount
