@@ -183,8 +183,22 @@ def test_workers_give_the_files_in_order_with_few_results_in_flight(
         (f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in serial]
     assert (reads.read, reads.cached) == (serial_reads.read, serial_reads.cached) == (5, 0)
     again, reads = filecache.read_files(paths, None, None, tmp_path / "c2", workers=2)
-    assert (reads.read, reads.cached) == (1, 4)  # the workers found the entries they wrote
+    assert (reads.read, reads.cached) == (1, 4)  # the entries the workers wrote, taken here
     assert [f.extract for f in again] == [f.extract for f in serial]
+    # some files changed since (their entries gone): those go to the workers, the others
+    # are taken from the cache here, and every file still comes in its place
+    for path in paths[1::2]:
+        (tmp_path / "c2" / f"{filecache.entry_key(_sha(path), path.name)}.json").unlink(
+            missing_ok=True)
+    seen.clear()
+    mixed, reads = filecache.read_files(paths, seen.append, None, tmp_path / "c2", workers=2)
+    assert seen == paths == [f.path for f in mixed]
+    assert [(f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in mixed] == [
+        (f.sha256, f.namnd, f.errors, f.reason, f.findings, f.extract) for f in serial]
+    unreadable = sum(1 for f in serial if not filecache.cacheable(f))
+    read_again = len(paths[1::2]) + sum(1 for f in serial[::2] if not filecache.cacheable(f))
+    assert (reads.read, reads.cached) == (read_again, len(paths) - read_again)
+    assert unreadable == 1
 
 
 def test_entries_unused_for_long_are_pruned_used_ones_kept(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -111,6 +112,63 @@ def test_conditional_formats_tell_worse_better_errors_and_warnings_apart(tmp_pat
     control = [(rule.formula, rule.dxf.fill.bgColor.rgb)
                for rng in wb["Kontroll"].conditional_formatting for rule in rng.rules]
     assert (['"Fel"'], red) in control and (['"Varning"'], amber) in control
+
+
+class _Cells(HTMLParser):
+    """The cells of LibreOffice's HTML export, a list per sheet row: (text, background).
+    Columns are counted from A; a spanning cell (the charts, right of the tables) comes
+    after the columns these tests read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[tuple[str, str | None]]] = []
+        self.cell: list[str] | None = None
+        self.background: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self.cell, self.background = [], dict(attrs).get("bgcolor")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.rows[-1].append(("".join(self.cell).strip(), self.background))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def test_row_rules_colour_each_row_by_its_own_values_in_libreoffice(tmp_path: Path) -> None:
+    """One rule a column (its formula relative to the first row), as LibreOffice applies
+    it: the background each cell gets in LibreOffice's HTML export of the Översikt."""
+    out = region_workbook(tmp_path)
+    wb = openpyxl.load_workbook(out)
+    for name in wb.sheetnames[1:]:
+        del wb[name]
+    wb.save(tmp_path / "oversikt.xlsx")
+    parser = _Cells()
+    parser.feed(recalculate(tmp_path / "oversikt.xlsx", tmp_path / "html", fmt="html")
+                .read_text(encoding="utf-8"))
+    ws = wb["Översikt"]
+    red = "#FFC7CE"
+
+    def column(table: str, col: int) -> dict[str, str | None]:
+        top, bottom = range_boundaries(ws.tables[table].ref)[1::2]
+        return {parser.rows[r - 1][0][0]: parser.rows[r - 1][col - 1][1]
+                for r in range(top + 1, bottom + 1)}
+
+    # Helårsprognos against Budget (by hand, from the demo): HSN −6 067,0 < −5 984,7 and
+    # RS −1 758,8 < −1 758,7, both worse than budget: red
+    prognos = column("OversiktPrognos", 4)
+    assert prognos["HSN"] == red and prognos["RS"] == red
+    # Investeringar over Ram: RS 28 200 > 25 000 red; HSN 18 500 and RUN 1 500 within theirs
+    investments = column("OversiktInvesteringar", 3)
+    assert (investments["HSN"], investments["RS"], investments["RUN"]) == (None, red, None)
+    # every file is used: no status is red
+    assert set(column("OversiktFiler", 5).values()) <= {None}
 
 
 def test_detail_sheets_have_totals_rows_frozen_headers_and_print_titles(tmp_path: Path) -> None:

@@ -234,11 +234,13 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
         span = (prog.first, 4, prog.end, 4)
         o.less_than(span, o.red)  # prognos worse than budget (net: more cost)
         o.greater_than(span, o.green)
-        for r in range(prog.first, prog.end + 1):  # the prognos cell too, against its budget
-            o.ws.conditional_format(r, 3, r, 3, {"type": "formula", "criteria": f"=$D{r + 1}<$C{r + 1}",
-                                                 "format": o.red})
-            o.ws.conditional_format(r, 3, r, 3, {"type": "formula", "criteria": f"=$D{r + 1}>$C{r + 1}",
-                                                 "format": o.green})
+        # the prognos cell too, against its budget: one rule for the column, its formula
+        # written for the first row and relative to it (as Excel's own rules over a range)
+        top = prog.first + 1
+        o.ws.conditional_format(prog.first, 3, prog.end, 3, {
+            "type": "formula", "criteria": f"=$D{top}<$C{top}", "format": o.red})
+        o.ws.conditional_format(prog.first, 3, prog.end, 3, {
+            "type": "formula", "criteria": f"=$D{top}>$C{top}", "format": o.green})
         o.chart("bar", prog.header, "Budget och helårsprognos", [("Budget", 2),
                                                                  ("Helårsprognos", 3)], prog, "mkr",
                 labels=False)  # two bars a nämnd: the values are in the table beside
@@ -262,10 +264,10 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
                       totals=["Regionen", None, held_total, frame_total,
                               None if frame_total is None else frame_total - held_total])
         o.less_than((inv.first, 4, inv.last, 4), o.red)  # negative room
-        for r in range(inv.first, inv.last + 1):  # over the frame
-            o.ws.conditional_format(r, 2, r, 2, {
-                "type": "formula", "criteria": f"=AND(ISNUMBER($D{r + 1}),$C{r + 1}>$D{r + 1})",
-                "format": o.red})
+        top = inv.first + 1  # over the frame
+        o.ws.conditional_format(inv.first, 2, inv.last, 2, {
+            "type": "formula", "criteria": f"=AND(ISNUMBER($D{top}),$C{top}>$D{top})",
+            "format": o.red})
 
     # 5. Åtgärdsplan coverage (A:I): each year against the base year's gap, never added up
     years = [region.budgetar + i for i in range(3)]
@@ -295,9 +297,9 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
                             sum(f.warnings for f in region.files), None])
     o.greater_than((files.first, 2, files.end, 2), o.red)
     o.greater_than((files.first, 3, files.end, 3), o.amber)
-    for r in range(files.first, files.last + 1):
-        o.ws.conditional_format(r, 4, r, 4, {"type": "formula", "format": o.red,
-                                             "criteria": f'=AND($E{r + 1}<>"",$E{r + 1}<>"används")'})
+    top = files.first + 1
+    o.ws.conditional_format(files.first, 4, files.last, 4, {
+        "type": "formula", "format": o.red, "criteria": f'=AND($E{top}<>"",$E{top}<>"används")'})
     o.finish()
 
 
