@@ -243,3 +243,39 @@ def test_a_block_must_fit_its_sheets_columns() -> None:
     block.first_col, block.last_col = 0, 2
     block.sums = {1: Decimal(7)}  # a text column has no sum
     assert not well_formed(block, styles)
+
+
+def test_the_fast_row_pattern_takes_exactly_the_rows_the_bounded_one_takes() -> None:
+    """Rows shorter than BOUNDED_FROM are matched with unbounded runs of text: on random
+    edits of rendered rows both patterns agree, and a text's bound still holds at its edge."""
+    import random
+    from decimal import Decimal
+
+    from xlplan.io.region_rows import _TEXT_RUNS, BOUNDED_FROM, render, row_pattern, well_formed
+
+    styles = ("", ' s="3"', "")
+    bounded, runs = row_pattern(styles), row_pattern(styles, _TEXT_RUNS)
+    rows = render([["KN & co", Decimal("1.5"), " x "], [None, Decimal("-2E-7"), "<b>"]],
+                  styles).rows
+    tokens = ["a", "å", "&amp;", "&lt;", "&gt;", "&", "&am;", "<", ">", "\x01", "\ufffe", " ",
+              '<c r="C\x00">', "</t>", "</c>", '"', "0", ".", "E", "+", "-", "9" * 30]
+    rng = random.Random(20261125)
+    agreed = accepted = 0
+    for _ in range(4000):
+        row = str(rng.choice(rows))
+        for _ in range(rng.randint(1, 3)):
+            at, cut = rng.randrange(len(row) + 1), rng.choice((0, 0, 1, 2, 5))
+            row = row[:at] + rng.choice([*tokens, ""]) + row[at + cut:]
+        both = bool(bounded.fullmatch(row)), bool(runs.fullmatch(row))
+        assert both[0] == both[1], repr(row)
+        agreed += 1
+        accepted += both[0]
+    assert agreed == 4000 and 50 < accepted < 3950  # edits that keep a row, and that break it
+    # at the bound: 32 767 characters (entities count as one) fit a cell, 32 768 do not
+    for text, fits in (("x" * 32767, True), ("&amp;" * 32767, True), ("x" * 32768, False)):
+        block = render([["KN", Decimal(1), "y"]], styles)
+        block.rows = [f'<row r="\x00"><c r="A\x00" t="inlineStr"><is><t>{text}</t></is></c></row>']
+        block.first_col = block.last_col = 0
+        block.sums = {}
+        assert len(block.rows[0]) >= BOUNDED_FROM
+        assert well_formed(block, styles) is fits
