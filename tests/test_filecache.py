@@ -235,3 +235,38 @@ def test_a_packed_field_that_unpacks_into_millions_of_lists_is_refused() -> None
         _unpack(packed)
     fine = base64.b64encode(zlib.compress(b'[["KN", {"d": "1.5"}]]')).decode()
     assert _unpack(fine) == [["KN", {"d": "1.5"}]]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda o: o[2].__setitem__(0, "Infinity"),
+    lambda o: o[2].__setitem__(0, "NaN"),
+    lambda o: o[2].__setitem__(0, "1E+41"),  # past 10^40: no figure of a region
+    lambda o: o[2].__setitem__(0, "1E-42"),
+    lambda o: o[2].__setitem__(0, "12,5"),
+    lambda o: o[2].__setitem__(0, "1\n2"),  # two values in one
+    lambda o: o[2].__setitem__(0, 5),
+    lambda o: o[0].__setitem__(0, ["budget"]),
+    lambda o: o[1].pop(),
+    lambda o: o.pop(),
+    lambda o: o.__setitem__(0, "budget"),
+])
+def test_history_figures_in_an_entry_are_checked_as_they_are_decoded(
+        tmp_path: Path, damage: Any) -> None:
+    """The figures travel as three columns of texts (kinds, objects, values); a value that
+    is not a finite decimal of sane size, or columns that do not line up, are not ours."""
+    from xlplan.filecache import _decode_objects, take
+    from xlplan.inbox import read_one
+
+    folder, cache, path, _ = _rs_cached(tmp_path)
+    fresh = read_one(folder / "rs.xlsx").extract
+    assert fresh is not None
+    read = fresh.objects
+    entry = _entry(path)
+    assert _decode_objects(entry["extract"]["objects"]) == read  # undamaged: the very figures
+    assert len(read) == 3 and all(type(v) is Decimal for v in read.values())
+    damage(entry["extract"]["objects"])
+    _write(path, entry, signed=True)
+    item, cached = take(folder / "rs.xlsx", cache)
+    assert not cached and item.extract is not None and item.extract.objects == read
+    item, cached = take(folder / "rs.xlsx", cache)  # stored anew, and now taken from it
+    assert cached and item.extract is not None and item.extract.objects == read

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 4  # of an entry; part of the key
+FORMAT = 5  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 
@@ -351,12 +351,53 @@ def to_entry(item: InputFile) -> dict[str, Any]:
         # else the rendered rows stand for them: a large inbox stays large from run to run,
         # and a small one (rows as values) reads the file again and keeps its rows
         e = dataclasses.replace(e, rows={}, investments=[])
+    extract = None
+    if e is not None:
+        extract = encode(dataclasses.replace(e, objects={}))
+        extract["objects"] = _encode_objects(e.objects)
     return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
             "sha256": item.sha256,
             **{k: getattr(item, k) for k in _ITEM},
             "findings": [encode(f) for f in item.findings],
-            "extract": None if e is None else encode(e), "rows": rows,
+            "extract": extract, "rows": rows,
             "rendered": None if item.rendered is None else _encode_rendered(item.rendered)}
+
+
+def _encode_objects(objects: dict[tuple[str, str], Decimal]) -> list[list[str]]:
+    """The history's figures (some 400 a planbok, most of an entry) as three columns of
+    texts: kinds, objects and values (``str`` of the Decimal), decoded in a few C loops."""
+    return [[k for k, _ in objects], [o for _, o in objects],
+            [str(v) for v in objects.values()]]
+
+
+# str() of a finite Decimal: digits, a point, an exponent; one value a line
+_DECIMAL_LINES = re.compile(r"(?:-?[0-9]{1,60}(?:\.[0-9]{1,60})?(?:E[+-][0-9]{1,3})?\n)*")
+
+
+def _decode_objects(data: Any) -> dict[tuple[str, str], Decimal]:
+    """:func:`_encode_objects` undone, with the checks of ``decode(…, dict[tuple[str, str],
+    Decimal])``: texts, and finite decimals within 10^±40."""
+    if type(data) is not list or len(data) != 3 or any(type(c) is not list for c in data):
+        raise Damaged("objects")
+    kinds, objects, values = data
+    if not len(kinds) == len(objects) == len(values):
+        raise Damaged("objects of other lengths")
+    try:
+        "".join(kinds), "".join(objects)  # a TypeError: not all texts
+        lines = "\n".join(values)
+    except TypeError:
+        raise Damaged("objects that are not texts") from None
+    if values and (lines.count("\n") != len(values) - 1
+                   or not _DECIMAL_LINES.fullmatch(lines + "\n")):
+        raise Damaged("objects' values")  # each value one line, a decimal's digits
+    try:
+        numbers = list(map(Decimal, values))
+    except (InvalidOperation, ValueError):  # the pattern let nothing else through
+        raise Damaged("objects' values") from None
+    if numbers and not -40 <= min(map(Decimal.adjusted, numbers)) <= max(
+            map(Decimal.adjusted, numbers)) <= 40:
+        raise Damaged("not a sane decimal")
+    return dict(zip(zip(kinds, objects, strict=True), numbers, strict=True))
 
 
 MAX_RENDERED = 16 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked:
@@ -441,7 +482,12 @@ def from_entry(data: Any, path: Path, sha256: str, mtime: float,
     if data.get("extract") is None:
         item.extract = None
         return item
-    item.extract = decode(data["extract"], Extract)
+    extract = data["extract"]
+    if type(extract) is not dict or "objects" not in extract:
+        raise Damaged("extract")
+    objects = _decode_objects(extract["objects"])
+    item.extract = decode({**extract, "objects": []}, Extract)
+    item.extract.objects = objects
     if item.rendered is None:
         rows = _unpack(data.get("rows"))
         if type(rows) is not dict or set(rows) != {"rows", "investments"}:
