@@ -206,25 +206,44 @@ def test_disk_full_while_saving_the_dry_run_message(tmp_path: Path) -> None:
     assert sha256(plan) == before
 
 
-def test_disk_full_for_the_spool(tmp_path: Path) -> None:
-    import tempfile
+def test_disk_full_while_the_figures_are_staged_drops_the_history_not_the_run(
+        tmp_path: Path) -> None:
+    """The figures go into a temporary table as the files arrive; SQLite keeps it in a file
+    in SQLITE_TMPDIR once it outgrows its cache (2 MB). That disk full: the workbook is still
+    written, the run says the history could not be used, and nothing is recorded."""
+    import sqlite3
 
-    from xlplan.spool import Spool
+    from tests.support.inbox import TJ, book
 
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    # 3 × 9 000 områden (a table's 100 000 cells at most), one figure each for the
+    # history, named long: some 11 MB staged
+    for namnd in ("KN", "HSN", "RUN"):
+        book(folder / f"{namnd}.xlsx", namnd, [[f"Område {i:05} " + "x" * 400, TJ, 1, 0, 0,
+                                                0, 0, 0, 0, 1] for i in range(9000)])
+    book(folder / "liten.xlsx", "RS", [["Område", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    out, db = tmp_path / "region.xlsx", tmp_path / "historik.db"
     with small_disk(tmp_path) as disk:
-        fill(disk, leave=8 * 1024)  # Python's own check of the temp folder still passes
-        saved, tempfile.tempdir = tempfile.tempdir, str(disk)  # the documented setting
-        try:
-            spool = Spool()
-            with pytest.raises(OutputError, match=r"tillfälliga filer .* \(disken är full\)"):
-                for i in range(100):  # 100 planböcker of 1 000 rows
-                    spool.add("objekt", f"fil{i}.xlsx", [("netto", f"omr{j}", j) for j in
-                                                          range(1000)])
-                list(spool.rows("objekt", {"fil0.xlsx"}))
-            spool.close()
-        finally:
-            tempfile.tempdir = saved
+        fill(disk)
+        result = cli("consolidate", str(folder), "--out", str(out), "--db", f"sqlite:///{db}",
+                     env={"SQLITE_TMPDIR": str(disk)})
         assert [p.name for p in disk.iterdir()] == ["fyllnad"]
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:2] == b"PK"
+    assert "Historiken kunde inte läsas" in result.stdout + result.stderr
+    assert "disken är full" in result.stdout + result.stderr
+    assert not any(word in result.stderr + result.stdout for word in QUIET)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_korningar").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_nyckeltal").fetchone() == (0,)
+    # with room, the same run is recorded with every figure
+    again = cli("consolidate", str(folder), "--out", str(out), "--db", f"sqlite:///{db}")
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_korningar").fetchone() == (1,)
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_nyckeltal WHERE objekt LIKE "
+                            "'Område %'").fetchone() == (27_000,)
 
 
 def test_disk_full_for_the_history_still_writes_the_workbook(tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
 """The monthly run: an inbox of planböcker -> the Regionsammanställning workbook and a row in
 the history.
 
-The inbox is read once (inbox.py); each file's rows go into the workbook as they arrive
-(io/region_writer.py) and its business objects into a disk spool for the history
-(spool.py); the region's figures are computed from the extracts (region_figures.py) and
-written last. Inputs are only ever read; the workbook is written atomically.
+The inbox is read once (inbox.py, filecache.py); each file's rows go into the workbook as
+they arrive (io/region_writer.py) and its business objects into a temporary table of the
+history database (history_stream.py); the region's figures are computed from the extracts
+(region_figures.py) and written last. Inputs are only ever read; the workbook is written atomically.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from xlplan.errors import ConsolidationRefused
 from xlplan.inbox import check_output, choose, read_one, refuse_empty, scan_inbox
-from xlplan.region import OBJECTS, InputFile, Outcome, Region, TransferCheck, extract_objects
+from xlplan.region import InputFile, Outcome, Region, TransferCheck
 from xlplan.region_figures import region_figures
 from xlplan.region_json import region_to_json
-from xlplan.spool import Spool
 
 if TYPE_CHECKING:
     from xlplan.changes import Change
@@ -61,12 +60,8 @@ def consolidate(inbox: str | Path, out: str | Path, *, database: str | None = No
         raise ConsolidationRefused(f"Utfilen {target.name} ligger i inkorgen; välj en annan plats.")
     if on_start is not None:
         on_start(len(paths))
-    spool = Spool()
-    try:
-        return _consolidate(folder, target, paths, spool, database, expected, progress, month,
-                            region_name, cache)
-    finally:
-        spool.close()
+    return _consolidate(folder, target, paths, database, expected, progress, month,
+                        region_name, cache)
 
 
 def _sha256(path: Path) -> str | None:
@@ -86,14 +81,13 @@ def _newest_first(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=key, reverse=True)
 
 
-def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
-                 database: str | None, expected: Iterable[str],
+def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | None, expected: Iterable[str],
                  progress: Callable[[Path], None] | None, month: str | None = None,
                  region_name: str = "", cache: Path | bool | None = True) -> Outcome:
     from xlplan.changes import Baseline
     from xlplan.errors import HistoryError
     from xlplan.filecache import cache_dir_for, read_files
-    from xlplan.history_stream import StagedRun
+    from xlplan.history_stream import StagedRun, history_rows
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter, SheetFull
     from xlplan.io.writer import atomic_path
     from xlplan.store import HistoryStore
@@ -103,72 +97,94 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], spool: Spool,
     baseline: Baseline | None = None
     note = ""
     diff: list[Change] | None = None
-    with atomic_path(target) as tmp:  # a refusal below removes the temp file: nothing written
-        writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES, region_name=region_name)
-        try:
-            def arrived(item: InputFile) -> None:
-                writer.add(item)
-                if database and item.extract is not None:
-                    spool.add(OBJECTS, item.name, extract_objects(item.extract))
-                if item.extract is not None:  # keep only the figures in memory
-                    item.extract.rows, item.extract.investments, item.extract.objects = {}, [], {}
-                item.rendered = None
 
-            cache_folder = cache_dir_for(database) if cache is True else (cache or None)
-            files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder,
-                                      layout=writer.layout())
-            files.sort(key=lambda f: f.name)
-            year, used = choose(files)
-            region = region_figures(year, files, used, expected)
-            region.spool = spool
-            if month is not None:
-                region.rapportmanad = month
-            figures: dict[tuple[str, str, str], Decimal] = {}
-            trend: list[tuple[str, str, Decimal]] = []
-            if database:
-                try:
-                    store = HistoryStore(database)
-                    staged = StagedRun(store, region.objects())  # in the database, in chunks
-                    previous = staged.baseline(year, region.rapportmanad)
-                    if previous is not None:
-                        diff = staged.changes()
-                        note = f"Jämfört med {previous.label}."
-                        baseline = previous
-                    elif region.rapportmanad is None:
-                        note = ("Ingen rapportmånad i planböckerna (Info › Rapportmånad) och "
-                                "ingen --manad: körningen jämförs inte med en annan månad.")
-                    trend = [t for t in store.trend(year) if t[0] != region.rapportmanad]
-                    if store.warnings:  # damaged stored values were skipped, not fatal
-                        note = " ".join([note, *store.warnings]).strip()
-                except HistoryError as exc:
-                    note, store = f"Historiken kunde inte läsas: {exc.message}", None
-                    if staged is not None:
-                        staged.close()
-                        staged = None
-            label = region.rapportmanad or "denna körning"
-            trend += [(label, n, v) for n, v in region.netto.items()]
-            if writer.used != {f.namnd: f.name for f in files if f.used}:
-                raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
-            writer.finish(region, diff, note, trend, baseline, figures,
-                          prognos=None if staged is None else staged.prognos_rows())
-        except SheetFull as exc:
-            writer.abort()
-            raise ConsolidationRefused(
-                f"Bladet {exc.sheet} får inte plats i en Excel-arbetsbok (högst 1 048 576 "
-                "rader). Dela upp inkorgen. Inget skrevs.") from None
-        except BaseException:
-            writer.abort()
-            raise
-    outcome = Outcome(region, target, note, len(diff or []), reads.read, reads.cached)
-    if store is not None:
-        try:
-            assert staged is not None
-            staged.record(year, region.rapportmanad, str(folder), len(files),
-                          out=str(target.resolve()), out_sha256=_sha256(target))
-        except HistoryError as exc:
-            outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
-        finally:
-            if staged is not None:
-                staged.close()
+    def drop_history(exc: HistoryError) -> None:
+        """The history cannot be used: the run goes on without it, and says why."""
+        nonlocal note, store, staged
+        note = f"Historiken kunde inte läsas: {exc.message}"
+        if staged is not None:
+            staged.close()
+        if store is not None:
+            store.close()
+        store, staged = None, None
+
+    try:
+        with atomic_path(target) as tmp:  # a refusal below removes the temp file: nothing written
+            writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES,
+                                  region_name=region_name)
+            try:
+                if database:
+                    try:  # open before the files are read: each used file's figures are
+                        # staged as it arrives (no copy of them kept until the end)
+                        store = HistoryStore(database)
+                        staged = StagedRun(store)
+                    except HistoryError as exc:
+                        drop_history(exc)
+
+                def arrived(item: InputFile) -> None:
+                    writer.add(item)
+                    e = item.extract
+                    if (staged is not None and e is not None
+                            and writer.used.get(e.namnd) == item.name):
+                        try:
+                            staged.add(history_rows(item.namnd or "", e.objects))
+                        except HistoryError as exc:
+                            drop_history(exc)
+                    if e is not None:  # keep only the figures in memory
+                        e.rows, e.investments, e.objects = {}, [], {}
+                    item.rendered = None
+
+                cache_folder = cache_dir_for(database) if cache is True else (cache or None)
+                files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder,
+                                          layout=writer.layout())
+                files.sort(key=lambda f: f.name)
+                year, used = choose(files)
+                region = region_figures(year, files, used, expected)
+                if month is not None:
+                    region.rapportmanad = month
+                figures: dict[tuple[str, str, str], Decimal] = {}
+                trend: list[tuple[str, str, Decimal]] = []
+                if store is not None and staged is not None:
+                    try:
+                        staged.ready()
+                        previous = staged.baseline(year, region.rapportmanad)
+                        if previous is not None:
+                            diff = staged.changes()
+                            note = f"Jämfört med {previous.label}."
+                            baseline = previous
+                        elif region.rapportmanad is None:
+                            note = ("Ingen rapportmånad i planböckerna (Info › Rapportmånad) "
+                                    "och ingen --manad: körningen jämförs inte med en annan "
+                                    "månad.")
+                        trend = [t for t in store.trend(year) if t[0] != region.rapportmanad]
+                        if store.warnings:  # damaged stored values were skipped, not fatal
+                            note = " ".join([note, *store.warnings]).strip()
+                    except HistoryError as exc:
+                        drop_history(exc)
+                label = region.rapportmanad or "denna körning"
+                trend += [(label, n, v) for n, v in region.netto.items()]
+                if writer.used != {f.namnd: f.name for f in files if f.used}:
+                    raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
+                writer.finish(region, diff, note, trend, baseline, figures,
+                              prognos=None if staged is None else staged.prognos_rows())
+            except SheetFull as exc:
+                writer.abort()
+                raise ConsolidationRefused(
+                    f"Bladet {exc.sheet} får inte plats i en Excel-arbetsbok (högst 1 048 576 "
+                    "rader). Dela upp inkorgen. Inget skrevs.") from None
+            except BaseException:
+                writer.abort()
+                raise
+        outcome = Outcome(region, target, note, len(diff or []), reads.read, reads.cached)
+        if staged is not None:
+            try:
+                staged.record(year, region.rapportmanad, str(folder), len(files),
+                              out=str(target.resolve()), out_sha256=_sha256(target))
+            except HistoryError as exc:
+                outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
+    finally:  # however the run ends: the staged figures and the connection go
+        if staged is not None:
+            staged.close()
+        if store is not None:
             store.close()
     return outcome

@@ -1,7 +1,7 @@
-"""A consolidation's history in constant memory: its figures stream into a temporary table of
-the history database in chunks, the comparison with the baseline run is made there (only the
-figures that differ come back to Python), and recording copies the staged figures into the
-history with one INSERT … SELECT.
+"""A consolidation's history in constant memory: each used planbok's figures go into a
+temporary table of the history database as the file arrives, the comparison with the
+baseline run is made there (only the figures that differ come back to Python), and recording
+copies the staged figures into the history with one INSERT … SELECT.
 
 A region of 2 000 planböcker has some 800 000 figures; as Python dicts (this run's and the
 baseline's) they were most of the run's memory.
@@ -22,18 +22,39 @@ STAGED, BASE = "xlplan_aktuell", "xlplan_jamfort"  # temporary tables, one conne
 _COLUMNS = "namnd VARCHAR(20), slag VARCHAR(20), objekt VARCHAR(500), varde VARCHAR(60)"
 
 
+Row = tuple[str, str, str, str]  # nämnd, kind, object, value as format(value, "f")
+
+
+def history_rows(namnd: str, objects: dict[tuple[str, str], Decimal]) -> list[Row]:
+    """A planbok's figures (``Extract.objects``) as the history stores them: the value as an
+    exact decimal text, the object cut to its column's 500 characters."""
+    return [(namnd, kind, obj[:500], format(value, "f")) for (kind, obj), value in objects.items()]
+
+
 class StagedRun:
-    """This run's figures in the history database, not yet a recorded run."""
+    """This run's figures in the history database, not yet a recorded run.
+
+    A consolidation stages each used planbok's figures as the file arrives (:meth:`add`),
+    then calls :meth:`ready`; given ``figures`` the constructor does both."""
 
     def __init__(self, store: HistoryStore,
-                 figures: Iterable[tuple[str, tuple[str, str, Decimal]]]) -> None:
+                 figures: Iterable[tuple[str, tuple[str, str, Decimal]]] | None = None) -> None:
         """``figures``: (nämnd, (kind, object, value)), as :meth:`Region.objects` yields them."""
         self.store = store
         self.sa = store.sa
         self.conn: Any = None
         self.base_id: int | None = None
         try:
-            store._guard(lambda: self._stage(figures))
+            store._guard(self._open)
+            if figures is not None:
+                chunk: list[Row] = []
+                for namnd, (kind, obj, value) in figures:
+                    chunk.append((namnd, kind, obj[:500], format(value, "f")))
+                    if len(chunk) >= CHUNK:
+                        self.add(chunk)
+                        chunk = []
+                self.add(chunk)
+                self.ready()
         except BaseException:
             self.close()  # the caller never sees this object: nothing left open
             raise
@@ -46,35 +67,39 @@ class StagedRun:
         """Once the table is filled: one sort instead of an index kept up row by row."""
         self.conn.exec_driver_sql(f"CREATE INDEX {name}_nyckel ON {name} (namnd, slag, objekt)")
 
-    def _stage(self, figures: Iterable[tuple[str, tuple[str, str, Decimal]]]) -> None:
+    def _open(self) -> None:
         self.conn = self.store.engine.connect()
         self._table(STAGED)
         # the driver's own executemany with tuples: SQLAlchemy's per-row parameter handling
         # cost more than the database's insert
         mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(
             self.store.engine.dialect.paramstyle)
-        insert: Any = (f"INSERT INTO {STAGED} (namnd, slag, objekt, varde) VALUES "
-                       f"({', '.join([mark] * 4)})" if mark is not None
-                       else self.sa.text(f"INSERT INTO {STAGED} (namnd, slag, objekt, varde) "
-                                         "VALUES (:namnd, :slag, :objekt, :varde)"))
-        names = ("namnd", "slag", "objekt", "varde")
+        self._insert: Any = (f"INSERT INTO {STAGED} (namnd, slag, objekt, varde) VALUES "
+                             f"({', '.join([mark] * 4)})" if mark is not None
+                             else self.sa.text(f"INSERT INTO {STAGED} (namnd, slag, objekt, "
+                                               "varde) VALUES (:namnd, :slag, :objekt, :varde)"))
+        self._driver = mark is not None
 
-        def flush(chunk: list[tuple[str, str, str, str]]) -> None:
-            if mark is not None:
-                self.conn.exec_driver_sql(insert, chunk)
+    def add(self, rows: list[Row]) -> None:
+        """Stage ``rows`` (see :func:`history_rows`)."""
+        if not rows:
+            return
+
+        def insert() -> None:
+            if self._driver:
+                self.conn.exec_driver_sql(self._insert, rows)
             else:
-                self.conn.execute(insert, [dict(zip(names, row, strict=True)) for row in chunk])
+                names = ("namnd", "slag", "objekt", "varde")
+                self.conn.execute(self._insert,
+                                  [dict(zip(names, row, strict=True)) for row in rows])
+        self.store._guard(insert)
 
-        chunk: list[tuple[str, str, str, str]] = []
-        for namnd, (kind, obj, value) in figures:
-            chunk.append((namnd, kind, obj[:500], format(value, "f")))
-            if len(chunk) >= CHUNK:
-                flush(chunk)
-                chunk = []
-        if chunk:
-            flush(chunk)
-        self._index(STAGED)
-        self.conn.commit()
+    def ready(self) -> None:
+        """Every figure staged: index them for the comparisons."""
+        def index() -> None:
+            self._index(STAGED)
+            self.conn.commit()
+        self.store._guard(index)
 
     def baseline(self, budgetar: int, rapportmanad: str | None) -> Baseline | None:
         """The run compared with (see :meth:`HistoryStore.baseline`), without its figures

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING
 
 from xlplan.extract import Extract, Transfer
 from xlplan.findings import Finding
-from xlplan.spool import Spool
 from xlplan.text import clean
 
 if TYPE_CHECKING:
     from xlplan.io.region_rows import Rendered
 
-OBJECTS = "objekt"  # the spool key of the history's business objects
 
 
 def extract_objects(e: Extract) -> list[tuple[str, str, Decimal]]:
@@ -72,17 +70,11 @@ class Region:
     interna: tuple[Decimal, Decimal, Decimal]  # income, costs, residual
     transfers: list[TransferCheck]
     findings: list[Finding] = field(default_factory=list)  # across files: each has its file
-    spool: Spool | None = None  # the used files' rows, when they were spooled to disk
     rapportmanad: str | None = None  # the inbox's month (most common Rapportmånad)
 
     def objects(self) -> Iterator[tuple[str, tuple[str, str, Decimal]]]:
-        """(nämnd, (kind, object, value)) for the history, from every used file: spooled to
-        disk during a run, else still in the extracts."""
-        if self.spool is not None:
-            by_source = {f.name: f.namnd or "" for f in self.files if f.used}
-            for source, row in self.spool.rows(OBJECTS, set(by_source)):
-                yield by_source[source], row
-            return
+        """(nämnd, (kind, object, value)) for the history, from every used file's extract (a
+        consolidation stages them as the files arrive instead, and clears them)."""
         for n, e in self.used.items():
             for row in extract_objects(e):
                 yield n, row
