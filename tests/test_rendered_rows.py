@@ -105,12 +105,33 @@ def test_a_text_that_looks_like_rich_text_xml_stays_text(
 
 
 def _blocks(entry: dict[str, Any]) -> Any:
-    return json.loads(zlib.decompress(base64.b64decode(entry["rendered"]["blocks"])))
+    """An entry's rendered blocks as [name, {"rows": [...], "values": n, ...}]: each row its
+    XML, or its values where it was kept as values."""
+    meta = json.loads(zlib.decompress(base64.b64decode(entry["rendered"]["blocks"])))
+    texts = zlib.decompress(base64.b64decode(entry["rendered"]["xml"])).decode().split("\x02")
+    blocks = []
+    for (name, m), text in zip(meta, texts, strict=True):
+        rows: list[Any] = text.split("\x01") if m["rows"] else []
+        for i, values in zip(m["at"], m["values"], strict=True):
+            rows[i] = values
+        blocks.append([name, {"rows": rows, "values": len(m["at"]), "sums": m["sums"],
+                              "first_col": m["first_col"], "last_col": m["last_col"]}])
+    return blocks
 
 
 def _pack(entry: dict[str, Any], blocks: Any) -> None:
-    body = json.dumps(blocks, ensure_ascii=False, separators=(",", ":")).encode()
+    """:func:`_blocks` undone, into the entry."""
+    meta, texts = [], []
+    for name, b in blocks:
+        at = [i for i, row in enumerate(b["rows"]) if isinstance(row, list)]
+        meta.append([name, {"rows": len(b["rows"]), "at": at,
+                            "values": [b["rows"][i] for i in at], "sums": b["sums"],
+                            "first_col": b["first_col"], "last_col": b["last_col"]}])
+        texts.append("\x01".join(row if isinstance(row, str) else "" for row in b["rows"]))
+    body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
     entry["rendered"]["blocks"] = base64.b64encode(zlib.compress(body)).decode()
+    entry["rendered"]["xml"] = base64.b64encode(zlib.compress(
+        "\x02".join(texts).encode())).decode()
 
 
 TEXT_A = '<c r="A\x00" t="inlineStr"><is><t>{}</t></is></c>'
@@ -279,3 +300,64 @@ def test_the_fast_row_pattern_takes_exactly_the_rows_the_bounded_one_takes() -> 
         block.sums = {}
         assert len(block.rows[0]) >= BOUNDED_FROM
         assert well_formed(block, styles) is fits
+
+
+def _meta(entry: dict[str, Any]) -> tuple[Any, list[str]]:
+    meta = json.loads(zlib.decompress(base64.b64decode(entry["rendered"]["blocks"])))
+    return meta, zlib.decompress(base64.b64decode(entry["rendered"]["xml"])).decode().split("\x02")
+
+
+def _repack(entry: dict[str, Any], meta: Any, texts: list[str]) -> None:
+    body = json.dumps(meta, ensure_ascii=False).encode()
+    entry["rendered"]["blocks"] = base64.b64encode(zlib.compress(body)).decode()
+    entry["rendered"]["xml"] = base64.b64encode(zlib.compress("\x02".join(texts).encode())).decode()
+
+
+def _budget(meta: Any) -> int:
+    return next(i for i, (name, _) in enumerate(meta) if name == "Budgetram")
+
+
+@pytest.mark.usefixtures("streamed")
+@pytest.mark.parametrize("damage", [
+    # one row more or fewer than the block says, a block more, a block named twice or not
+    # one of the workbook's, a value row where the text has a row, value rows out of order
+    lambda meta, texts: texts.__setitem__(_budget(meta), texts[_budget(meta)] + "\x01"),
+    lambda meta, texts: meta[_budget(meta)][1].__setitem__("rows", 0),
+    lambda meta, texts: texts.append(""),
+    lambda meta, texts: meta[0].__setitem__(0, meta[1][0]),
+    lambda meta, texts: meta[_budget(meta)].__setitem__(0, "Okänt"),
+    lambda meta, texts: meta[_budget(meta)][1].update(at=[0], values=[["KN"] * 11]),
+    lambda meta, texts: meta[_budget(meta)][1].update(at=[1, 0]),
+    # two rows in one: the first row's end and the next row's start joined (its own row
+    # count right), and a row's end cut off into the next
+    lambda meta, texts: texts.__setitem__(_budget(meta), texts[_budget(meta)].replace(
+        "</row>", "</row>" + texts[_budget(meta)].split("</row>")[0] + "</row>", 1)),
+    lambda meta, texts: texts.__setitem__(_budget(meta), texts[_budget(meta)].replace(
+        "</row>", "", 1)),
+])
+def test_rendered_blocks_that_do_not_add_up_are_never_used(tmp_path: Path, damage: Any) -> None:
+    """The cache holds each block's rows as one text (rows between \\x01, blocks between
+    \\x02) beside their count and the rows kept as values: any of it that does not add up
+    reads the file again, and the workbook is the one a fresh read writes."""
+    from xlplan.filecache import _mac, _signing_key
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        book(folder / f"{name}.xlsx", name.upper(), [["Område", TJ, 1, 0, 0, 0, 0, 0, 0, 1],
+                                                     ["Annat", TJ, 2, 0, 0, 0, 0, 0, 0, 2]])
+    cache = tmp_path / "cache"
+    consolidate(folder, tmp_path / "first.xlsx", cache=cache)
+    assert consolidate(folder, tmp_path / "cached.xlsx", cache=cache).cached == 3  # as made
+    key = _signing_key()
+    assert key is not None
+    for path in cache.glob("*.json"):
+        entry = json.loads(path.read_bytes().partition(b"\n")[2])
+        meta, texts = _meta(entry)
+        damage(meta, texts)
+        _repack(entry, meta, texts)
+        body = json.dumps(entry).encode()
+        path.write_bytes(_mac(key, body) + b"\n" + body)
+    again = consolidate(folder, tmp_path / "again.xlsx", cache=cache)
+    assert (again.read, again.cached) == (3, 0)  # every file read again
+    assert sheets(tmp_path / "again.xlsx") == sheets(tmp_path / "first.xlsx")

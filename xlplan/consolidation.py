@@ -113,23 +113,24 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES,
                                   region_name=region_name)
             try:
-                if database:
-                    try:  # open before the files are read: each used file's figures are
-                        # staged as it arrives (no copy of them kept until the end)
-                        store = HistoryStore(database)
-                        staged = StagedRun(store)
-                    except HistoryError as exc:
-                        drop_history(exc)
+                history = bool(database)  # until it fails
 
                 def arrived(item: InputFile) -> None:
+                    nonlocal store, staged, history
                     writer.add(item)
                     e = item.extract
-                    if (staged is not None and e is not None
-                            and writer.used.get(e.namnd) == item.name):
+                    if history and e is not None and writer.used.get(e.namnd) == item.name:
+                        # each used file's figures staged as it arrives, no copy kept; the
+                        # database opened with the first (after the workers' fork: they
+                        # need none of it)
                         try:
+                            if staged is None:
+                                store = HistoryStore(str(database))
+                                staged = StagedRun(store)
                             staged.add(history_rows(item.namnd or "", e.objects))
                         except HistoryError as exc:
                             drop_history(exc)
+                            history = False
                     if e is not None:  # keep only the figures in memory
                         e.rows, e.investments, e.objects = {}, [], {}
                     item.rendered = None
@@ -144,6 +145,12 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                     region.rapportmanad = month
                 figures: dict[tuple[str, str, str], Decimal] = {}
                 trend: list[tuple[str, str, Decimal]] = []
+                if history and staged is None:  # no file used: the history still says so
+                    try:
+                        store = HistoryStore(str(database))
+                        staged = StagedRun(store)
+                    except HistoryError as exc:
+                        drop_history(exc)
                 if store is not None and staged is not None:
                     try:
                         staged.ready()

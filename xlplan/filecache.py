@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 5  # of an entry; part of the key
+FORMAT = 6  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 
@@ -420,34 +420,85 @@ def _pack(value: Any) -> str:
 
 
 def _unpack(data: Any) -> Any:
+    return _json(_inflate(data))
+
+
+def _inflate(data: Any) -> bytes:
+    """A packed field's bytes (base64 of zlib), at most :data:`MAX_RENDERED` of them."""
     if type(data) is not str:
-        raise Damaged("expected packed JSON")
+        raise Damaged("expected a packed field")
     try:
         unpacker = zlib.decompressobj()
         body = unpacker.decompress(base64.b64decode(data, validate=True), MAX_RENDERED)
     except (ValueError, zlib.error) as exc:
-        raise Damaged("packed JSON") from exc
+        raise Damaged("packed field") from exc
     if unpacker.unconsumed_tail or not unpacker.eof:
-        raise Damaged("packed JSON too large")
-    return _json(body)
+        raise Damaged("packed field too large")
+    return body
+
+
+ROW_END, BLOCK_END = "\x01", "\x02"  # between a block's rows, and between blocks: control
+# characters, which a rendered row never holds (RowXml writes them as _x0001_)
 
 
 def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
-    return {"styles": encode(rendered.layout.styles), "blocks": _pack(encode(rendered.blocks))}
+    """The rendered rows as one text, packed: each block's rows between :data:`ROW_END`
+    (a row kept as values: empty there, its values in ``blocks``), the blocks between
+    :data:`BLOCK_END`. No JSON around the XML: no escaping, and the loader takes the rows
+    with one split and checks each block with one match (:func:`well_formed`)."""
+    meta: list[Any] = []
+    texts: list[str] = []
+    for name, block in rendered.blocks.items():
+        at = [i for i, row in enumerate(block.rows) if not isinstance(row, str)]
+        meta.append([name, {"rows": len(block.rows), "at": at,
+                            "values": encode([block.rows[i] for i in at]),
+                            "sums": encode(block.sums), "first_col": block.first_col,
+                            "last_col": block.last_col}])
+        texts.append(ROW_END.join(row if isinstance(row, str) else "" for row in block.rows))
+    xml = BLOCK_END.join(texts).encode("utf-8", "surrogatepass")
+    return {"styles": encode(rendered.layout.styles), "blocks": _pack(meta),
+            "xml": base64.b64encode(zlib.compress(xml, 1)).decode("ascii")}
+
+
+_BLOCK_META = {"rows", "at", "values", "sums", "first_col", "last_col"}
 
 
 def _decode_rendered(data: Any, layout: Layout) -> Rendered | None:
     """The rows rendered for ``layout``; None if they were rendered for another."""
+    from xlplan.extract import OutCell
     from xlplan.io.region_rows import Block, Rendered, well_formed
 
-    if type(data) is not dict or set(data) != {"styles", "blocks"}:
+    if type(data) is not dict or set(data) != {"styles", "blocks", "xml"}:
         raise Damaged("rendered rows")
     if decode(data["styles"], dict[str, tuple[str, ...]]) != layout.styles:
         return None
-    blocks: dict[str, Block] = decode(_unpack(data["blocks"]), dict[str, Block])
-    if not all(key in layout.styles and well_formed(block, layout.styles[key])
-               for key, block in blocks.items()):
-        raise Damaged("a rendered row that is not ours")  # never a formula into the output
+    meta = _unpack(data["blocks"])
+    texts = _inflate(data["xml"]).decode("utf-8", "surrogatepass").split(BLOCK_END)
+    if type(meta) is not list or len(texts) != len(meta):
+        raise Damaged("rendered blocks")
+    blocks: dict[str, Block] = {}
+    for item, text in zip(meta, texts, strict=True):
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not str or type(
+                item[1]) is not dict or set(item[1]) != _BLOCK_META:
+            raise Damaged("a rendered block")
+        name, m = item
+        count, at = m["rows"], decode(m["at"], list[int])
+        if type(count) is not int or name in blocks or name not in layout.styles:
+            raise Damaged("a rendered block")
+        rows: list[str | list[Any]] = list(text.split(ROW_END)) if count else []
+        if len(rows) != count or (not count and text) or sorted(set(at)) != at or (
+                at and not 0 <= at[0] <= at[-1] < count):
+            raise Damaged("a rendered block's rows")
+        values = decode(m["values"], list[list[OutCell]])
+        if len(values) != len(at) or any(rows[i] for i in at):
+            raise Damaged("a rendered block's value rows")
+        for i, row in zip(at, values, strict=True):
+            rows[i] = row
+        block = Block(rows, decode(m["sums"], dict[int, Decimal]),
+                      decode(m["first_col"], int), decode(m["last_col"], int), len(at))
+        if not well_formed(block, layout.styles[name], joined=text):
+            raise Damaged("a rendered row that is not ours")  # never a formula into the output
+        blocks[name] = block
     return Rendered(layout, blocks)
 
 

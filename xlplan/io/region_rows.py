@@ -117,10 +117,20 @@ def row_pattern(styles: tuple[str, ...], text: str = _TEXT) -> re.Pattern[str]:
     return re.compile(f'<row r="\x00">(?=<c ){cells}</row>')
 
 
-def well_formed(block: Block, styles: tuple[str, ...]) -> bool:
+@functools.lru_cache(maxsize=64)
+def block_pattern(styles: tuple[str, ...]) -> re.Pattern[str]:
+    """A block's rows joined by "\\x01" (a row kept as values: empty), each a row of
+    :func:`row_pattern` with unbounded text (or empty): one match for the whole block. The
+    separator is never in a row (a control character), so each part is matched alone."""
+    row = row_pattern(styles, _TEXT_RUNS).pattern
+    return re.compile(f"(?:{row})?+(?:\x01(?:{row})?+)*+")
+
+
+def well_formed(block: Block, styles: tuple[str, ...], joined: str | None = None) -> bool:
     """Every rendered row of ``block`` is one RowXml writes for columns with ``styles``, its
     columns span within them, its sums are of amount columns and it counts its rows kept as
-    values."""
+    values. ``joined``: the rows joined by "\\x01" with a row kept as values empty (as the
+    cache holds them), matched at once when no row is :data:`BOUNDED_FROM` long."""
     width = len(styles)
     if not (-1 <= block.first_col <= block.last_col < width) or (
             (block.first_col < 0) != (block.last_col < 0)):
@@ -133,6 +143,9 @@ def well_formed(block: Block, styles: tuple[str, ...]) -> bool:
         if not isinstance(row, str) and (len(row) != width or any(
                 isinstance(v, int) and not -_LARGEST < v < _LARGEST for v in row)):
             return False
+    longest = max((len(row) for row in block.rows if type(row) is str), default=0)
+    if joined is not None and longest < BOUNDED_FROM:
+        return block_pattern(styles).fullmatch(joined) is not None
     bounded, runs = row_pattern(styles), row_pattern(styles, _TEXT_RUNS)
     return all((runs if len(row) < BOUNDED_FROM else bounded).fullmatch(row)
                for row in block.rows if isinstance(row, str) and row)
