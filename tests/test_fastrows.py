@@ -135,3 +135,41 @@ def test_the_region_workbook_is_deflated_fast_and_xlsxwriter_left_as_it_was(
         packer = zlib.compressobj(level, zlib.DEFLATED, -15)
         size = len(packer.compress(data) + packer.flush())
         assert (size == sheet.compress_size) is expected, level
+
+
+def test_rows_copied_as_bytes_give_xlsxwriters_own_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """xlplan.io.deflate copies each constant-memory sheet's rows into its part as bytes:
+    every part is byte for byte the one xlsxwriter writes itself (several MB of rows, Swedish
+    and four-byte characters, a sheet without rows, a table after the rows)."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    from xlplan.io.deflate import FastDeflateWorkbook
+
+    def write(cls: type, path: Path) -> dict[str, bytes]:
+        wb = cls(str(path), {"constant_memory": True})
+        wb.set_properties({"created": dt.datetime(2026, 11, 25, 7, 0)})
+        ws = wb.add_worksheet("Rader")
+        ws.freeze_panes(1, 0)
+        for r in range(40_000):
+            ws.write_string(r, 0, f"Område {r} – åäö 🙂")
+            ws.write_number(r, 1, r * 1.25)
+        ws.autofilter(0, 0, 39_999, 1)
+        wb.add_worksheet("Tom")
+        wb.close()
+        with zipfile.ZipFile(path) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+
+    import io
+    import shutil
+
+    copied: list[type] = []  # zipfile copies too: into its own writer, not into a file
+    copy = shutil.copyfileobj
+    monkeypatch.setattr(shutil, "copyfileobj", lambda *a: copied.append(type(a[1])) or copy(*a))
+    ours = write(FastDeflateWorkbook, tmp_path / "a.xlsx")
+    assert copied.count(io.BufferedWriter) == 1  # the sheet with rows, copied as bytes
+    theirs = write(xlsxwriter.Workbook, tmp_path / "b.xlsx")
+    assert len(ours["xl/worksheets/sheet1.xml"]) > 2_000_000
+    assert ours == theirs
