@@ -60,12 +60,14 @@ def test_rendered_cached_and_cell_by_cell_rows_give_the_same_bytes(
     assert (again.read, again.cached) == (1, 5)  # the broken file is never cached
     for entry in cache.glob("*.json"):  # every entry holds its rows rendered
         assert json.loads(entry.read_bytes().partition(b"\n")[2])["rendered"] is not None
+    uncached = consolidate(folder, tmp_path / "uncached.xlsx", cache=False)  # packed by the
+    assert (uncached.read, uncached.cached) == (6, 0)  # workers themselves, for the trip
     monkeypatch.setattr(fastrows, "ENABLED", False)  # xlsxwriter's own writes, cell by cell
     time.sleep(1.1)  # in another second: nothing time-bound may differ
     slow = consolidate(folder, tmp_path / "slow.xlsx", cache=False)
     assert (slow.read, slow.cached) == (6, 0)
     reference = parts(tmp_path / "slow.xlsx")
-    for name in ("rendered", "cached"):
+    for name in ("rendered", "cached", "uncached"):
         got = parts(tmp_path / f"{name}.xlsx")
         assert got.keys() == reference.keys()
         for part in reference:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from xlplan.extract import Extract, Transfer
 from xlplan.findings import Finding
@@ -42,6 +42,7 @@ class InputFile:
     findings: tuple[Finding, ...] = ()
     extract: Extract | None = None
     rendered: Rendered | None = None  # its rows for a streamed region workbook (a worker's)
+    packed: dict[str, Any] | None = None  # those rows packed, on the way from a worker
 
     @property
     def name(self) -> str:
