@@ -342,3 +342,44 @@ def test_export_never_writes_into_an_inbox_over_the_database_or_over_a_file(
     replaced = xlplan("historik", "export", str(kept), "--db", db, "--skriv-over")
     assert replaced.returncode == 0, replaced.stderr
     assert kept.read_text(encoding="utf-8").startswith("korning,")
+
+
+@pytest.mark.parametrize("same_time", [False, True])
+def test_only_the_used_file_is_recorded_when_two_names_read_alike(
+        tmp_path: Path, same_time: bool) -> None:
+    """Two planböcker for HSN whose names differ only by an escape sequence (both shown as
+    hsn.xlsx once cleaned): the newest is used, and only its figures reach the history. With
+    the same time, the file's own name decides, for the workbook and the history alike."""
+    import os
+
+    def planbok(path: Path, personal: float, prognos: float) -> Path:
+        net = 100.0 + personal
+        return write_book(path, info("HSN", 2027), T(
+            "Budgetram", BUDGETRAM_HEADER, [["Medicin", TJ, 100.0, None, personal, None, None,
+                                             None, None, net]], sheet="Budgetram"),
+            T("Prognos", PROGNOS_HEADER, [["Medicin", net, net / 4, prognos, prognos - net]],
+              sheet="Prognos"))
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    old = planbok(folder / "hsn.xlsx", -800.0, -700.0)  # net 100 − 800 = −700
+    new = planbok(folder / "hsn\x1b[0m.xlsx", -900.0, -810.0)  # net 100 − 900 = −800
+    os.utime(old, (1_800_000_000, 1_800_000_000))
+    os.utime(new, (1_800_000_000 if same_time else 1_800_000_100,) * 2)
+    # the same time: by name, "hsn.xlsx" comes after "hsn\x1b[0m.xlsx" ("." is 0x2E, ESC
+    # 0x1B), and the later one wins; else the newer file
+    winner = old if same_time else new
+    db = tmp_path / "h.db"
+    outcome = consolidate(folder, tmp_path / "ut.xlsx", database=f"sqlite:///{db}",
+                          month="2027-04", cache=False)
+    # by hand, the winner's figures: net −700 (old) or −800 (new); prognos −700 or −810
+    net, prognos = (Decimal("-700"), Decimal("-700")) if winner is old else (
+        Decimal("-800"), Decimal("-810"))
+    assert outcome.region.netto["HSN"] == net
+    assert [f.path for f in outcome.region.files if f.used] == [winner]
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT slag, objekt, varde FROM xlplan_nyckeltal WHERE namnd = "
+                              "'HSN' ORDER BY slag, objekt").fetchall()
+    assert len(stored) == len({(k, o) for k, o, _ in stored})  # each figure once
+    assert ("netto", "Totalt", str(net)) in stored
+    assert ("prognos", "Medicin", str(prognos)) in stored

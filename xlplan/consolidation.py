@@ -119,7 +119,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                     nonlocal store, staged, history
                     writer.add(item)
                     e = item.extract
-                    if history and e is not None and writer.used.get(e.namnd) == item.name:
+                    if history and e is not None and writer.used.get(e.namnd) == item.path:
                         # each used file's figures staged as it arrives, no copy kept; the
                         # database opened with the first (after the workers' fork: they
                         # need none of it)
@@ -170,7 +170,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                         drop_history(exc)
                 label = region.rapportmanad or "denna körning"
                 trend += [(label, n, v) for n, v in region.netto.items()]
-                if writer.used != {f.namnd: f.name for f in files if f.used}:
+                if writer.used != {f.namnd: f.path for f in files if f.used}:
                     raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
                 writer.finish(region, diff, note, trend, baseline, figures,
                               prognos=None if staged is None else staged.prognos_rows())

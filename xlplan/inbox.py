@@ -96,7 +96,8 @@ def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
         raise ConsolidationRefused(f"Inkorgen blandar budgetår ({parts}). Lägg bara ett års "
                                    "planböcker i inkorgen. Inget skrevs.")
     chosen: dict[str, InputFile] = {}
-    for f in sorted(readable, key=lambda f: (f.mtime, f.name)):
+    # as the region writer takes them (newest first): by time, then by the file's own name
+    for f in sorted(readable, key=lambda f: (f.mtime, f.path.name)):
         assert f.namnd is not None
         previous = chosen.get(f.namnd)
         if previous is not None:

@@ -247,7 +247,7 @@ class RegionWriter:
         self.changes_ws, self.trend_ws, self.manifest_ws = (add("Förändringar"), add("Trend"),
                                                              add("Manifest"))
         self.year: int | None = None
-        self.used: dict[str, str] = {}  # nämnd -> file (the run checks it against its choice)
+        self.used: dict[str, Path] = {}  # nämnd -> file (the run checks it against its choice)
         self.detail: dict[str, _Growing] = {}
         self.pending_investments: list[tuple[str, Investment]] = []
         self.rendered_for: Layout | None = None  # the layout handed to the workers
@@ -313,7 +313,7 @@ class RegionWriter:
             self._start(e.budgetar)
         if e.budgetar != self.year or e.namnd in self.used:
             return  # another year (the run is refused), or an older file for the nämnd
-        self.used[e.namnd] = item.name
+        self.used[e.namnd] = item.path  # the path: two names may read alike once cleaned
         if blocks is not None:
             for spec in DETAIL:
                 self.detail[spec.name].extend(blocks[spec.name])
