@@ -383,3 +383,28 @@ def test_only_the_used_file_is_recorded_when_two_names_read_alike(
     assert len(stored) == len({(k, o) for k, o, _ in stored})  # each figure once
     assert ("netto", "Totalt", str(net)) in stored
     assert ("prognos", "Medicin", str(prognos)) in stored
+
+
+def test_a_database_server_lost_in_the_middle_of_the_run_is_said_so(tmp_path: Path) -> None:
+    """The server ends the staging connection (as a restart does): the history is dropped
+    with a sentence that says the connection was lost, not that the login failed."""
+    import sqlalchemy as sa
+
+    from xlplan.errors import HistoryError
+    from xlplan.history_stream import StagedRun
+
+    with postgres() as url:
+        store = HistoryStore(url)
+        staged = StagedRun(store)
+        staged.add([("HSN", "netto", "Totalt", "-1253")])
+        pid = staged.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        other = sa.create_engine(url)
+        with other.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        other.dispose()
+        with pytest.raises(HistoryError) as caught:
+            staged.add([("HSN", "netto", "Medicin", "-10")])
+        staged.close()
+        store.close()
+    assert "förbindelsen med databasservern bröts under körningen" in caught.value.message
+    assert "inloggningen" not in caught.value.message

@@ -68,6 +68,11 @@ def unusable(url: str, exc: BaseException) -> str:
         return "databasen är låst av ett annat program. Försök igen om en stund."
     if "full" in str(exc).lower():
         return "disken är full. Frigör utrymme och kör igen."
+    lost = ("server closed the connection", "terminating connection", "connection is lost",
+            "consuming input failed", "connection already closed")
+    if any(words in str(exc).lower() for words in lost):
+        return ("förbindelsen med databasservern bröts under körningen. Kontrollera servern "
+                "och kör igen.")
     if name == "OperationalError":
         if url.startswith("sqlite"):
             return ("databasfilen går inte att öppna (finns mappen, och får du skriva där?). "
