@@ -127,13 +127,13 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                             if staged is None:
                                 store = HistoryStore(str(database))
                                 staged = StagedRun(store)
-                            staged.add(history_rows(item.namnd or "", e.objects))
+                            staged.add(history_rows(item.namnd or "", item.figures or []))
                         except HistoryError as exc:
                             drop_history(exc)
                             history = False
                     if e is not None:  # keep only the figures in memory
                         e.rows, e.investments, e.objects = {}, [], {}
-                    item.rendered = None
+                    item.rendered, item.figures = None, None
 
                 cache_folder = cache_dir_for(database) if cache is True else (cache or None)
                 files, reads = read_files(_newest_first(paths), progress, arrived, cache_folder,

@@ -66,6 +66,15 @@ class Extract:
     objects: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # history
 
 
+Figure = tuple[str, str, str]  # kind, object, value: one figure of the history, as texts
+
+
+def figure_texts(objects: dict[tuple[str, str], Decimal]) -> list[Figure]:
+    """A planbok's figures (``Extract.objects``) as the history stores them: the value as an
+    exact decimal text, the object cut to its column's 500 characters."""
+    return [(kind, obj[:500], format(value, "f")) for (kind, obj), value in objects.items()]
+
+
 def to_mkr(value: Decimal, enhet: str) -> Decimal:
     return value / THOUSAND if enhet == "tkr" else value
 

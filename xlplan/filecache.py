@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlplan import __version__
 from xlplan.contract import CONTRACT_VERSION
-from xlplan.extract import Extract
+from xlplan.extract import Extract, Figure, figure_texts
 from xlplan.findings import CATALOGUE, Finding
 from xlplan.text import clean
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from xlplan.io.region_rows import Layout, Rendered
     from xlplan.region import InputFile
 
-FORMAT = 6  # of an entry; part of the key
+FORMAT = 7  # of an entry; part of the key
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a larger "entry" is not ours
 
 
@@ -354,7 +354,8 @@ def to_entry(item: InputFile) -> dict[str, Any]:
     extract = None
     if e is not None:
         extract = encode(dataclasses.replace(e, objects={}))
-        extract["objects"] = _encode_objects(e.objects)
+        extract["objects"] = _encode_figures(
+            item.figures if item.figures is not None else figure_texts(e.objects))
     return {"format": FORMAT, "key": entry_key(item.sha256, item.path.name),
             "sha256": item.sha256,
             **{k: getattr(item, k) for k in _ITEM},
@@ -364,41 +365,37 @@ def to_entry(item: InputFile) -> dict[str, Any]:
                 item.packed or _encode_rendered(item.rendered))}
 
 
-def _encode_objects(objects: dict[tuple[str, str], Decimal]) -> list[list[str]]:
+def _encode_figures(figures: list[Figure]) -> list[list[str]]:
     """The history's figures (some 400 a planbok, most of an entry) as three columns of
-    texts: kinds, objects and values (``str`` of the Decimal), decoded in a few C loops."""
-    return [[k for k, _ in objects], [o for _, o in objects],
-            [str(v) for v in objects.values()]]
+    texts: kinds, objects and values (``format(value, "f")``, as the history stores them),
+    taken in a few C loops and never made Decimals in between."""
+    return [[k for k, _, _ in figures], [o for _, o, _ in figures], [v for _, _, v in figures]]
 
 
-# str() of a finite Decimal: digits, a point, an exponent; one value a line
-_DECIMAL_LINES = re.compile(r"(?:-?[0-9]{1,60}(?:\.[0-9]{1,60})?(?:E[+-][0-9]{1,3})?\n)*")
+# format(value, "f") of a finite Decimal within 10^±40 (xlplan.extract's figures): digits,
+# a point; one value a line
+_DECIMAL_LINES = re.compile(r"(?:-?[0-9]{1,41}(?:\.[0-9]{1,80})?\n)*")
 
 
-def _decode_objects(data: Any) -> dict[tuple[str, str], Decimal]:
-    """:func:`_encode_objects` undone, with the checks of ``decode(…, dict[tuple[str, str],
-    Decimal])``: texts, and finite decimals within 10^±40."""
+def _decode_figures(data: Any) -> list[Figure]:
+    """:func:`_encode_figures` undone, checked: texts, objects of at most 500 characters,
+    each value one exact decimal."""
     if type(data) is not list or len(data) != 3 or any(type(c) is not list for c in data):
-        raise Damaged("objects")
+        raise Damaged("figures")
     kinds, objects, values = data
     if not len(kinds) == len(objects) == len(values):
-        raise Damaged("objects of other lengths")
+        raise Damaged("figures of other lengths")
     try:
         "".join(kinds), "".join(objects)  # a TypeError: not all texts
         lines = "\n".join(values)
     except TypeError:
-        raise Damaged("objects that are not texts") from None
+        raise Damaged("figures that are not texts") from None
+    if objects and max(map(len, objects)) > 500:
+        raise Damaged("an object longer than the history holds")
     if values and (lines.count("\n") != len(values) - 1
                    or not _DECIMAL_LINES.fullmatch(lines + "\n")):
-        raise Damaged("objects' values")  # each value one line, a decimal's digits
-    try:
-        numbers = list(map(Decimal, values))
-    except (InvalidOperation, ValueError):  # the pattern let nothing else through
-        raise Damaged("objects' values") from None
-    if numbers and not -40 <= min(map(Decimal.adjusted, numbers)) <= max(
-            map(Decimal.adjusted, numbers)) <= 40:
-        raise Damaged("not a sane decimal")
-    return dict(zip(zip(kinds, objects, strict=True), numbers, strict=True))
+        raise Damaged("figures' values")  # each value one line, a decimal's digits
+    return list(zip(kinds, objects, values, strict=True))
 
 
 MAX_RENDERED = 16 * 1024 * 1024  # bytes of a file's rows (rendered or not), unpacked:
@@ -539,9 +536,8 @@ def from_entry(data: Any, path: Path, sha256: str, mtime: float,
     extract = data["extract"]
     if type(extract) is not dict or "objects" not in extract:
         raise Damaged("extract")
-    objects = _decode_objects(extract["objects"])
-    item.extract = decode({**extract, "objects": []}, Extract)
-    item.extract.objects = objects
+    item.figures = _decode_figures(extract["objects"])
+    item.extract = decode({**extract, "objects": []}, Extract)  # its figures: item.figures
     if item.rendered is None:
         rows = _unpack(data.get("rows"))
         if type(rows) is not dict or set(rows) != {"rows", "investments"}:
@@ -682,6 +678,10 @@ def take(path: Path, folder: Path | None, layout: Layout | None = None,
         cache.store(item)
     if item.rendered is not None and item.extract is not None:  # the rows travel as XML, once
         item.extract.rows, item.extract.investments = {}, []
+    if item.extract is not None:  # the history's figures travel as texts
+        if item.figures is None:
+            item.figures = figure_texts(item.extract.objects)
+        item.extract.objects = {}
     return item, cached
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlplan.changes import Baseline, Change, Key
+from xlplan.extract import Figure
 from xlplan.store import HistoryStore, _decimal
 
 CHUNK = 2000  # figures per INSERT
@@ -23,12 +24,9 @@ _COLUMNS = "namnd VARCHAR(20), slag VARCHAR(20), objekt VARCHAR(500), varde VARC
 
 
 Row = tuple[str, str, str, str]  # nämnd, kind, object, value as format(value, "f")
-
-
-def history_rows(namnd: str, objects: dict[tuple[str, str], Decimal]) -> list[Row]:
-    """A planbok's figures (``Extract.objects``) as the history stores them: the value as an
-    exact decimal text, the object cut to its column's 500 characters."""
-    return [(namnd, kind, obj[:500], format(value, "f")) for (kind, obj), value in objects.items()]
+def history_rows(namnd: str, figures: list[Figure]) -> list[Row]:
+    """A planbok's figures (see :func:`xlplan.extract.figure_texts`) as rows of nämnd ``namnd``."""
+    return [(namnd, kind, obj, value) for kind, obj, value in figures]
 
 
 class StagedRun:

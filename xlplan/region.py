@@ -8,24 +8,17 @@ read these types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlplan.extract import Extract, Transfer
+from xlplan.extract import Extract, Figure, Transfer
 from xlplan.findings import Finding
 from xlplan.text import clean
 
 if TYPE_CHECKING:
     from xlplan.io.region_rows import Rendered
-
-
-
-def extract_objects(e: Extract) -> list[tuple[str, str, Decimal]]:
-    """(kind, object, value) of every business object the history records for ``e``."""
-    return [(kind, obj, v) for (kind, obj), v in e.objects.items()]
 
 
 @dataclass
@@ -43,6 +36,8 @@ class InputFile:
     extract: Extract | None = None
     rendered: Rendered | None = None  # its rows for a streamed region workbook (a worker's)
     packed: dict[str, Any] | None = None  # those rows packed, on the way from a worker
+    # the history's figures as texts (kind, object, value), taken out of the extract
+    figures: list[Figure] | None = None
 
     @property
     def name(self) -> str:
@@ -72,13 +67,6 @@ class Region:
     transfers: list[TransferCheck]
     findings: list[Finding] = field(default_factory=list)  # across files: each has its file
     rapportmanad: str | None = None  # the inbox's month (most common Rapportmånad)
-
-    def objects(self) -> Iterator[tuple[str, tuple[str, str, Decimal]]]:
-        """(nämnd, (kind, object, value)) for the history, from every used file's extract (a
-        consolidation stages them as the files arrive instead, and clears them)."""
-        for n, e in self.used.items():
-            for row in extract_objects(e):
-                yield n, row
 
     @property
     def inputs_with_errors(self) -> bool:
