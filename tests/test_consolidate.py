@@ -127,6 +127,19 @@ def test_mixed_years_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
     assert not out.exists()
     result = xlplan("consolidate", str(folder), "--out", str(out), "--ingen-historik")
     assert result.returncode == 2 and "blandar budgetår" in result.stderr and not out.exists()
+    # with a history that does not exist yet: "Inget skrevs" holds for it too
+    db = tmp_path / "ny-historik.db"
+    result = xlplan("consolidate", str(folder), "--out", str(out), "--db", f"sqlite:///{db}")
+    assert result.returncode == 2 and "Inget skrevs" in result.stderr
+    assert not db.exists() and not out.exists()  # (the files read are cached beside it)
+    # an existing history keeps what it holds (a first run recorded in it)
+    (folder / "hsn-2026.xlsx").unlink()
+    assert consolidate(folder, out, database=f"sqlite:///{db}", month="2025-03").history_note == ""
+    hsn(folder / "hsn-2026.xlsx", year=2026)
+    before = db.read_bytes()
+    with pytest.raises(ConsolidationRefused):
+        consolidate(folder, tmp_path / "igen.xlsx", database=f"sqlite:///{db}")
+    assert db.read_bytes() == before
 
 
 def test_empty_inbox_is_refused(tmp_path: Path) -> None:

@@ -278,3 +278,36 @@ def test_history_figures_in_an_entry_are_checked_as_they_are_decoded(
     item, cached = take(folder / "rs.xlsx", cache)  # stored anew, and now taken from it
     assert cached and item.figures is not None and sorted(item.figures) == sorted(read)
     assert item.extract is not None and item.extract.objects == {}  # they travel as texts
+
+
+def test_entries_another_users_key_signed_go_to_the_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two users with their own keys take turns on one history (so one cache folder): each
+    finds the other's entries unsigned for it. Those files are read by the workers, as new
+    ones, not one after the other by the parent (which takes only entries it can use)."""
+    from xlplan import filecache
+    from xlplan import inbox as inbox_module
+
+    folder = inbox(tmp_path)
+    paths = sorted(p for p in folder.iterdir() if p.suffix == ".xlsx" and p.name[0] not in "~.")
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(inbox_module, "PARALLEL_FROM", 1)
+    read_here: list[Path] = []
+    real = inbox_module.read_one
+    monkeypatch.setattr(inbox_module, "read_one",
+                        lambda path: read_here.append(path) or real(path))  # the parent's
+
+    def run_as(user: str) -> filecache.Reads:
+        monkeypatch.setenv("XLPLAN_CACHE_KEY_DIR", str(tmp_path / user))
+        filecache._signing_key.cache_clear()
+        read_here.clear()
+        return filecache.read_files(paths, None, None, cache, workers=2)[1]
+
+    try:
+        assert (run_as("a").read, read_here) == (5, [])  # read by the workers
+        assert (run_as("a").cached, read_here) == (4, [])  # the unreadable file is never cached
+        assert (run_as("b").read, read_here) == (5, [])  # a's entries: not b's, to the workers
+        assert (run_as("b").cached, read_here) == (4, [])
+    finally:
+        monkeypatch.undo()
+        filecache._signing_key.cache_clear()

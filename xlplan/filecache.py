@@ -490,8 +490,8 @@ def _decode_rendered(data: Any, layout: Layout, check: bool = True) -> Rendered 
                 at and not 0 <= at[0] <= at[-1] < count):
             raise Damaged("a rendered block's rows")
         values = decode(m["values"], list[list[OutCell]])
-        if len(values) != len(at) or any(rows[i] for i in at):
-            raise Damaged("a rendered block's value rows")
+        if len(values) != len(at) or rows.count("") != len(at) or any(rows[i] for i in at):
+            raise Damaged("a rendered block's value rows")  # empty exactly where values go
         for i, row in zip(at, values, strict=True):
             rows[i] = row
         block = Block(rows, decode(m["sums"], dict[int, Decimal]),
@@ -561,8 +561,16 @@ class FileCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def has(self, key: str) -> bool:
-        return self.path(key).is_file()
+    def signed(self, name: str, key: bytes) -> bool:
+        """Is there an entry ``name`` that this user's xlplan signed? (Cheap: no parsing.)"""
+        try:
+            raw = _read_regular(self.path(name), MAX_ENTRY_BYTES)
+        except OSError:
+            return False
+        if raw is None or len(raw) > MAX_ENTRY_BYTES:
+            return False
+        mac, _, body = raw.partition(b"\n")
+        return hmac.compare_digest(mac, _mac(key, body))
 
     def load(self, path: Path, sha256: str, mtime: float,
              layout: Layout | None = None) -> InputFile | None:
@@ -729,8 +737,9 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
         for i, path in enumerate(todo):
             hashes[i] = _hash(path)
             found = hashes[i]
+            # an entry another user's key signed, or none: the file goes to the workers
             cached[i] = (key is not None and found is not None
-                         and cache.has(entry_key(found[0], path.name)))
+                         and cache.signed(entry_key(found[0], path.name), key))
     reads = Reads()
     out: list[InputFile] = []
     job = functools.partial(take, folder=folder, layout=layout)

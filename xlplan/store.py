@@ -64,7 +64,7 @@ def unusable(url: str, exc: BaseException) -> str:
         return ("adressen är ingen databasadress xlplan kan använda. Skriv t.ex. "
                 "sqlite:///xlplan-historik.db eller postgresql+psycopg://användare@värd/databas "
                 "i --db eller inställningen databas.")
-    if "locked" in str(exc).lower():
+    if "locked" in str(exc).lower() or "lock timeout" in str(exc).lower():
         return "databasen är låst av ett annat program. Försök igen om en stund."
     if "full" in str(exc).lower():
         return "disken är full. Frigör utrymme och kör igen."
@@ -96,6 +96,14 @@ class HistoryStore:
         self.url = url
         try:
             connect_args: dict[str, Any] = {"timeout": 5} if url.startswith("sqlite") else {}
+            if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg",
+                                          "postgresql+psycopg2"):  # libpq's parameters
+                # a server that never answers, or a lock held on the history's tables, gives
+                # up as SQLite's 5 s busy timeout does, instead of waiting for ever
+                connect_args = {"connect_timeout": 5, "options": "-c lock_timeout=5000"}
+                # the driver's own log lines (English, e.g. a connection lost mid-run) stay
+                # off the terminal: the run says in Swedish what happened to the history
+                _quiet("psycopg")
             self.engine = sa.create_engine(url, connect_args=connect_args)
         except Exception as exc:  # a malformed URL or a missing driver
             raise HistoryError(f"Historikdatabasen ({_safe(url)}) kan inte användas: "
@@ -341,6 +349,16 @@ class HistoryStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _quiet(name: str) -> None:
+    """No log record of the library ``name`` reaches the terminal through Python's last-resort
+    handler (an application that configures logging still gets them)."""
+    import logging
+
+    logger = logging.getLogger(name)
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def _safe(url: str) -> str:

@@ -54,8 +54,8 @@ def amounts(formatted: Sequence[bool], row: Sequence[object], sums: dict[int, De
 
 @dataclass
 class Block:
-    """One file's rows for one sheet: each row rendered with :data:`ROW_NUMBER` (``""``: no
-    value in it) or, where only xlsxwriter writes it exactly, its values; ``sums`` covers the
+    """One file's rows for one sheet: each row rendered with :data:`ROW_NUMBER` or, where
+    only xlsxwriter writes it exactly (or it has no value), its values; ``sums`` covers the
     rendered rows only (the writer adds the others' as it writes them)."""
 
     rows: list[str | list[OutCell]] = field(default_factory=list)
@@ -157,8 +157,8 @@ def render(rows: Iterator[list[Cell]] | list[list[Cell]], styles: tuple[str, ...
     block = Block()
     for row in rows:
         done = xml.render(ROW_NUMBER, row)
-        if done is None:
-            block.rows.append(row)
+        if done is None or not done[0]:  # a row without a value stays as values too, so a
+            block.rows.append(row)  # rendered row is never empty (the cache relies on it)
             block.values += 1
             continue
         text, first, last = done
