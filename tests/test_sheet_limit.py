@@ -84,3 +84,56 @@ def test_a_refusal_while_workers_are_reading_ends_the_pool(tmp_path: Path) -> No
         line.startswith("Bladet ") and line.endswith(" får inte plats i en Excel-arbetsbok "
                                                      "(högst 1 048 576 rader)") for line in lines)
     assert not (tmp_path / "ut.xlsx").exists()
+
+
+KILL = """
+import os
+import signal
+import sys
+from pathlib import Path
+from xlplan import inbox as inbox_module
+from xlplan.consolidation import consolidate
+from xlplan.errors import ConsolidationRefused
+
+inbox_module.PARALLEL_FROM = 1
+
+
+def workers() -> list[int]:
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def arrived(path: Path) -> None:
+    if not arrived.done:  # the first file: the others in flight; a worker killed, as the OOM
+        arrived.done = True  # killer does
+        os.kill(workers()[0], signal.SIGKILL)
+
+
+arrived.done = False
+
+
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+    print("no refusal")
+except ConsolidationRefused as exc:
+    print(exc.message)
+"""
+
+
+def test_a_worker_killed_in_the_middle_ends_the_run_with_a_sentence(tmp_path: Path) -> None:
+    """A worker process gone (killed, out of memory) while files are in flight: the run
+    ends at once, in Swedish, with nothing written (the pool it used waited for ever)."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    done = subprocess.run([sys.executable, "-c", KILL, str(folder), str(tmp_path / "ut.xlsx")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.strip() == (
+        "En av processerna som läser planböckerna avslutades oväntat (till exempel för att "
+        "minnet tog slut). Inget skrevs. Kör igen.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]

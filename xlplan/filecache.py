@@ -798,53 +798,71 @@ def _pooled(todo: list[Path], hashes: list[tuple[str, float] | None], misses: li
             pool_job: Callable[..., tuple[InputFile, bool]], count: int,
             arrived: Callable[[tuple[InputFile, bool]], None]) -> None:
     """Every file of ``todo`` to ``arrived``, in order: those of ``misses`` (indexes) read by
-    a pool of ``count`` workers with ``pool_job``, the others taken here with ``job`` while
-    the workers read ahead."""
+    ``count`` worker processes with ``pool_job``, the others taken here with ``job`` while
+    the workers read ahead.
+
+    A ``ProcessPoolExecutor``, not a ``multiprocessing.Pool``: a worker that dies (killed,
+    out of memory) breaks the executor, and the run ends with a Swedish sentence; the Pool
+    replaced the worker and waited for its lost file for ever."""
     import collections
     import multiprocessing as mp
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    gc.freeze()  # the parent's objects out of the workers' collections (no copy-on-write)
-    try:
-        pool = mp.get_context("fork").Pool(count, initializer=_worker)
-    finally:
-        gc.unfreeze()
+    from xlplan.errors import ConsolidationRefused
+
+    executor = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_worker)
     read_here = set(range(len(todo))).difference(misses)
     ahead = collections.deque(misses)
-    waiting: collections.deque[Any] = collections.deque()
+    waiting: collections.deque[Future[tuple[InputFile, bool]]] = collections.deque()
+    started = False
     try:
         for i, path in enumerate(todo):
             while ahead and len(waiting) < IN_FLIGHT * count:
                 j = ahead.popleft()
-                waiting.append(pool.apply_async(pool_job, (todo[j],), {"hashed": hashes[j]}))
+                if not started:  # the workers are forked at the first submit
+                    gc.freeze()  # the parent's objects out of their collections (no copying)
+                try:
+                    waiting.append(executor.submit(pool_job, todo[j], hashed=hashes[j]))
+                finally:
+                    if not started:
+                        gc.unfreeze()
+                        started = True
             if i in read_here:
                 arrived(job(path, hashed=hashes[i]))
             else:  # the oldest result in flight is this file's: misses are in order
-                arrived(waiting.popleft().get())
+                arrived(waiting.popleft().result())
+    except BrokenProcessPool:
+        _stop(executor, waiting)
+        raise ConsolidationRefused(
+            "En av processerna som läser planböckerna avslutades oväntat (till exempel för att "
+            "minnet tog slut). Inget skrevs. Kör igen.") from None
     except BaseException:
-        _stop(pool, waiting)
+        _stop(executor, waiting)
         raise
-    pool.close()
-    pool.join()
+    executor.shutdown(wait=True)
 
 
-def _stop(pool: Any, waiting: Iterable[Any]) -> None:
-    """End the pool when the run stops early (a refusal, a full disk, Ctrl-C). Not with
-    ``terminate()`` while workers may be sending results: a worker killed while it holds the
-    result queue's lock left ``terminate()`` waiting for ever (seen under load). The files in
-    flight are few (:data:`IN_FLIGHT` a worker): they are let finish, then the pool ends;
-    only a worker still busy after :data:`STOP_SECONDS` is killed. A second Ctrl-C while
-    this runs is ignored: interrupting it left the pool to Python's exit-time
-    ``terminate()``, the same wait for ever."""
+def _stop(executor: Any, waiting: Iterable[Any]) -> None:
+    """End the workers when the run stops early (a refusal, a full disk, Ctrl-C, a worker
+    gone). The files in flight are few (:data:`IN_FLIGHT` a worker): those not started are
+    cancelled, the others let finish; only a worker still busy after :data:`STOP_SECONDS` is
+    killed. A second Ctrl-C while this runs is ignored (interrupting it left the workers to
+    Python's exit-time handling)."""
+    from concurrent.futures import CancelledError, wait
+
     with _uninterrupted():
-        pool.close()
-        deadline = time.monotonic() + STOP_SECONDS
         pending = list(waiting)
-        for result in pending:
-            result.wait(max(0.0, deadline - time.monotonic()))
-        if all(result.ready() for result in pending):
-            pool.join()
-        else:
-            pool.terminate()
+        for future in pending:
+            future.cancel()
+        done, running = wait(pending, timeout=STOP_SECONDS)
+        for future in done:  # their errors are not this stop's: retrieved, not raised
+            with contextlib.suppress(CancelledError):
+                future.exception()
+        if running:
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.kill()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
