@@ -4,7 +4,8 @@ the history.
 The inbox is read once (inbox.py, filecache.py); each file's rows go into the workbook as
 they arrive (io/region_writer.py) and its business objects into a temporary table of the
 history database (history_stream.py); the region's figures are computed from the extracts
-(region_figures.py) and written last. Inputs are only ever read; the workbook is written atomically.
+(region_figures.py) and written last. Inputs are only ever read; the workbook is written
+atomically.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _newest_first(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=key, reverse=True)
 
 
-def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | None, expected: Iterable[str],
-                 progress: Callable[[Path], None] | None, month: str | None = None,
+def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | None,
+                 expected: Iterable[str], progress: Callable[[Path], None] | None, month: str | None = None,
                  region_name: str = "", cache: Path | bool | None = True) -> Outcome:
     from xlplan.changes import Baseline
     from xlplan.errors import HistoryError
