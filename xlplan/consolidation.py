@@ -83,8 +83,9 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 
 
 def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | None,
-                 expected: Iterable[str], progress: Callable[[Path], None] | None, month: str | None = None,
-                 region_name: str = "", cache: Path | bool | None = True) -> Outcome:
+                 expected: Iterable[str], progress: Callable[[Path], None] | None,
+                 month: str | None = None, region_name: str = "",
+                 cache: Path | bool | None = True) -> Outcome:
     from xlplan.changes import Baseline
     from xlplan.errors import HistoryError
     from xlplan.filecache import cache_dir_for, read_files
