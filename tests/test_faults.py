@@ -234,7 +234,9 @@ def test_disk_full_while_the_figures_are_staged_drops_the_history_not_the_run(
     assert "Historiken kunde inte användas" in result.stdout + result.stderr
     assert "disken är full" in result.stdout + result.stderr
     assert not any(word in result.stderr + result.stdout for word in QUIET)
-    assert not db.exists()  # nothing recorded: the history file this run made is gone
+    with sqlite3.connect(db) as conn:  # nothing recorded
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_korningar").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM xlplan_nyckeltal").fetchone() == (0,)
     # with room, the same run is recorded with every figure
     again = cli("consolidate", str(folder), "--out", str(out), "--db", f"sqlite:///{db}")
     assert again.returncode == 0, again.stderr

@@ -471,3 +471,30 @@ def test_a_database_server_that_never_answers_or_a_held_lock_ends_in_seconds(
         holder.dispose()
     assert (tmp_path / "c.xlsx").exists() and took < 30
     assert "låst av ett annat program" in outcome.history_note
+
+
+def test_a_postgresql_url_keeps_its_own_options(tmp_path: Path) -> None:
+    """A history in its own schema (options=-csearch_path=plan in the URL): the tables are
+    made and used there; xlplan's own lock timeout does not replace the URL's options."""
+    import sqlalchemy as sa
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_book(folder / "rs.xlsx", info("RS", 2025), T(
+        "Budgetram", BUDGETRAM_HEADER, [["Stab", TJ, 10.0, None, -5.0, None, None, None, None,
+                                         5.0]], sheet="Budgetram"))
+    with postgres() as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA plan")
+        in_schema = f"{url}&options=-csearch_path%3Dplan&connect_timeout=3"
+        assert consolidate(folder, tmp_path / "ut.xlsx", database=in_schema, month="2025-03",
+                           cache=False).history_note == ""
+        with engine.connect() as conn:
+            tables = {(schema, name) for schema, name in conn.exec_driver_sql(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE "
+                "table_name LIKE 'xlplan%%'")}
+            runs = conn.exec_driver_sql("SELECT COUNT(*) FROM plan.xlplan_korningar").scalar()
+        engine.dispose()
+    assert {("plan", "xlplan_korningar"), ("plan", "xlplan_nyckeltal")} <= tables
+    assert not any(schema == "public" for schema, _ in tables) and runs == 1

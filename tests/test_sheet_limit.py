@@ -137,3 +137,218 @@ def test_a_worker_killed_in_the_middle_ends_the_run_with_a_sentence(tmp_path: Pa
         "En av processerna som läser planböckerna avslutades oväntat (till exempel för att "
         "minnet tog slut). Inget skrevs. Kör igen.")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]
+
+
+STUCK = """
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from xlplan import filecache
+from xlplan import inbox as inbox_module
+from xlplan.consolidation import consolidate
+
+inbox_module.PARALLEL_FROM = 1
+filecache.STOP_SECONDS = 2.0
+
+
+def workers() -> list[int]:
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def arrived(path: Path) -> None:
+    if not arrived.done:  # both workers stopped (as by a debugger, or a frozen disk), then
+        arrived.done = True  # Ctrl-C while the run waits on one of their files
+        for pid in workers():
+            os.kill(pid, signal.SIGSTOP)
+        threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+
+arrived.done = False
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted", workers())
+"""
+
+
+def test_ctrl_c_while_waiting_on_a_stuck_worker_ends_after_the_stop_limit(
+        tmp_path: Path) -> None:
+    """Ctrl-C while the run waits on files stuck workers hold: the stop waits its limit
+    (lowered here to 2 s), then kills the workers, and the run ends with none left."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    done = subprocess.run([sys.executable, "-c", STUCK, str(folder), str(tmp_path / "ut.xlsx")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.strip() == "interrupted []"  # no worker left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]
+
+
+BOTH = """
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from xlplan import inbox as inbox_module
+from xlplan.consolidation import consolidate
+
+inbox_module.PARALLEL_FROM = 1
+
+
+def workers() -> list[int]:
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def arrived(path: Path) -> None:
+    os.kill(workers()[0], signal.SIGKILL)  # a worker gone, and Ctrl-C, at the same moment
+    raise KeyboardInterrupt
+
+
+started = time.monotonic()
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+except KeyboardInterrupt:
+    print("interrupted", workers(), time.monotonic() - started < 30)
+"""
+
+
+def test_ctrl_c_as_a_worker_dies_ends_at_once_without_a_traceback(tmp_path: Path) -> None:
+    """Files in flight cancelled while the executor breaks made its manager thread fail
+    with an English traceback, and the stop then waited its full limit: now the stop lets
+    them end (or fail) and the run ends at once, quietly, with no worker left."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", BOTH, str(folder),
+                               str(tmp_path / "ut.xlsx")],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert done.stdout.strip() == "interrupted [] True"
+
+
+OUT_OF_MEMORY = """
+import os
+import resource
+import sys
+from pathlib import Path
+from xlplan import inbox as inbox_module
+from xlplan.consolidation import consolidate
+from xlplan.errors import ConsolidationRefused
+
+inbox_module.PARALLEL_FROM = 1
+
+
+def workers() -> list[int]:
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def arrived(path: Path) -> None:
+    if not arrived.done:  # each worker's memory capped at what it has: its next file fails
+        arrived.done = True
+        for pid in workers():
+            size = next(int(line.split()[1]) for line in
+                        Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if line.startswith("VmSize:"))
+            resource.prlimit(pid, resource.RLIMIT_AS, ((size + 2000) * 1024,) * 2)
+
+
+arrived.done = False
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+    print("finished")
+except ConsolidationRefused as exc:
+    print(exc.message)
+"""
+
+
+def test_memory_running_out_in_a_worker_ends_the_run_and_blames_no_file(
+        tmp_path: Path) -> None:
+    """A worker out of memory (a MemoryError, not killed) failed each of its files as an
+    'internt fel' in the file, and the run went on with most nämnder missing and recorded
+    them: now the run ends, says why, and writes nothing."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, str(folder),
+                           str(tmp_path / "ut.xlsx")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "Minnet tog slut medan planböckerna lästes. Inget skrevs. Stäng andra program, eller "
+        "kör på en dator med mer minne, och kör igen.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]
+
+
+TERM = """
+import os
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from xlplan.consolidation import consolidate
+from xlplan.runlog import run_logged
+
+
+def arrived(path: Path) -> None:
+    if not arrived.done:  # files in flight: the service manager says stop
+        arrived.done = True
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+arrived.done = False
+
+
+def job() -> int:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+    return 0
+
+
+try:
+    run_logged(None, "konsolidera", job)
+except typer.Exit as exc:
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_sigterm_ends_the_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    """SIGTERM (a service manager, kill) while the workers read: exit 143, one Swedish line,
+    the previous workbook untouched and no temp file beside it (it killed the run where it
+    stood, and the workers were left waiting as orphans)."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):  # enough for the workers (24 files and more)
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    out = tmp_path / "ut" / "region.xlsx"
+    out.parent.mkdir()
+    out.write_bytes(b"last month")
+    done = subprocess.run([sys.executable, "-c", TERM, str(folder), str(out)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == ("Avbrutet (programmet ombads sluta, SIGTERM). Utfilen skrivs bara "
+                           "när körningen blir klar; kör igen när du vill.\n")
+    assert [p.name for p in out.parent.iterdir()] == ["region.xlsx"]
+    assert out.read_bytes() == b"last month"

@@ -100,9 +100,6 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
     note = ""
     diff: list[Change] | None = None
 
-    recorded = False
-    created = _new_sqlite_file(database)  # removed again unless the run is recorded in it
-
     def drop_history(exc: HistoryError, verb: str = "läsas") -> None:
         """The history cannot be used: the run goes on without it, and says why."""
         nonlocal note, store, staged
@@ -198,7 +195,6 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             try:
                 staged.record(year, region.rapportmanad, str(folder), len(files),
                               out=str(target.resolve()), out_sha256=_sha256(target))
-                recorded = True
             except HistoryError as exc:
                 outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
     finally:  # however the run ends: the staged figures and the connection go
@@ -206,39 +202,4 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             staged.close()
         if store is not None:
             store.close()
-        if created is not None and not recorded:  # a refused, stopped or failed run leaves
-            _remove_new_database(created)  # no history file it made behind
     return outcome
-
-
-def _new_sqlite_file(database: str | None) -> Path | None:
-    """The SQLite history file ``database`` names, if it does not exist yet (this run would
-    create it)."""
-    if not database or not database.startswith("sqlite:///") or database == "sqlite:///:memory:":
-        return None
-    path = Path(database.removeprefix("sqlite:///").split("?", 1)[0])
-    try:
-        return None if path.exists() or path.is_symlink() else path
-    except OSError:
-        return None
-
-
-def _remove_new_database(path: Path) -> None:
-    """Remove the SQLite file (and its journals) this run created and recorded nothing in,
-    if no run is recorded there (another run may have made it meanwhile); best effort."""
-    import contextlib
-    import sqlite3
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                                timeout=1)) as conn:
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if "xlplan_korningar" in names and conn.execute(
-                    "SELECT COUNT(*) FROM xlplan_korningar").fetchone() != (0,):
-                return
-    except sqlite3.Error:
-        if path.exists():  # not a database we can read: not ours to remove
-            return
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        with contextlib.suppress(OSError):
-            Path(f"{path}{suffix}").unlink()

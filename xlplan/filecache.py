@@ -762,11 +762,18 @@ def read_files(paths: Iterable[Path], progress: Callable[[Path], None] | None,
             progress(item.path)
 
     misses = [i for i in range(len(todo)) if not cached[i]]
-    if not _parallel(count, len(misses)):
-        for i, path in enumerate(todo):
-            arrived(job(path, hashed=hashes[i]))
-    else:
-        _pooled(todo, hashes, misses, job, pool_job, count, arrived)
+    try:
+        if not _parallel(count, len(misses)):
+            for i, path in enumerate(todo):
+                arrived(job(path, hashed=hashes[i]))
+        else:
+            _pooled(todo, hashes, misses, job, pool_job, count, arrived)
+    except MemoryError:
+        from xlplan.errors import ConsolidationRefused
+
+        raise ConsolidationRefused(
+            "Minnet tog slut medan planböckerna lästes. Inget skrevs. Stäng andra program, "
+            "eller kör på en dator med mer minne, och kör igen.") from None
     if folder is not None:
         prune(folder)
     return out, reads
@@ -788,6 +795,22 @@ def _worker() -> None:
 
     gc.set_threshold(50_000, 20, 20)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker ends when the parent does (killed, or stopped without cleaning up),
+    instead of waiting on its queue for ever as an orphan."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to do
+        return
+    if os.getppid() == 1:  # the parent was already gone before that took effect
+        os._exit(1)
 
 
 STOP_SECONDS = 60.0  # for the files in flight when a run stops early
@@ -830,8 +853,11 @@ def _pooled(todo: list[Path], hashes: list[tuple[str, float] | None], misses: li
                         started = True
             if i in read_here:
                 arrived(job(path, hashed=hashes[i]))
-            else:  # the oldest result in flight is this file's: misses are in order
-                arrived(waiting.popleft().result())
+            else:  # the oldest result in flight is this file's: misses are in order; it
+                # stays in ``waiting`` until it has come (a stop must see the one it waits on)
+                result = waiting[0].result()
+                waiting.popleft()
+                arrived(result)
     except BrokenProcessPool:
         _stop(executor, waiting)
         raise ConsolidationRefused(
@@ -845,37 +871,38 @@ def _pooled(todo: list[Path], hashes: list[tuple[str, float] | None], misses: li
 
 def _stop(executor: Any, waiting: Iterable[Any]) -> None:
     """End the workers when the run stops early (a refusal, a full disk, Ctrl-C, a worker
-    gone). The files in flight are few (:data:`IN_FLIGHT` a worker): those not started are
-    cancelled, the others let finish; only a worker still busy after :data:`STOP_SECONDS` is
-    killed. A second Ctrl-C while this runs is ignored (interrupting it left the workers to
-    Python's exit-time handling)."""
-    from concurrent.futures import CancelledError, wait
+    gone). The files in flight are few (:data:`IN_FLIGHT` a worker): they are let finish;
+    a worker still busy after :data:`STOP_SECONDS` is killed. A second Ctrl-C while this
+    runs is ignored (interrupting it left the workers to Python's exit-time handling)."""
+    from concurrent.futures import wait
 
     with _uninterrupted():
+        # not cancelled: cancelling while the executor breaks (a worker gone at that moment)
+        # made its manager thread fail with a traceback and leave the others waiting
         pending = list(waiting)
-        for future in pending:
-            future.cancel()
         done, running = wait(pending, timeout=STOP_SECONDS)
         for future in done:  # their errors are not this stop's: retrieved, not raised
-            with contextlib.suppress(CancelledError):
-                future.exception()
-        if running:
+            future.exception()
+        if running:  # a worker stuck (or stopped): killed, which ends the executor
             for process in list(getattr(executor, "_processes", {}).values()):
                 process.kill()
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True)
 
 
 @contextlib.contextmanager
 def _uninterrupted() -> typing.Iterator[None]:
-    """Ctrl-C ignored for the block (in the main thread; elsewhere signals do not arrive)."""
+    """Ctrl-C and SIGTERM ignored for the block (in the main thread; elsewhere signals do not
+    arrive)."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT,
+                                                                    signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -47,6 +47,8 @@ def read_one(path: Path) -> InputFile:
         return _read_one(path)
     except XlplanError as exc:
         return InputFile(path, "", 0.0, reason=exc.message)
+    except MemoryError:  # the machine's memory, not the file (whose size the limits bound):
+        raise  # the run ends (xlplan.filecache.read_files), no file is blamed
     except Exception as exc:  # the net under every check: one file never stops the month
         return InputFile(path, "", 0.0, reason=(
             f"filen kunde inte kontrolleras (internt fel {type(exc).__name__}); den är inte "
@@ -82,12 +84,17 @@ def _read_one(path: Path) -> InputFile:
 PARALLEL_FROM = 24  # files; below this a second process costs more than it saves
 
 
+SHOWN_REASONS = 10  # files named in a refusal's one line; more would fill the terminal
+
+
 def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
     """Refuse mixed years; keep the newest file per nämnd. Returns (year, used by nämnd)."""
     readable = [f for f in files if f.extract is not None]
     if not readable:
-        raise ConsolidationRefused("Ingen planbok i inkorgen gick att läsa: "
-                                   + "; ".join(f"{f.name}: {f.reason}" for f in files))
+        shown = "; ".join(f"{f.name}: {f.reason}" for f in files[:SHOWN_REASONS])
+        more = (f"; och {len(files) - SHOWN_REASONS} filer till (xlplan validate visar "
+                "varför)" if len(files) > SHOWN_REASONS else "")
+        raise ConsolidationRefused(f"Ingen planbok i inkorgen gick att läsa: {shown}{more}.")
     years: dict[int, list[str]] = defaultdict(list)
     for f in readable:
         years[f.budgetar or 0].append(f.name)

@@ -53,16 +53,47 @@ def log_path(folder: Path, name: str, now: dt.datetime | None = None) -> Path:
 
 INTERRUPTED = ("Avbrutet (Ctrl-C). Utfilen skrivs bara när körningen blir klar; kör igen "
                "när du vill.")
+TERMINATED = ("Avbrutet (programmet ombads sluta, SIGTERM). Utfilen skrivs bara när körningen "
+              "blir klar; kör igen när du vill.")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, ``kill``): ends the run as Ctrl-C does, through the same
+    clean-up (temp files removed, workers stopped), with exit 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _stopped(exc: KeyboardInterrupt) -> int:
+    terminated = isinstance(exc, Terminated)
+    print(TERMINATED if terminated else INTERRUPTED, file=sys.stderr)
+    return 143 if terminated else 130
 
 
 def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
-    """Run ``job`` and exit with its code; with ``folder``, log the run there."""
+    """Run ``job`` and exit with its code; with ``folder``, log the run there. SIGTERM ends
+    it as Ctrl-C does (exit 143)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        _run_logged(folder, name, job)
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _run_logged(folder, name, job)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
     if folder is None:
         try:
             code = job()
-        except KeyboardInterrupt:
-            print(INTERRUPTED, file=sys.stderr)
-            code = 130
+        except KeyboardInterrupt as exc:
+            code = _stopped(exc)
         raise typer.Exit(code)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -80,9 +111,8 @@ def run_logged(folder: Path | None, name: str, job: Callable[[], int]) -> None:
     except XlplanError as exc:
         print(exc.message, file=sys.stderr)
         code = exc.exit_code
-    except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as exc:
+        code = _stopped(exc)
     except Exception as exc:
         print(f"Ett oväntat fel inträffade ({type(exc).__name__}).", file=sys.stderr)
         code = 2

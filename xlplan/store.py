@@ -96,15 +96,21 @@ class HistoryStore:
         self.url = url
         try:
             connect_args: dict[str, Any] = {"timeout": 5} if url.startswith("sqlite") else {}
-            if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg",
-                                          "postgresql+psycopg2"):  # libpq's parameters
-                # a server that never answers, or a lock held on the history's tables, gives
-                # up as SQLite's 5 s busy timeout does, instead of waiting for ever
-                connect_args = {"connect_timeout": 5, "options": "-c lock_timeout=5000"}
+            libpq = url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg",
+                                               "postgresql+psycopg2")
+            if libpq and "connect_timeout" not in sa.engine.make_url(url).query:
+                # a server that never answers gives up as SQLite's 5 s busy timeout does,
+                # instead of waiting for ever (a timeout in the URL is the user's choice)
+                connect_args = {"connect_timeout": 5}
+            self.engine = sa.create_engine(url, connect_args=connect_args)
+            if libpq:
+                # a lock held on the history's tables: the same 5 s, set per session (not as
+                # a startup option, which would replace the URL's own options= and which
+                # connection poolers refuse)
+                sa.event.listen(self.engine, "connect", _lock_timeout)
                 # the driver's own log lines (English, e.g. a connection lost mid-run) stay
                 # off the terminal: the run says in Swedish what happened to the history
                 _quiet("psycopg")
-            self.engine = sa.create_engine(url, connect_args=connect_args)
         except Exception as exc:  # a malformed URL or a missing driver
             raise HistoryError(f"Historikdatabasen ({_safe(url)}) kan inte användas: "
                                f"{unusable(url, exc)}") from None
@@ -349,6 +355,16 @@ class HistoryStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """A new PostgreSQL session waits at most 5 s for a lock."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET lock_timeout = '5s'")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _quiet(name: str) -> None:
