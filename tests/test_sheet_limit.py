@@ -86,11 +86,16 @@ def test_a_refusal_while_workers_are_reading_ends_the_pool(tmp_path: Path) -> No
     assert not (tmp_path / "ut.xlsx").exists()
 
 
-KILL = """
+WORKERS = """
 import os
+import resource
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
+
+from xlplan import filecache
 from xlplan import inbox as inbox_module
 from xlplan.consolidation import consolidate
 from xlplan.errors import ConsolidationRefused
@@ -103,33 +108,43 @@ def workers() -> list[int]:
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         found += [int(p) for p in (task / "children").read_text().split()]
     return found
+"""
 
+
+REFUSED = """
+arrived.done = False
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
+    print("finished")
+except ConsolidationRefused as exc:
+    print(exc.message)
+"""  # the end of a probe: its refusal's sentence, or "finished"
+
+
+def forty(tmp_path: Path) -> Path:
+    """An inbox of 40 small planböcker: enough to keep both workers busy."""
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for i in range(40):
+        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
+             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    return folder
+
+
+KILL = WORKERS + """
 
 def arrived(path: Path) -> None:
     if not arrived.done:  # the first file: the others in flight; a worker killed, as the OOM
         arrived.done = True  # killer does
         os.kill(workers()[0], signal.SIGKILL)
 
-
-arrived.done = False
-
-
-try:
-    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
-    print("no refusal")
-except ConsolidationRefused as exc:
-    print(exc.message)
-"""
+""" + REFUSED
 
 
 def test_a_worker_killed_in_the_middle_ends_the_run_with_a_sentence(tmp_path: Path) -> None:
     """A worker process gone (killed, out of memory) while files are in flight: the run
     ends at once, in Swedish, with nothing written (the pool it used waited for ever)."""
-    folder = tmp_path / "inkorg"
-    folder.mkdir()
-    for i in range(40):
-        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
-             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    folder = forty(tmp_path)
     done = subprocess.run([sys.executable, "-c", KILL, str(folder), str(tmp_path / "ut.xlsx")],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
@@ -139,26 +154,8 @@ def test_a_worker_killed_in_the_middle_ends_the_run_with_a_sentence(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]
 
 
-STUCK = """
-import os
-import signal
-import sys
-import threading
-from pathlib import Path
-from xlplan import filecache
-from xlplan import inbox as inbox_module
-from xlplan.consolidation import consolidate
-
-inbox_module.PARALLEL_FROM = 1
+STUCK = WORKERS + """
 filecache.STOP_SECONDS = 2.0
-
-
-def workers() -> list[int]:
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
 
 def arrived(path: Path) -> None:
     if not arrived.done:  # both workers stopped (as by a debugger, or a frozen disk), then
@@ -181,11 +178,7 @@ def test_ctrl_c_while_waiting_on_a_stuck_worker_ends_after_the_stop_limit(
         tmp_path: Path) -> None:
     """Ctrl-C while the run waits on files stuck workers hold: the stop waits its limit
     (lowered here to 2 s), then kills the workers, and the run ends with none left."""
-    folder = tmp_path / "inkorg"
-    folder.mkdir()
-    for i in range(40):
-        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
-             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    folder = forty(tmp_path)
     done = subprocess.run([sys.executable, "-c", STUCK, str(folder), str(tmp_path / "ut.xlsx")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
@@ -193,24 +186,7 @@ def test_ctrl_c_while_waiting_on_a_stuck_worker_ends_after_the_stop_limit(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inkorg"]
 
 
-BOTH = """
-import os
-import signal
-import sys
-import time
-from pathlib import Path
-from xlplan import inbox as inbox_module
-from xlplan.consolidation import consolidate
-
-inbox_module.PARALLEL_FROM = 1
-
-
-def workers() -> list[int]:
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
+BOTH = WORKERS + """
 
 def arrived(path: Path) -> None:
     os.kill(workers()[0], signal.SIGKILL)  # a worker gone, and Ctrl-C, at the same moment
@@ -229,11 +205,7 @@ def test_ctrl_c_as_a_worker_dies_ends_at_once_without_a_traceback(tmp_path: Path
     """Files in flight cancelled while the executor breaks made its manager thread fail
     with an English traceback, and the stop then waited its full limit: now the stop lets
     them end (or fail) and the run ends at once, quietly, with no worker left."""
-    folder = tmp_path / "inkorg"
-    folder.mkdir()
-    for i in range(40):
-        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
-             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    folder = forty(tmp_path)
     for _ in range(3):
         done = subprocess.run([sys.executable, "-c", BOTH, str(folder),
                                str(tmp_path / "ut.xlsx")],
@@ -242,24 +214,7 @@ def test_ctrl_c_as_a_worker_dies_ends_at_once_without_a_traceback(tmp_path: Path
         assert done.stdout.strip() == "interrupted [] True"
 
 
-OUT_OF_MEMORY = """
-import os
-import resource
-import sys
-from pathlib import Path
-from xlplan import inbox as inbox_module
-from xlplan.consolidation import consolidate
-from xlplan.errors import ConsolidationRefused
-
-inbox_module.PARALLEL_FROM = 1
-
-
-def workers() -> list[int]:
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
+OUT_OF_MEMORY = WORKERS + """
 
 def arrived(path: Path) -> None:
     if not arrived.done:  # each worker's memory capped at what it has: its next file fails
@@ -270,14 +225,7 @@ def arrived(path: Path) -> None:
                         if line.startswith("VmSize:"))
             resource.prlimit(pid, resource.RLIMIT_AS, ((size + 2000) * 1024,) * 2)
 
-
-arrived.done = False
-try:
-    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), cache=False, progress=arrived)
-    print("finished")
-except ConsolidationRefused as exc:
-    print(exc.message)
-"""
+""" + REFUSED
 
 
 def test_memory_running_out_in_a_worker_ends_the_run_and_blames_no_file(
@@ -285,11 +233,7 @@ def test_memory_running_out_in_a_worker_ends_the_run_and_blames_no_file(
     """A worker out of memory (a MemoryError, not killed) failed each of its files as an
     'internt fel' in the file, and the run went on with most nämnder missing and recorded
     them: now the run ends, says why, and writes nothing."""
-    folder = tmp_path / "inkorg"
-    folder.mkdir()
-    for i in range(40):
-        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
-             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    folder = forty(tmp_path)
     done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, str(folder),
                            str(tmp_path / "ut.xlsx")],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -337,11 +281,7 @@ def test_sigterm_ends_the_run_as_ctrl_c_does(tmp_path: Path) -> None:
     """SIGTERM (a service manager, kill) while the workers read: exit 143, one Swedish line,
     the previous workbook untouched and no temp file beside it (it killed the run where it
     stood, and the workers were left waiting as orphans)."""
-    folder = tmp_path / "inkorg"
-    folder.mkdir()
-    for i in range(40):  # enough for the workers (24 files and more)
-        book(folder / f"n{i:02}.xlsx", f"N{chr(65 + i // 26)}{chr(65 + i % 26)}",
-             [[f"Område {i}", TJ, 1, 0, 0, 0, 0, 0, 0, 1]])
+    folder = forty(tmp_path)  # enough for the workers (24 files and more)
     out = tmp_path / "ut" / "region.xlsx"
     out.parent.mkdir()
     out.write_bytes(b"last month")
