@@ -435,8 +435,8 @@ def _inflate(data: Any) -> bytes:
     return body
 
 
-ROW_END, BLOCK_END = "\x01", "\x02"  # between a block's rows, and between blocks: control
-# characters, which a rendered row never holds (RowXml writes them as _x0001_)
+BLOCK_END = "\x02"  # between blocks (ROW_END between a block's rows): a control character,
+# which a rendered row never holds (RowXml writes it as _x0002_)
 
 
 def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
@@ -444,6 +444,8 @@ def _encode_rendered(rendered: Rendered) -> dict[str, Any]:
     (a row kept as values: empty there, its values in ``blocks``), the blocks between
     :data:`BLOCK_END`. No JSON around the XML: no escaping, and the loader takes the rows
     with one split and checks each block with one match (:func:`well_formed`)."""
+    from xlplan.io.region_rows import ROW_END
+
     meta: list[Any] = []
     texts: list[str] = []
     for name, block in rendered.blocks.items():
@@ -466,7 +468,7 @@ def _decode_rendered(data: Any, layout: Layout, check: bool = True) -> Rendered 
     each row matched against what the renderer writes (False only for what this run's own
     workers just packed)."""
     from xlplan.extract import OutCell
-    from xlplan.io.region_rows import Block, Rendered, well_formed
+    from xlplan.io.region_rows import ROW_END, Block, Rendered, well_formed
 
     if type(data) is not dict or set(data) != {"styles", "blocks", "xml"}:
         raise Damaged("rendered rows")
@@ -485,7 +487,7 @@ def _decode_rendered(data: Any, layout: Layout, check: bool = True) -> Rendered 
         count, at = m["rows"], decode(m["at"], list[int])
         if type(count) is not int or name in blocks or name not in layout.styles:
             raise Damaged("a rendered block")
-        rows: list[str | list[Any]] = list(text.split(ROW_END)) if count else []
+        rows: list[str | list[Any]] = list(text.split(ROW_END)) if count else []  # (typed)
         if len(rows) != count or (not count and text) or sorted(set(at)) != at or (
                 at and not 0 <= at[0] <= at[-1] < count):
             raise Damaged("a rendered block's rows")
@@ -561,16 +563,20 @@ class FileCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
+    def _body(self, entry: Path, key: bytes) -> bytes | None:
+        """The entry's body if this user's xlplan signed it, else None (OSError: unreadable)."""
+        raw = _read_regular(entry, MAX_ENTRY_BYTES)
+        if raw is None or len(raw) > MAX_ENTRY_BYTES:
+            return None
+        mac, _, body = raw.partition(b"\n")
+        return body if hmac.compare_digest(mac, _mac(key, body)) else None
+
     def signed(self, name: str, key: bytes) -> bool:
         """Is there an entry ``name`` that this user's xlplan signed? (Cheap: no parsing.)"""
         try:
-            raw = _read_regular(self.path(name), MAX_ENTRY_BYTES)
+            return self._body(self.path(name), key) is not None
         except OSError:
             return False
-        if raw is None or len(raw) > MAX_ENTRY_BYTES:
-            return False
-        mac, _, body = raw.partition(b"\n")
-        return hmac.compare_digest(mac, _mac(key, body))
 
     def load(self, path: Path, sha256: str, mtime: float,
              layout: Layout | None = None) -> InputFile | None:
@@ -580,11 +586,8 @@ class FileCache:
             return None
         entry = self.path(entry_key(sha256, path.name))
         try:
-            raw = _read_regular(entry, MAX_ENTRY_BYTES)
-            if raw is None or len(raw) > MAX_ENTRY_BYTES:
-                return None
-            mac, _, body = raw.partition(b"\n")
-            if not hmac.compare_digest(mac, _mac(key, body)):
+            body = self._body(entry, key)
+            if body is None:
                 return None  # edited, or not made by this user's xlplan: read the file again
             item = from_entry(_json(body), path, sha256, mtime, layout)
             with contextlib.suppress(OSError):
@@ -703,9 +706,6 @@ def _take_packed(path: Path, folder: Path | None, layout: Layout | None = None,
         item.packed = item.packed or _encode_rendered(item.rendered)
         item.rendered = None
     return item, cached
-
-
-IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the parent
 
 
 IN_FLIGHT = 8  # results per worker at most, read but not yet taken by the parent

@@ -9,7 +9,7 @@ baseline's) they were most of the run's memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,42 +17,30 @@ from xlplan.changes import Baseline, Change, Key
 from xlplan.extract import Figure
 from xlplan.store import HistoryStore, _decimal
 
-CHUNK = 2000  # figures per INSERT
 PROGNOS_KINDS = frozenset({"budget", "prognos", "avvikelse"})  # what Förändringar tabulates
 STAGED, BASE = "xlplan_aktuell", "xlplan_jamfort"  # temporary tables, one connection's own
 _COLUMNS = "namnd VARCHAR(20), slag VARCHAR(20), objekt VARCHAR(500), varde VARCHAR(60)"
 
 
 Row = tuple[str, str, str, str]  # nämnd, kind, object, value as format(value, "f")
+
+
 def history_rows(namnd: str, figures: list[Figure]) -> list[Row]:
     """A planbok's figures (see :func:`xlplan.extract.figure_texts`) as rows of nämnd ``namnd``."""
     return [(namnd, kind, obj, value) for kind, obj, value in figures]
 
 
 class StagedRun:
-    """This run's figures in the history database, not yet a recorded run.
+    """This run's figures in the history database, not yet a recorded run: each used
+    planbok's figures are staged as the file arrives (:meth:`add`), then :meth:`ready`."""
 
-    A consolidation stages each used planbok's figures as the file arrives (:meth:`add`),
-    then calls :meth:`ready`; given ``figures`` the constructor does both."""
-
-    def __init__(self, store: HistoryStore,
-                 figures: Iterable[tuple[str, tuple[str, str, Decimal]]] | None = None) -> None:
-        """``figures``: (nämnd, (kind, object, value)), as :meth:`Region.objects` yields them."""
+    def __init__(self, store: HistoryStore) -> None:
         self.store = store
         self.sa = store.sa
         self.conn: Any = None
         self.base_id: int | None = None
         try:
             store._guard(self._open)
-            if figures is not None:
-                chunk: list[Row] = []
-                for namnd, (kind, obj, value) in figures:
-                    chunk.append((namnd, kind, obj[:500], format(value, "f")))
-                    if len(chunk) >= CHUNK:
-                        self.add(chunk)
-                        chunk = []
-                self.add(chunk)
-                self.ready()
         except BaseException:
             self.close()  # the caller never sees this object: nothing left open
             raise

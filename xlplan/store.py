@@ -64,13 +64,14 @@ def unusable(url: str, exc: BaseException) -> str:
         return ("adressen är ingen databasadress xlplan kan använda. Skriv t.ex. "
                 "sqlite:///xlplan-historik.db eller postgresql+psycopg://användare@värd/databas "
                 "i --db eller inställningen databas.")
-    if "locked" in str(exc).lower() or "lock timeout" in str(exc).lower():
+    said = str(exc).lower()
+    if "locked" in said or "lock timeout" in said:
         return "databasen är låst av ett annat program. Försök igen om en stund."
-    if "full" in str(exc).lower():
+    if "full" in said:
         return "disken är full. Frigör utrymme och kör igen."
     lost = ("server closed the connection", "terminating connection", "connection is lost",
             "consuming input failed", "connection already closed")
-    if any(words in str(exc).lower() for words in lost):
+    if any(words in said for words in lost):
         return ("förbindelsen med databasservern bröts under körningen. Kontrollera servern "
                 "och kör igen.")
     if name == "OperationalError":

@@ -95,6 +95,8 @@ _TEXT = rf"(?:{_CHAR}|&(?:amp|lt|gt);){{0,32767}}"
 # regular expression engine takes each run in one tight loop (twice as fast over 300 MB)
 _TEXT_RUNS = rf"{_CHAR}*+(?:&(?:amp|lt|gt);{_CHAR}*+)*+"
 BOUNDED_FROM = 32768  # a row this long or longer is matched with the bounded _TEXT
+ROW_END = "\x01"  # between a block's rows where they are joined (the cache): a control
+# character, which a rendered row never holds (RowXml writes it as _x0001_)
 # "%.16G" of a finite double: 16 significant digits (0.0000 and 16 digits at the longest),
 # an exponent within a double's range
 _NUMBER = (r"-?(?=[0-9.]{1,24}(?:E|<))[0-9]+(?:\.[0-9]+)?"
@@ -119,18 +121,18 @@ def row_pattern(styles: tuple[str, ...], text: str = _TEXT) -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=64)
 def block_pattern(styles: tuple[str, ...]) -> re.Pattern[str]:
-    """A block's rows joined by "\\x01" (a row kept as values: empty), each a row of
+    """A block's rows joined by :data:`ROW_END` (a row kept as values: empty), each a row of
     :func:`row_pattern` with unbounded text (or empty): one match for the whole block. The
-    separator is never in a row (a control character), so each part is matched alone."""
+    separator is never in a row, so each part is matched alone."""
     row = row_pattern(styles, _TEXT_RUNS).pattern
-    return re.compile(f"(?:{row})?+(?:\x01(?:{row})?+)*+")
+    return re.compile(f"(?:{row})?+(?:{ROW_END}(?:{row})?+)*+")
 
 
 def well_formed(block: Block, styles: tuple[str, ...], joined: str | None = None) -> bool:
     """Every rendered row of ``block`` is one RowXml writes for columns with ``styles``, its
     columns span within them, its sums are of amount columns and it counts its rows kept as
-    values. ``joined``: the rows joined by "\\x01" with a row kept as values empty (as the
-    cache holds them), matched at once when no row is :data:`BOUNDED_FROM` long."""
+    values. ``joined``: the rows joined by :data:`ROW_END` with a row kept as values empty
+    (as the cache holds them), matched at once when no row is :data:`BOUNDED_FROM` long."""
     width = len(styles)
     if not (-1 <= block.first_col <= block.last_col < width) or (
             (block.first_col < 0) != (block.last_col < 0)):
@@ -143,8 +145,8 @@ def well_formed(block: Block, styles: tuple[str, ...], joined: str | None = None
         if not isinstance(row, str) and (len(row) != width or any(
                 isinstance(v, int) and not -_LARGEST < v < _LARGEST for v in row)):
             return False
-    longest = max((len(row) for row in block.rows if type(row) is str), default=0)
-    if joined is not None and longest < BOUNDED_FROM:
+    if joined is not None and max((len(row) for row in block.rows if type(row) is str),
+                                  default=0) < BOUNDED_FROM:
         return block_pattern(styles).fullmatch(joined) is not None
     bounded, runs = row_pattern(styles), row_pattern(styles, _TEXT_RUNS)
     return all((runs if len(row) < BOUNDED_FROM else bounded).fullmatch(row)
