@@ -131,7 +131,8 @@ def test_the_template_formulas_are_recognised_in_the_forms_tools_write() -> None
         return is_row_formula("Budgetram", "nettobudget", f, 5, NET_COLUMNS, NET_HEADERS)
 
     assert net("=SUM(Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]])")
-    assert net("=SUM([@[Externa intäkter]:[Interna kostnader]])")
+    # Excel's displayed shorthand: never stored, computed by no engine from a file
+    assert not net("=SUM([@[Externa intäkter]:[Interna kostnader]])")
     assert net("=SUM($C$5:$I$5)") and net("=C5+D5+E5+F5+G5+H5+I5")
     assert not net("=SUM(C5:H5)")  # leaves out Interna kostnader
     assert not net("=SUM(C6:I6)")  # another row
@@ -142,7 +143,7 @@ def test_the_template_formulas_are_recognised_in_the_forms_tools_write() -> None
     dev = [is_row_formula("Prognos", "avvikelse", f, 7, cols, heads) for f in (
         "=Prognos[[#This Row],[Helårsprognos]]-Prognos[[#This Row],[Budget]]",
         "=[@Helårsprognos]-[@Budget]", "=D7-B7", "=B7-D7")]
-    assert dev == [True, True, True, False]
+    assert dev == [True, False, True, False]
     total = [is_totals_formula(f, "budget", cols, heads, (5, 9)) for f in (
         "=SUBTOTAL(109,Prognos[Budget])", "=SUBTOTAL(109,B5:B9)", "=SUM(B5:B9)",
         "=SUBTOTAL(109,B5:B8)", "=SUBTOTAL(9,B5:B9)")]
@@ -162,26 +163,42 @@ AMOUNT_HEADERS = BUDGETRAM_HEADER[2:9]
 
 
 def test_nettobudget_as_a_sum_of_the_seven_parts_in_any_form_is_evaluated(tmp_path: Path) -> None:
-    # How Excel stores `=[@[Externa intäkter]]+…` (the [#This Row] form), the `[@[…]]` form
-    # in another order, and a SUM over a comma list; openpyxl writes no cached values.
+    # How Excel stores `=[@[Externa intäkter]]+…` (the [#This Row] form), the same in another
+    # order, and a SUM over a comma list; openpyxl writes no cached values.
     # Worked by hand: A 20 + 1,5 − 50 − 3 − 4,2 − 1 − 0,3 = −37,0;
     # B 10 − 5 − 0,5 = 4,5; C 1 + 2 − 3 − 4 − 5 − 6 − 7 = −22
     this_row = "=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS)
-    short = "=" + "+".join(f"[@[{h}]]" for h in reversed(AMOUNT_HEADERS))
+    reverse = "=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in reversed(AMOUNT_HEADERS))
     book = write_book(tmp_path / "b.xlsx", info("RUN", 2027), T("Budgetram", BUDGETRAM_HEADER, [
         ["A", TJ, 20, 1.5, -50, -3, -4.2, -1, -0.3, this_row],
-        ["B", TJ, 10, None, -5, None, None, None, -0.5, short],
+        ["B", TJ, 10, None, -5, None, None, None, -0.5, reverse],
         ["C", FT, 1, 2, -3, -4, -5, -6, -7, "=SUM(C4,D4,E4,F4,G4,H4,I4)"],
     ], at="A1", title=None))
     report = validate(book)
     assert "formel-utan-varde" not in {f.code for f in report.findings}
     ours = [r["nettobudget"].amount for r in report.planbok.tables["Budgetram"].rows]
     assert ours == [Decimal("-37.0"), Decimal("4.5"), Decimal(-22)]
-    # LibreOffice computes the stored forms alike (it does not read the `[@…]` shorthand as
-    # file text, which Excel never stores, so that row is checked by hand only)
+    # LibreOffice computes the stored forms alike
     ws = openpyxl.load_workbook(recalculate(book, tmp_path / "lo"), data_only=True)["Budgetram"]
-    assert [ws["J2"].value, ws["J4"].value] == [-37, -22]
-    assert [ours[0], ours[2]] == [Decimal(-37), Decimal(-22)]
+    assert [ws["J2"].value, ws["J3"].value, ws["J4"].value] == [-37, 4.5, -22]
+
+
+def test_the_at_shorthand_in_a_file_is_no_template_formula(tmp_path: Path) -> None:
+    # `[@Kolumn]` is how Excel shows [#This Row]; a tool that writes it into the file (openpyxl
+    # as typed) leaves a formula no engine computes: LibreOffice gives an error value, and
+    # xlplan says the formula has no value instead of computing it itself
+    short = "=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS)
+    book = write_book(tmp_path / "b.xlsx", info("RUN", 2027), T("Budgetram", BUDGETRAM_HEADER, [
+        ["A", TJ, 20, 1.5, -50, -3, -4.2, -1, -0.3, short],
+        ["B", TJ, 10, None, -5, None, None, None, -0.5, "=SUM(C3:I3)"],
+    ], at="A1", title=None))
+    report = validate(book)
+    assert [(f.code, f.cell) for f in report.findings if f.code == "formel-utan-varde"] == [
+        ("formel-utan-varde", "J2")]
+    assert report.errors >= 1
+    ws = openpyxl.load_workbook(recalculate(book, tmp_path / "lo"), data_only=True)["Budgetram"]
+    assert isinstance(ws["J2"].value, str) and ws["J2"].value.startswith("#")
+    assert ws["J3"].value == 4.5
 
 
 def test_only_an_exact_sum_of_the_seven_parts_of_the_row_is_the_template_formula() -> None:
@@ -191,17 +208,22 @@ def test_only_an_exact_sum_of_the_seven_parts_of_the_row_is_the_template_formula
         return is_row_formula("Budgetram", "nettobudget", f, 5, NET_COLUMNS, NET_HEADERS)
 
     assert net("=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS))
-    assert net("=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS))
-    assert net("=[@Läkemedel]+[@[Externa intäkter]]+[@[Interna intäkter]]+[@Personalkostnader]"
-               "+[@[Övriga externa kostnader]]+[@Avskrivningar]+[@[Interna kostnader]]")
+    assert net("=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in reversed(AMOUNT_HEADERS)))
+    # the displayed shorthand is never a stored formula (see the module's docstring)
+    assert not net("=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS))
+    assert not net("=[@Läkemedel]+[@[Externa intäkter]]+[@[Interna intäkter]]"
+                   "+[@Personalkostnader]+[@[Övriga externa kostnader]]+[@Avskrivningar]"
+                   "+[@[Interna kostnader]]")
     assert net("=SUM(C5,D5,E5,F5,G5,H5,I5)") and net("=SUM(I5,C5:E5,F5:H5)")
     assert net("=I5+H5+G5+F5+E5+D5+C5")
     assert net("=SUM(" + ",".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS) + ")")
-    assert net("=SUM(Budgetram[@[Externa intäkter]:[Läkemedel]],G5:I5)")
+    assert net("=SUM(Budgetram[[#This Row],[Externa intäkter]:[Läkemedel]],G5:I5)")
+    assert not net("=SUM(Budgetram[@[Externa intäkter]:[Läkemedel]],G5:I5)")
     assert not net("=SUM(C5,D5,E5,F5,G5,H5)")  # six of seven
     assert not net("=SUM(C5,C5,D5,E5,F5,G5,H5,I5)")  # one part twice
     assert not net("=SUM(C5:I5,J5)")  # the net itself too
     assert not net("=SUM(C5,D5,E5,F5,G5,H5,I6)")  # a cell of another row
     assert not net("=C5+D5+E5+F5+G5+H5-I5")  # a difference, not a sum
-    assert not net("=" + "+".join(f"[@[{h}]]" for h in AMOUNT_HEADERS[:6]) + "+[@Område]")
+    assert not net("=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in AMOUNT_HEADERS[:6])
+                   + "+Budgetram[[#This Row],[Område]]")
     assert not net("=SUM(C5:E5)+SUM(F5:I5)")  # not the forms recognised

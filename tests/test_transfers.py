@@ -136,7 +136,11 @@ def test_an_internal_transfer_that_does_not_net_to_zero_is_an_error_at_its_cells
             ["Omdisponering", "Till Regiondirektör", "RS/218/2024", "RS", "RS", 8, None, None]]
     report = validate(rs(tmp_path / "rs2.xlsx", near))
     assert report.errors == 0
-    assert [f.cell for f in report.findings if f.code == "avrundningsdifferens"] == ["G6"]
+    [f] = [f for f in report.findings if f.code == "avrundningsdifferens"]
+    # the sum 0,8 is in neither cell: the message names both (not "0,8 i G6", which holds −7,2)
+    assert f.cell == "G6" and f.actual == Decimal("0.8")
+    assert f.message == ("Omdisponeringen RS/218/2024 inom RS, summan av Belopp 2025: 0,8 i "
+                         "G6, G7 mot 0. Skillnaden 0,8 ryms i avrundningen.")
 
 
 def test_consolidation_checks_transfers_inside_a_namnd(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TypeVar, cast
 
 from xlplan import contract as c
-from xlplan.model import Planbok, Row, TableData, Value
+from xlplan.model import Planbok, Row, TableData, Value, judged
 from xlplan.rounding import Figure, Verdict, judge
 
 ZERO = Decimal(0)
@@ -117,7 +117,9 @@ def net_from_parts(row: Row) -> Figure | None:
 
 
 def net_is_wrong(table: TableData, row: Row) -> bool:
-    """The row's typed Nettobudget differs from its parts beyond rounding (a nettofel)."""
+    """The row's Nettobudget differs from its parts, beyond rounding (a nettofel) or within
+    it (an avrundningsdifferens): a figure built on it that is off only by as much follows
+    from it."""
     return _memo(table.memo, ("net_is_wrong", row.row), lambda: _net_is_wrong(table, row))
 
 
@@ -126,7 +128,8 @@ def _net_is_wrong(table: TableData, row: Row) -> bool:
     if not table.has("nettobudget") or not net.valid:
         return False
     expected = net_from_parts(row)
-    return expected is not None and judge(net.figure, expected) is Verdict.DIFFERENT
+    return expected is not None and judge(
+        *judged(table, row, "nettobudget", expected)) is not Verdict.EQUAL
 
 
 def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:

@@ -346,25 +346,26 @@ def _json_parameter(v: object) -> object:
 def finding(
     code: str,
     sheet: str | None,
-    cell: str | None,
+    at: str | None,
     *,
     expected: Decimal | str | None = None,
     actual: Decimal | str | None = None,
     in_file: str | None = None,
     **fields: object,
 ) -> Finding:
-    """Build a finding from the catalogue; ``fields`` are its parameters, which fill the
-    message template (every field the template names must be given: checked here).
+    """Build a finding at cell ``at`` from the catalogue; ``fields`` are its parameters, which
+    fill the message template (every field the template names must be given: checked here).
+    The template's ``{cell}`` is ``at`` unless ``fields`` names it (a figure no one cell holds).
 
     Every text field, the sheet, the cell and the file are cleaned here
     (:func:`xlplan.text.clean`), where the finding is made: workbook text reaches a
     terminal, a sheet or a mail only through a finding, never raw."""
     entry = CATALOGUE[code]
-    fields.setdefault("cell", cell)
+    fields.setdefault("cell", at)
     safe = {k: clean(v) if isinstance(v, str) else v for k, v in fields.items()}
     entry.template.format(**safe)  # a missing field fails where the finding is made
     return Finding(entry.severity, code, clean(sheet) if sheet else sheet,
-                   clean(cell) if cell else cell, safe,
+                   clean(at) if at else at, safe,
                    clean(expected) if isinstance(expected, str) else expected,
                    clean(actual) if isinstance(actual, str) else actual,
                    clean(in_file) if in_file else in_file)

@@ -4,11 +4,14 @@ results (by openpyxl, pandas, a web editor) can be read all the same.
 Only three formulas are the template's: ``Nettobudget`` (the sum of the row's seven amount
 columns), ``Avvikelse`` (Helårsprognos − Budget) and each totals cell's
 ``SUBTOTAL(109,[Column])``. They are recognised in the forms Excel, LibreOffice and the
-template write them (structured references, with or without the table name, ``[@…]`` or
-``[#This Row]``, or plain A1 references). ``Nettobudget`` is any formula that is exactly the
-sum of the row's seven amount columns, each once in any order: summands joined by ``+``, or
-one ``SUM`` of ranges and/or a comma list. Nothing is ever evaluated beyond these three;
-any other formula without a cached result stays an error at its cell.
+template write them (structured references, with or without the table name, with
+``[#This Row]``, or plain A1 references). ``[@…]`` is only how Excel *shows* ``[#This Row]``:
+Excel never stores it, and neither Excel nor LibreOffice computes it from a file (LibreOffice
+gives #N/A or #NAME?), so a file that holds it holds no template formula. ``Nettobudget``
+is any formula that is exactly the sum of the row's seven amount columns, each once in any
+order: summands joined by ``+``, or one ``SUM`` of ranges and/or a comma list. Nothing is
+ever evaluated beyond these three; any other formula without a cached result stays an error
+at its cell.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def _summed_columns(f: str, row: int, by_header: dict[str, int]) -> list[int] | 
 def is_row_formula(table: str, key: str, formula: str, row: int,
                    columns: dict[str, int], headers: dict[str, str]) -> bool:
     """Is ``formula`` in data row ``row`` the template's formula for (table, key)?"""
-    if len(formula) > MAX_LENGTH:
+    if len(formula) > MAX_LENGTH or "@" in formula:  # see the module's docstring
         return False
     f = normalise(formula)
     if (table, key) == NET:
@@ -116,7 +119,7 @@ def is_totals_formula(formula: str, key: str, columns: dict[str, int], headers: 
                       body: tuple[int, int]) -> bool:
     """Is ``formula`` the template's ``SUBTOTAL(109,[Column])`` for column ``key``, whose
     data rows are ``body`` (first, last)?"""
-    if len(formula) > MAX_LENGTH:
+    if len(formula) > MAX_LENGTH or "@" in formula:
         return False
     f = normalise(formula)
     if f in (f"subtotal(109,[{_header(headers[key])}])",

@@ -78,8 +78,10 @@ class Value(NamedTuple):
 
     @property
     def blank(self) -> bool:
+        """Nothing in the cell: no value, and no template formula evaluated in its place (an
+        evaluated formula is checked as a cached result would be)."""
         kind = self.cell.kind
-        return kind is CellKind.BLANK or (
+        return (kind is CellKind.BLANK and self.derived is None) or (
             kind is CellKind.TEXT and not (self.cell.value or "").strip()
         )
 
@@ -156,6 +158,52 @@ class TableData:
 
     def header(self, key: str) -> str:
         return self.headers.get(key, self.spec.column(key).header)
+
+
+def template_result(table: TableData, row: Row, key: str) -> bool:
+    """Does ``row``'s ``key`` hold a result of the template's own formula there (Nettobudget
+    or Avvikelse in a data row, the totals row's ``SUBTOTAL(109,…)``), cached in the file or
+    evaluated here?
+
+    Such a result is exact arithmetic over typed cells: it differs from what the check adds
+    up only when it adds up other cells (a hidden row, a subtotal row) or was not recalculated
+    after a part changed, never by rounding. So it is judged without the rounding slack
+    (:func:`exactly`): a ``SUBTOTAL`` showing 10 over rows of 10,0 and a hidden 5,0 is not
+    "typed to tens"."""
+    v = row[key]
+    cell = v.cell
+    formula = cell.formula
+    if not formula or v.amount is None:
+        return False
+    if cell.kind is CellKind.BLANK:
+        return v.derived is not None  # evaluated here: only the template's formula is
+    if cell.kind is not CellKind.NUMBER:
+        return False
+    if row is table.totals:
+        raw = table.raw
+        if raw.totals is None:  # a last row labelled Summa read as the totals row
+            return False
+        body = (raw.first_row + raw.header_rows, raw.last_row - raw.totals_rows)
+        return formulas.is_totals_formula(formula, key, table.columns, table.headers, body)
+    return formulas.is_row_formula(table.spec.name, key, formula, row.row, table.columns,
+                                   table.headers)
+
+
+def exactly(figure: Figure) -> Figure:
+    """``figure`` without its precision: judged against another figure without one, two
+    figures are equal (up to Excel's double noise) or different, never within rounding."""
+    return Figure(figure.value, None, figure.magnitude)
+
+
+def judged(table: TableData, row: Row, key: str, expected: Figure) -> tuple[Figure, Figure]:
+    """The pair to judge data row ``row``'s Nettobudget or Avvikelse by against ``expected``,
+    the parts its template formula adds up: exactly for a template result
+    (:func:`template_result`), else by the rounding model. (The totals row's cells add up
+    their own column, not these parts: always by the rounding model here.)"""
+    shown = row[key].figure
+    if row is not table.totals and template_result(table, row, key):
+        return exactly(shown), exactly(expected)
+    return shown, expected
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from xlplan import contract as c
 from xlplan.io.writer import atomic_path
+from xlplan.io.xltext import subtotal_formula
 from xlplan.numbers import MKR_FORMAT, TKR_FORMAT, to_cell
 
 Cell = str | int | Decimal | None
@@ -282,9 +283,8 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
         if slip is not None:
             ws.write_number(last, ci, to_cell(slip), num)
         else:
-            header = _escape_header(col.header_for(data.budgetar))
-            ws.write_formula(last, ci, f"=SUBTOTAL(109,{spec.name}[{header}])", num,
-                             to_cell(_column_total(spec, col.key, body)))
+            ws.write_formula(last, ci, subtotal_formula(spec.name, col.header_for(data.budgetar)),
+                             num, to_cell(_column_total(spec, col.key, body)))
     for ci, col in enumerate(spec.columns):
         col_format = num if col.kind is c.Kind.AMOUNT else None
         width = max(col.width, header_width(col.header_for(data.budgetar)))
@@ -296,11 +296,6 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
                                                  + ", ".join(col.choices)})
     ws.freeze_panes(first + 1, 1)
     _page_setup(ws, first)
-
-
-def _escape_header(header: str) -> str:
-    """Structured-reference escaping: ' [ ] # get a leading apostrophe."""
-    return "".join("'" + ch if ch in "'[]#" else ch for ch in header)
 
 
 def _column_total(spec: c.Table, key: str, rows: Sequence[RowData]) -> Decimal:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlplan.io.xltext import write_text
+from xlplan.io.xltext import subtotal_formula, write_text
 from xlplan.numbers import MKR_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import Region
 
@@ -104,6 +104,10 @@ class Overview:
                                                 "columns": columns,
                                                 "total_row": totals is not None,
                                                 "autofilter": False})
+            for ci, column in enumerate(columns):  # as Excel stores them (subtotal_formula)
+                if "total_function" in column:
+                    ws.write_formula(end, c0 + ci, subtotal_formula(name, headers[ci]),
+                                     formats[ci], column["total_value"])
             for r, row in enumerate(body):
                 for ci, value in enumerate(row):
                     b.write(ws, first + r, c0 + ci, value, formats[ci])

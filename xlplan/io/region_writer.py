@@ -34,7 +34,7 @@ from xlplan.io.region_rows import (
     detail_rows,
     investment_row,
 )
-from xlplan.io.xltext import write_text
+from xlplan.io.xltext import subtotal_formula, write_text
 from xlplan.numbers import MKR_FORMAT, SHARE_FORMAT, TKR_FORMAT, to_cell
 from xlplan.region import InputFile, Region
 
@@ -217,6 +217,10 @@ class _Growing:
         self.ws.add_table(self.first_row, 0, last, len(self.headers) - 1, {
             "name": self.name, "style": "Table Style Medium 2", "columns": columns,
             "total_row": totals})
+        if totals:  # the totals cells as Excel stores them (see subtotal_formula)
+            for ci in amounts:
+                self.ws.write_formula(last, ci, subtotal_formula(self.name, self.headers[ci]),
+                                      self.formats[ci], to_cell(self.sums.get(ci, Decimal(0))))
         return last
 
 

@@ -23,3 +23,11 @@ def write_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
         ws.write_rich_string(row, col, text[:1], text[1:2], text[2:], *extra)
     else:
         ws.write_string(row, col, text, fmt)
+
+
+def subtotal_formula(table: str, header: str) -> str:
+    """A totals cell's ``SUBTOTAL(109,Table[Column])`` as Excel stores it: qualified by the
+    table's name. xlsxwriter's ``total_function`` writes ``SUBTOTAL(109,[Column])``, which
+    Excel reads but LibreOffice computes as #NAME? (it is tested so, recalculated)."""
+    escaped = "".join("'" + ch if ch in "'[]#" else ch for ch in header)  # ' [ ] # escaped
+    return f"=SUBTOTAL(109,{table}[{escaped}])"

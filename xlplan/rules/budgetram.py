@@ -8,7 +8,7 @@ from decimal import Decimal
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.findings import Finding, finding
-from xlplan.model import Planbok, Row, TableData
+from xlplan.model import Planbok, Row, TableData, judged
 from xlplan.rounding import Figure, Verdict, judge
 from xlplan.rules.common import (
     compare_finding,
@@ -64,7 +64,8 @@ def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str],
     if not net.valid or not all(v.valid for v in values):
         return None
     expected = Figure.sum(v.figure for v in values)
-    verdict = judge(net.figure, expected)
+    shown, wanted = judged(table, row, "nettobudget", expected)
+    verdict = judge(shown, wanted)
     if verdict is Verdict.EQUAL:
         return None
     if missing_roots:
@@ -73,7 +74,7 @@ def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str],
                            missing_roots)
     if verdict is Verdict.ROUNDING:
         return compare_finding(planbok, table, "Nettobudget mot radens belopp", net.ref,
-                               net.figure, expected, "nettofel")
+                               shown, wanted, "nettofel")
     diff = net.number - expected.value
     hint = diagnose(diff, ((table.header(k), row[k].number) for k in parts), "kolumnen")
     return finding(
@@ -134,7 +135,7 @@ def check_nettoram(planbok: Planbok) -> Iterator[Finding]:
             continue
         mine = [r["nettobudget"].ref for r in budget.rows
                 if figures.budget_type(r) == kind and r["nettobudget"].ref in roots]
-        cause = root_causes(v.figure, corrected[kind].figure, mine)
+        cause = root_causes(v.figure, nets[kind].figure, corrected[kind].figure, mine)
         if cause is not None:
             yield consequence(planbok, ram, what, v.ref, "Budgetram-tabellens netto",
                               v.number, nets[kind].value, cause)
@@ -167,7 +168,7 @@ def check_frame_explained(planbok: Planbok) -> Iterator[Finding]:
         if all(v.valid for v in values) and net.value != 0:
             roots += [v.ref for v in values]
             imbalance = imbalance + net
-    cause = root_causes(explained.figure - imbalance, received, roots)
+    cause = root_causes(explained.figure, received, received + imbalance, roots)
     if cause is not None:
         yield consequence(planbok, ram, "Ramförändringar", ram.header_ref,
                           "det ramen fått mot föregående år", explained.value, received.value,

@@ -9,7 +9,7 @@ from typing import Any
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.findings import Finding, finding, or_list
-from xlplan.model import Planbok, Row, TableData, Value
+from xlplan.model import Planbok, Row, TableData, Value, exactly, judged, template_result
 from xlplan.numbers import decimals_of
 from xlplan.rounding import Figure, Verdict, judge
 from xlplan.text import short
@@ -49,22 +49,31 @@ def formula_expected(table: TableData, row: Row, key: str) -> Figure | None:
 
 
 def wrong_formula_rows(table: TableData, key: str) -> list[tuple[Row, Figure]]:
-    """Rows whose typed formula value differs from its parts beyond rounding (each its own
-    error), with the value it should have."""
+    """Rows whose formula column's value differs from its parts, beyond rounding or within it
+    (each its own error or warning), with the value it should have."""
     out: list[tuple[Row, Figure]] = []
     if not table.spec.column(key).formula:
         return out
     for row in table.rows:
         v = row[key]
         expected = formula_expected(table, row, key)
-        if v.valid and expected is not None and judge(v.figure, expected) is Verdict.DIFFERENT:
+        if v.valid and expected is not None and judge(
+                *judged(table, row, key, expected)) is not Verdict.EQUAL:
             out.append((row, expected))
     return out
 
 
-def root_causes(shown: Figure, corrected: Figure, roots: list[str]) -> str | None:
-    """The cells a difference follows from, when correcting them removes it."""
-    if roots and judge(shown, corrected) is not Verdict.DIFFERENT:
+def root_causes(shown: Figure, expected: Figure, corrected: Figure,
+                roots: list[str]) -> str | None:
+    """The cells the difference between ``shown`` and ``expected`` follows from, when
+    ``corrected`` (``expected`` with those cells corrected) removes it: an error that
+    correcting them brings within rounding, or a difference within rounding that correcting
+    them removes altogether."""
+    if not roots:
+        return None
+    after = judge(shown, corrected)
+    if after is Verdict.EQUAL or (after is Verdict.ROUNDING
+                                  and judge(shown, expected) is Verdict.DIFFERENT):
         return ", ".join(roots)
     return None
 
@@ -113,24 +122,30 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
         if not summed.complete:
             continue
         header = table.header(key)
-        verdict = judge(total_value.figure, summed.figure)
+        exact = template_result(table, table.totals, key)
+        shown, wanted = ((exactly(total_value.figure), exactly(summed.figure)) if exact
+                         else (total_value.figure, summed.figure))
+        verdict = judge(shown, wanted)
         if verdict is Verdict.EQUAL:
             continue
         expected, actual = summed.value, total_value.number
-        if verdict is Verdict.ROUNDING:
-            yield compare_finding(planbok, table, f"Summan av {header}", total_value.ref,
-                                  total_value.figure, summed.figure, "summeringsfel")
-            continue
+        # a row whose formula value is off (its own finding) comes first, before rounding:
+        # a total off only because of it follows from it, and each slip counts once
         wrong = wrong_formula_rows(table, key)
         if wrong:
             fixed = {id(r): e for r, e in wrong}
             corrected = Figure.sum(fixed.get(id(r), r[key].figure) for r in table.rows
                                    if not r[key].excluded_from_subtotal)
-            roots = root_causes(total_value.figure, corrected, [r[key].ref for r, _ in wrong])
+            roots = root_causes(shown, wanted, exactly(corrected) if exact else corrected,
+                                [r[key].ref for r, _ in wrong])
             if roots is not None:
                 yield consequence(planbok, table, f"Summan av {header}", total_value.ref,
                                   "raderna ovanför", actual, expected, roots)
                 continue
+        if verdict is Verdict.ROUNDING:
+            yield compare_finding(planbok, table, f"Summan av {header}", total_value.ref,
+                                  shown, wanted, "summeringsfel")
+            continue
         diff = actual - expected
         hidden_rows = [r for r in table.rows if r.hidden]
         hidden = (

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.findings import Finding, finding
-from xlplan.model import Planbok
+from xlplan.model import Planbok, judged
 from xlplan.rounding import Verdict, judge
 from xlplan.rules.common import (
     compare_finding,
@@ -44,12 +44,13 @@ def check_deviation(planbok: Planbok) -> Iterator[Finding]:
         expected = formula_expected(table, row, "avvikelse")
         if expected is None:
             continue
-        verdict = judge(dev.figure, expected)
+        shown, wanted = judged(table, row, "avvikelse", expected)
+        verdict = judge(shown, wanted)
         if verdict is Verdict.EQUAL:
             continue
         if verdict is Verdict.ROUNDING:
             yield compare_finding(planbok, table, "Avvikelse mot Helårsprognos − Budget",
-                                  dev.ref, dev.figure, expected, "avvikelsefel")
+                                  dev.ref, shown, wanted, "avvikelsefel")
             continue
         yield finding(
             "avvikelsefel", table.sheet, dev.ref, expected=expected.value, actual=dev.number,
@@ -92,7 +93,8 @@ def check_against_budgetram(planbok: Planbok) -> Iterator[Finding]:
             continue
         if judge(v.figure, area.net.figure) is Verdict.EQUAL:
             continue
-        cause = root_causes(v.figure, area.corrected.figure, list(area.wrong))
+        cause = root_causes(v.figure, area.net.figure, area.corrected.figure,
+                            list(area.wrong))
         if cause is not None:
             yield consequence(planbok, table, f"Budget för {label}", v.ref,
                               "områdets netto i Budgetram", v.number, area.net.value, cause)

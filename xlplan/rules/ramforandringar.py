@@ -87,15 +87,19 @@ def check_internal_balance(planbok: Planbok) -> Iterator[Finding]:
             verdict = judge(incoming, outgoing)
             if verdict is Verdict.EQUAL:
                 continue
-            code = ("avrundningsdifferens" if verdict is Verdict.ROUNDING
-                    else "omdisponering-intern-obalans")
             cells = ", ".join(v.ref for v in values)
             shown = planbok.fmt(c.RAMFORANDRINGAR, net.value)
-            yield finding(code, table.sheet, values[0].ref, expected=net.value - net.value,
-                          actual=net.value, diarienummer=dnr, namnd=namnd, cells=cells,
-                          column=table.header(key), total=shown,
-                          what=f"Omdisponeringen {dnr} inom {namnd} ({cells})", shown=shown,
-                          wanted="0", diff=planbok.fmt(c.RAMFORANDRINGAR, abs(net.value)))
+            column = table.header(key)
+            if verdict is Verdict.ROUNDING:  # the sum is in no one cell: named by its cells
+                yield finding("avrundningsdifferens", table.sheet, values[0].ref,
+                              expected=net.value - net.value, actual=net.value, cell=cells,
+                              shown=shown,
+                              what=f"Omdisponeringen {dnr} inom {namnd}, summan av {column}",
+                              wanted="0", diff=planbok.fmt(c.RAMFORANDRINGAR, abs(net.value)))
+                continue
+            yield finding("omdisponering-intern-obalans", table.sheet, values[0].ref,
+                          expected=net.value - net.value, actual=net.value, diarienummer=dnr,
+                          namnd=namnd, cells=cells, column=column, total=shown)
 
 
 RULES = (check_transfers, check_internal_balance)

@@ -1,0 +1,123 @@
+"""A result of the template's own formula, cached in the file or evaluated by xlplan, is
+exact arithmetic over typed cells: it is checked like any total, never skipped, and a
+difference is never taken for rounding. Each case is worked by hand below and, where a
+spreadsheet engine can say it, checked against LibreOffice's own recalculation.
+
+Prognos (mkr), columns B Budget, C Utfall ackumulerat, D Helårsprognos, E Avvikelse:
+  row 2 Vård        10   4  12   2
+  row 3 Hälsa        5   2   4  −1   (hidden)
+  row 4 Tandvård    20   8  23   3
+  all rows          35  14  39   4
+  SUBTOTAL(109,…)   30  12  35   5   (leaves hidden row 3 out)
+Typed, 30 would have the precision of tens and 35 − 30 = 5 would "fit the rounding"; as the
+template's SUBTOTAL it is a sum of 10, 20 and, left out, 5: an error, as large as row 3.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import xlsxwriter
+
+from tests.support.books import PROGNOS_HEADER, T, info, write_book
+from tests.support.engine import recalculate
+from xlplan import validate
+from xlplan.validation import Report
+
+DEV = "=Prognos[[#This Row],[Helårsprognos]]-Prognos[[#This Row],[Budget]]"
+SUBTOTALS = ["Summa", *(f"=SUBTOTAL(109,Prognos[{h}])" for h in PROGNOS_HEADER[1:])]
+
+
+def codes(report: Report, *wanted: str) -> list[tuple[str, str | None]]:
+    return [(f.code, f.cell) for f in report.findings if f.code in wanted]
+
+
+def hidden_row_book(path: Path) -> Path:
+    rows = [["Vård", 10, 4, 12, DEV], ["Hälsa", 5, 2, 4, DEV], ["Tandvård", 20, 8, 23, DEV]]
+    return write_book(path, info("HSN", 2027), T("Prognos", PROGNOS_HEADER, rows,
+                                                 totals=SUBTOTALS, hidden=[1], at="A1",
+                                                 title=None))
+
+
+def test_an_evaluated_subtotal_over_a_hidden_row_is_checked(tmp_path: Path) -> None:
+    # openpyxl keeps the formulas and stores no results: xlplan evaluates them
+    report = validate(hidden_row_book(tmp_path / "p.xlsx"))
+    found = [f for f in report.findings if f.code == "summeringsfel"]
+    assert [f.cell for f in found] == ["B5", "C5", "D5", "E5"]
+    assert [(f.actual, f.expected) for f in found] == [
+        (Decimal(30), Decimal(35)), (Decimal(12), Decimal(14)), (Decimal(35), Decimal(39)),
+        (Decimal(5), Decimal(4))]
+    assert all("de dolda raderna 3" in f.message for f in found)
+    assert codes(report, "avrundningsdifferens") == []
+
+
+def test_libreoffice_computes_the_same_totals_and_xlplan_judges_them_alike(
+        tmp_path: Path) -> None:
+    book = hidden_row_book(tmp_path / "p.xlsx")
+    computed = recalculate(book, tmp_path / "lo")
+    ws = openpyxl.load_workbook(computed, data_only=True)["Prognos"]
+    assert [ws[f"{c}5"].value for c in "BCDE"] == [30, 12, 35, 5]  # as worked by hand
+    # the same file with LibreOffice's cached results: the same verdicts, the same cells
+    uncached, cached = validate(book), validate(computed)
+    assert codes(cached, "summeringsfel", "avrundningsdifferens") == codes(
+        uncached, "summeringsfel", "avrundningsdifferens") == [
+        ("summeringsfel", c) for c in ("B5", "C5", "D5", "E5")]
+
+
+def cached_book(path: Path, rows: list[list[Any]], totals: list[Any]) -> Path:
+    """Prognos at A1 with results cached as the file says (a formula as (text, result)), as
+    Excel leaves a file saved with manual calculation."""
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Info")
+    ws.add_table(0, 0, 4, 1, {"name": "Info", "columns": [{"header": "Fält"}, {"header": "Värde"}],
+                             "data": [["Nämnd", "HSN"], ["Budgetår", 2027], ["Belopp i", "mkr"],
+                                      ["Mallversion", 1]]})
+    ws = wb.add_worksheet("Prognos")
+    ws.add_table(0, 0, len(rows) + 1, 4, {"name": "Prognos", "total_row": True,
+                                         "columns": [{"header": h} for h in PROGNOS_HEADER]})
+    for r, row in enumerate([*rows, totals], start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, tuple):
+                ws.write_formula(r, c, v[0], None, v[1])
+            else:
+                ws.write(r, c, v)
+    wb.close()
+    return path
+
+
+def test_a_total_off_only_by_a_stale_row_result_follows_from_that_row(tmp_path: Path) -> None:
+    # Vård: 27 − 10 = 17, but its Avvikelse still shows 7 (not recalculated); Tandvård
+    # 23 − 20 = 3. The total's SUBTOTAL shows 20 = 17 + 3, the column shows 7 + 3 = 10.
+    # Typed, 20 would be "tens" and 10 off would fit its rounding: as the template's result
+    # it is exact, and the whole difference is E2's.
+    rows = [["Vård", 10, 4, 27, (DEV, 7)], ["Tandvård", 20, 8, 23, (DEV, 3)]]
+    totals = ["Summa", *((f, v) for f, v in zip(SUBTOTALS[1:], (30, 12, 50, 20), strict=True))]
+    book = cached_book(tmp_path / "p.xlsx", rows, totals)
+    report = validate(book)
+    assert codes(report, "avvikelsefel", "foljdfel", "summeringsfel", "avrundningsdifferens") == [
+        ("avvikelsefel", "E2"), ("foljdfel", "E4")]
+    [root] = [f for f in report.findings if f.code == "avvikelsefel"]
+    assert (root.actual, root.expected) == (Decimal(7), Decimal(17))
+    assert "E2" in [f for f in report.findings if f.code == "foljdfel"][0].message
+    # LibreOffice recalculates E2 to what xlplan said it should be, and then all is well
+    computed = recalculate(book, tmp_path / "lo")
+    assert openpyxl.load_workbook(computed, data_only=True)["Prognos"]["E2"].value == 17
+    assert codes(validate(computed), "avvikelsefel", "foljdfel", "summeringsfel") == []
+
+
+def test_a_total_off_only_by_a_rounded_row_follows_from_that_row(tmp_path: Path) -> None:
+    # Typed: Vård 24,5 − 10,0 = 14,5 written as 14 (within rounding: a warning at E2);
+    # Tandvård 4,8 − 20,0 = −15,2. The total −0,7 = 14,5 − 15,2 is right; the column shows
+    # 14 − 15,2 = −1,2. The total is off only by E2's rounding: it follows from E2 (info),
+    # not a second error.
+    rows = [["Vård", 10.0, 4, 24.5, 14], ["Tandvård", 20.0, 8, 4.8, -15.2]]
+    book = write_book(tmp_path / "p.xlsx", info("HSN", 2027), T(
+        "Prognos", PROGNOS_HEADER, rows, totals=["Summa", 30.0, 12, 29.3, -0.7], at="A1",
+        title=None))
+    report = validate(book)
+    assert codes(report, "avvikelsefel", "avrundningsdifferens", "foljdfel", "summeringsfel") == [
+        ("avrundningsdifferens", "E2"), ("foljdfel", "E4")]
+    assert not [f for f in report.findings if f.cell in ("E2", "E4") and f.severity.value == "fel"]
