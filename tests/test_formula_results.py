@@ -101,7 +101,7 @@ def test_a_total_off_only_by_a_stale_row_result_follows_from_that_row(tmp_path: 
         ("avvikelsefel", "E2"), ("foljdfel", "E4")]
     [root] = [f for f in report.findings if f.code == "avvikelsefel"]
     assert (root.actual, root.expected) == (Decimal(7), Decimal(17))
-    assert "E2" in [f for f in report.findings if f.code == "foljdfel"][0].message
+    assert "E2" in next(f for f in report.findings if f.code == "foljdfel").message
     # LibreOffice recalculates E2 to what xlplan said it should be, and then all is well
     computed = recalculate(book, tmp_path / "lo")
     assert openpyxl.load_workbook(computed, data_only=True)["Prognos"]["E2"].value == 17

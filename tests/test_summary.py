@@ -205,3 +205,75 @@ def test_a_missing_nettobudget_is_null_and_its_totals_say_incomplete(
     # consolidation agrees: it refuses the nämnd, naming the cell
     extract, reason = extract_or_reason(validate(path).planbok)
     assert extract is None and "J2" in reason
+
+
+def test_a_typed_net_over_an_unreadable_part_is_null_as_consolidation_refuses_it(
+        tmp_path: Path) -> None:
+    # Division Medicin's Interna intäkter (E5) is the text "45,6 mkr ca" while its Nettobudget
+    # and the totals hold what Excel saves (its SUM counts the text as 0): −2331.4 − 45.6 =
+    # −2377.0, Interna intäkter 106.4 − 45.6 = 60.8, Nettobudget −4088.7 − 45.6 = −4134.3.
+    # The net needs E5, so it is unknown, and so are the Tjänstemannabudget and Totalt; the
+    # Nettoram comparison that depends on it is not made (no second error for the same cell)
+    from tests.support.plan import budgetram
+
+    t = budgetram()
+    rows = [list(r) for r in t.rows]
+    rows[0][3], rows[0][9] = "45,6 mkr ca", -2377.0
+    t.rows = rows
+    t.totals = list(t.totals or [])
+    t.totals[3], t.totals[9] = 60.8, -4134.3
+    path = full_plan(tmp_path, Budgetram=t)
+    report = validate(path)
+    assert [(f.code, f.cell) for f in report.findings if f.severity.value == "error"] == [
+        ("ej-tal", "E5")]
+    s = summarize(report.planbok, Settings()).to_json()
+    b = s["budgetram"]
+    assert [r["netto"] for r in b["per_omrade"]] == [None, "-1754.2", "-3.1"]  # type: ignore[index]
+    assert b["netto"] == {"Tjänstemannabudget": None,  # type: ignore[index]
+                          "Förtroendemannabudget": "-3.1", "Totalt": None}
+    extract, reason = extract_or_reason(report.planbok)
+    assert extract is None and "E5" in reason
+
+
+def test_unreadable_effects_forecasts_and_investments_are_null_never_zero(
+        tmp_path: Path) -> None:
+    # By hand from tests/support/plan.py, one text cell in each table:
+    # - Åtgärdsplan J2 (Samordnade inköp… no: Minskad hyrpersonal, 2026) "ca 180": effect 2026
+    #   unknown, and so its coverage, remaining gap and its kind's 2026; 2025 185 and 2027 285
+    #   stand
+    # - Prognos Helårsprognos of Division Kirurgi "okänt": its forecast and deviation unknown,
+    #   and the totals of both; Budget −4088.7 and Utfall −1061.8 stand
+    # - Investeringar Belopp of Ombyggnad (HSN, 2025) "ca 9500": the sum, HSN's figures, the
+    #   room under the frame and HSN's running costs unknown; RS's 8 500 stands
+    from tests.support.plan import atgardsplan, investeringar, prognos
+
+    a, p, i = atgardsplan(), prognos(), investeringar()
+    a.rows = [list(r) for r in a.rows]
+    a.rows[0][9] = "ca 180"
+    p.rows = [list(r) for r in p.rows]
+    p.rows[1][3] = "okänt"
+    i.rows = [list(r) for r in i.rows]
+    i.rows[2][6] = "ca 9500"
+    path = full_plan(tmp_path, Atgardsplan=a, Prognos=p, Investeringar=i)
+    s = summary_of(path)
+    m = s["atgardsplan"]
+    assert m["effekt"] == {"2025": "185", "2026": None, "2027": "285"}  # type: ignore[index]
+    assert m["tackningsgrad"]["2026"] is None  # type: ignore[index]
+    assert m["kvarvarande_gap"] == {"2025": "335", "2026": None, "2027": "235"}  # type: ignore[index]
+    assert m["per_typ"]["Personalkostnader"] == {  # type: ignore[index]
+        "2025": "120", "2026": None, "2027": "200"}
+    f = s["prognos"]
+    assert [r["prognos"] for r in f["per_omrade"]] == ["-2372", None, "-3.1"]  # type: ignore[index]
+    assert [r["avvikelse"] for r in f["per_omrade"]] == ["-40.6", None, "0"]  # type: ignore[index]
+    assert f["totalt"] == {"budget": "-4088.7", "utfall": "-1061.8",  # type: ignore[index]
+                           "prognos": None, "avvikelse": None}
+    v = s["investeringar"]
+    assert (v["summa_tkr"], v["egen_budget_budgetar_tkr"], v["utrymme_tkr"]) == (  # type: ignore[index]
+        None, None, None)
+    assert v["per_budgetansvar_tkr"] == {"HSN": None, "RS": "8500"}  # type: ignore[index]
+    assert all(cost["summa"] is None for cost in v["driftkostnad_tkr"].values())  # type: ignore[index]
+    # the text says "saknas" where the figure is unknown, never 0
+    text = xlplan("summary", str(path)).stdout
+    assert "Effekt" in text and "saknas" in text.split("Effekt", 1)[1].splitlines()[0]
+    forecast = [ln for ln in text.splitlines() if ln.startswith("Division Kirurgi")][-1]
+    assert forecast.split()[-2:] == ["saknas", "saknas"]

@@ -133,13 +133,19 @@ def _net_is_wrong(table: TableData, row: Row) -> bool:
 
 
 def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:
-    """A row's net as typed; ``corrected``: a wrong net replaced by the sum of its parts
-    (to tell a total that is wrong by itself from one that follows a wrong row)."""
+    """A row's net as the file holds it; ``corrected``: a wrong net replaced by the sum of
+    its parts (to tell a total that is wrong by itself from one that follows a wrong row).
+
+    A part that cannot be read (text, an error value) leaves the net unknown even when the
+    net cell holds a number: Excel's own SUM counts such a cell as 0, so a saved result
+    over it is exactly the figure that must never be used (the part is listed as missing)."""
     if corrected and net_is_wrong(table, row):
         expected = net_from_parts(row)
         assert expected is not None
         return Total(expected)
-    return total([row["nettobudget"]])
+    net = total([row["nettobudget"]])
+    unread = tuple(row[k].ref for k in c.NET_PARTS if table.has(k) and not row[k].valid)
+    return Total(net.figure, net.missing + unread) if unread else net
 
 
 def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total] | None:
@@ -185,7 +191,7 @@ def _nets_per_area(planbok: Planbok) -> dict[str, Area]:
     out: dict[str, Area] = {}
     for key, rows in groups.items():
         wrong = [r["nettobudget"].ref for r in rows if net_is_wrong(table, r)]
-        net = total(r["nettobudget"] for r in rows)
+        net = combine(row_net(table, r) for r in rows)
         # with no wrong row, the corrected sum is the same sum, term by term
         corrected = combine(row_net(table, r, corrected=True) for r in rows) if wrong else net
         out[key] = Area(rows[0].text("omrade"), rows[0]["omrade"].ref, net, corrected,

@@ -20,6 +20,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -293,14 +294,14 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
     ]
     if s.budgetram is not None:
         for kind, value in s.budgetram.netto.items():
-            shown = "saknas" if value is None else format_sv(value, 1)
-            lines.append(f"  Nettobudget {kind.lower()}: {shown}")
+            lines.append(f"  Nettobudget {kind.lower()}: {_known(value, 1)}")
     if s.atgardsplan is not None:
         a = s.atgardsplan
         for y in a.years:
-            cover = (f", täckningsgrad {format_sv(a.tackningsgrad[y] * 100, 1)} %"
-                     if a.tackningsgrad else "")
-            lines.append(f"  Åtgärdsplan {y}: effekt {format_sv(a.effekt[y], 1)}{cover}")
+            effect, share = a.effekt[y], (a.tackningsgrad or {}).get(y)
+            cover = (f", täckningsgrad {format_sv(share * 100, 1)} %"
+                     if share is not None else "")
+            lines.append(f"  Åtgärdsplan {y}: effekt {_known(effect, 1)}{cover}")
         if a.gap is not None:
             lines.append(f"  Ekonomiskt gap: {format_sv(a.gap, 1)} (varje år mäts för sig)")
     if s.investeringar is not None:
@@ -308,7 +309,7 @@ def body_text(path: Path, digest: str, report: Report, s: Summary) -> str:
         ram = (f" av investeringsramen {format_sv(i.investeringsram_tkr, 0)} tkr"
                if i.investeringsram_tkr is not None else "")
         lines.append(f"  Investeringar med egen budget {info.budgetar}: "
-                     f"{format_sv(i.egen_budget_budgetar_tkr, 0)} tkr{ram}")
+                     f"{_known(i.egen_budget_budgetar_tkr, 0)} tkr{ram}")
     warnings = [f for f in report.findings if f.severity is Severity.WARNING]
     lines.append("")
     if warnings:
@@ -451,3 +452,8 @@ class _Audit:
 
             raise ConfigError(f"Sändloggen i {clean(str(self.folder))} kan inte skrivas "
                               f"({os_reason(exc)}).") from None
+
+
+def _known(value: Decimal | None, decimals: int) -> str:
+    """A figure of the summary; one a cell it needs could not be read is "saknas", never 0."""
+    return "saknas" if value is None else format_sv(value, decimals)

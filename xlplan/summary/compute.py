@@ -70,14 +70,18 @@ class KostnadsutvecklingSummary:
         return None if value is None else value <= target
 
 
+# From here on too, None wherever a cell the figure needs could not be read (an error at that
+# cell, which consolidation refuses for the same reason): never shown as 0
+
+
 @dataclass
 class AtgardsplanSummary:
     years: list[int]
-    effekt: dict[int, Decimal]
-    per_typ: dict[str, dict[int, Decimal]]
+    effekt: dict[int, Decimal | None]
+    per_typ: dict[str, dict[int, Decimal | None]]
     gap: Decimal | None
-    tackningsgrad: dict[int, Decimal] | None
-    kvarvarande_gap: dict[int, Decimal] | None
+    tackningsgrad: dict[int, Decimal | None] | None
+    kvarvarande_gap: dict[int, Decimal | None] | None
     antal_atgarder: int
     kvalitetssankande: int
     kvalitetssankande_riskbedomda: int
@@ -86,15 +90,17 @@ class AtgardsplanSummary:
 
 @dataclass
 class InvesteringarSummary:
-    summa_tkr: Decimal
-    per_budgetansvar_tkr: dict[str, Decimal]
-    per_kategori_tkr: dict[str, Decimal]
-    per_typ_tkr: dict[str, Decimal]
-    egen_budget_budgetar_tkr: Decimal  # what this nämnd holds, in the budget year
+    summa_tkr: Decimal | None
+    per_budgetansvar_tkr: dict[str, Decimal | None]
+    per_kategori_tkr: dict[str, Decimal | None]
+    per_typ_tkr: dict[str, Decimal | None]
+    egen_budget_budgetar_tkr: Decimal | None  # what this nämnd holds, in the budget year
     investeringsram_tkr: Decimal | None
     utrymme_tkr: Decimal | None
-    hos_annan_namnd: list[tuple[str, str, Decimal]]  # (objekt, holder, amount) held elsewhere
-    driftkostnad_tkr: dict[int, dict[str, Decimal]]  # year -> avskrivning, internranta, summa
+    # (objekt, holder, amount) held elsewhere
+    hos_annan_namnd: list[tuple[str, str, Decimal | None]]
+    # year -> avskrivning, internranta, summa
+    driftkostnad_tkr: dict[int, dict[str, Decimal | None]]
     internranta: Decimal
     avskrivning_start: str
 
@@ -103,8 +109,8 @@ class InvesteringarSummary:
 class PrognosSummary:
     rapportmanad: str | None
     # (område, budget, utfall, prognos, avvikelse)
-    per_omrade: list[tuple[str, Decimal, Decimal, Decimal, Decimal]]
-    totalt: tuple[Decimal, Decimal, Decimal, Decimal]
+    per_omrade: list[tuple[str, Decimal | None, Decimal | None, Decimal | None, Decimal | None]]
+    totalt: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
 
 
 @dataclass
@@ -129,15 +135,23 @@ class Summary:
 # --- Budgetram ------------------------------------------------------------------------------
 
 
-def _usable(row: Row, key: str) -> Decimal:
-    v = row[key]
-    return v.number if v.valid else ZERO
-
-
 def _known(row: Row, key: str) -> Decimal | None:
     """The cell's amount; None when it cannot be read (an error at the cell, never 0)."""
     v = row[key]
     return v.number if v.valid else None
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    """A sum that stays unknown once a term is."""
+    return None if a is None or b is None else a + b
+
+
+def _less(a: Decimal, b: Decimal | None) -> Decimal | None:
+    return None if b is None else a - b
+
+
+def _div(a: Decimal | None, b: Decimal) -> Decimal | None:
+    return None if a is None else a / b
 
 
 def _sum_known(values: Iterable[Decimal | None]) -> Decimal | None:
@@ -155,7 +169,7 @@ def budgetram_summary(planbok: Planbok) -> BudgetramSummary | None:
     per_type = figures.nets_per_type(planbok) or {k: figures.EMPTY for k in c.BUDGETTYPER}
     netto: dict[str, Decimal | None] = {k: v.known for k, v in per_type.items()}
     netto["Totalt"] = _sum_known(netto.values())
-    per_omrade = [(r.text("omrade"), figures.budget_type(r), _known(r, "nettobudget"))
+    per_omrade = [(r.text("omrade"), figures.budget_type(r), figures.row_net(table, r).known)
                   for r in table.rows]
     kinds = {k: v for k, v in figures.per_kind(planbok).items() if table.has(k)}
     per_slag = {KIND_KEYS[k]: v.known for k, v in kinds.items()}
@@ -222,20 +236,23 @@ def atgardsplan_summary(planbok: Planbok) -> AtgardsplanSummary | None:
     if table is None or per_year is None:
         return None
     years = list(per_year)
-    effekt = {y: t.value for y, t in per_year.items()}
-    per_typ: dict[str, dict[int, Decimal]] = defaultdict(lambda: dict.fromkeys(years, ZERO))
+    effekt = {y: t.known for y, t in per_year.items()}
+    per_typ: dict[str, dict[int, Decimal | None]] = defaultdict(
+        lambda: dict.fromkeys(years, ZERO))
     quality = assessed = shifting = 0
     for row in table.rows:
         kind = row.text("typ") or "Övrigt"
         for y, key in zip(years, EFFECT_KEYS, strict=True):
-            per_typ[kind][y] += _usable(row, key)  # a blank year is no effect that year
+            # a blank year is no effect that year; an unreadable one leaves the sum unknown
+            per_typ[kind][y] = _add(per_typ[kind][y], _known(row, key) if table.has(key)
+                                    else None)
         if c.match_choice(row.text("kvalitetssankning"), ("Ja",)):
             quality += 1
             assessed += 1 if c.match_choice(row.text("riskbedomd"), ("Ja",)) else 0
         shifting += 1 if c.match_choice(row.text("overvaltring"), ("Ja",)) else 0
     gap = planbok.info.gap
-    coverage = {y: effekt[y] / gap for y in years} if gap else None
-    remaining = {y: gap - effekt[y] for y in years} if gap is not None else None
+    coverage = {y: _div(effekt[y], gap) for y in years} if gap else None
+    remaining = ({y: _less(gap, effekt[y]) for y in years} if gap is not None else None)
     return AtgardsplanSummary(years, effekt, dict(per_typ), gap, coverage, remaining, len(table.rows),
                     quality, assessed, shifting)
 
@@ -273,38 +290,44 @@ def investeringar_summary(planbok: Planbok, settings: Settings) -> Investeringar
     info = planbok.info
     if table is None or not table.rows:
         return None
-    total = figures.column(table, "belopp").value if table.has("belopp") else ZERO
-    holders = {h: t.value for h, t in figures.investments_per_holder(planbok).items()}
-    categories: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    kinds: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    total = figures.column(table, "belopp").known if table.has("belopp") else ZERO
+    holders = {h: t.known for h, t in figures.investments_per_holder(planbok).items()}
+    categories: dict[str, Decimal | None] = defaultdict(lambda: ZERO)
+    kinds: dict[str, Decimal | None] = defaultdict(lambda: ZERO)
     own = figures.own_in_year(planbok)
-    own_this_year = ZERO if own is None else own.value
-    elsewhere: list[tuple[str, str, Decimal]] = []
+    own_this_year = ZERO if own is None else own.known
+    elsewhere: list[tuple[str, str, Decimal | None]] = []
     years = [info.budgetar + i for i in range(3)] if info.budgetar else []
-    running: dict[int, dict[str, Decimal]] = {
+    running: dict[int, dict[str, Decimal | None]] = {
         y: {"avskrivning": ZERO, "internranta": ZERO, "summa": ZERO} for y in years}
     for row in table.rows:
-        amount = _usable(row, "belopp")
+        amount = _known(row, "belopp") if table.has("belopp") else ZERO
         holder = budget_holder(row, info.namnd) or "?"
-        categories[c.match_choice(row.text("kategori"), c.KATEGORIER) or "Ej angiven"] += amount
-        kinds[c.match_choice(row.text("typ"), c.INVESTERINGSTYPER) or "Ej angiven"] += amount
+        category = c.match_choice(row.text("kategori"), c.KATEGORIER) or "Ej angiven"
+        categories[category] = _add(categories[category], amount)
+        kind = c.match_choice(row.text("typ"), c.INVESTERINGSTYPER) or "Ej angiven"
+        kinds[kind] = _add(kinds[kind], amount)
         year = investment_year(row, info.budgetar)
         if holder == info.namnd:
             life = row["avskrivningstid"].amount if row["avskrivningstid"].valid else None
-            if years and year is not None and life and life > 0:
+            if amount is None:  # an object whose amount is unknown: its costs are too
+                for y in years:
+                    running[y] = dict.fromkeys(running[y])
+            elif years and year is not None and life and life > 0:
                 schedule = depreciation_schedule(amount, life, year, years, settings.internranta,
                                                  settings.avskrivning_start)
                 for y, (dep, interest) in schedule.items():
-                    running[y]["avskrivning"] += dep
-                    running[y]["internranta"] += interest
-                    running[y]["summa"] += dep + interest
+                    cost = running[y]
+                    cost["avskrivning"] = _add(cost["avskrivning"], dep)
+                    cost["internranta"] = _add(cost["internranta"], interest)
+                    cost["summa"] = _add(cost["summa"], dep + interest)
         else:
             elsewhere.append((row.text("objekt"), holder, amount))
     ram = info.investeringsram
     return InvesteringarSummary(
         total, holders, dict(categories), dict(kinds), own_this_year, ram,
-        None if ram is None else ram - own_this_year, elsewhere, running,
-        settings.internranta, settings.avskrivning_start,
+        None if ram is None or own_this_year is None else ram - own_this_year, elsewhere,
+        running, settings.internranta, settings.avskrivning_start,
     )
 
 
@@ -317,11 +340,13 @@ def prognos_summary(planbok: Planbok) -> PrognosSummary | None:
         return None
     rows = []
     for r in table.rows:
-        budget, outcome, forecast = (_usable(r, k) for k in ("budget", "utfall", "prognos"))
-        rows.append((r.text("omrade"), budget, outcome, forecast, forecast - budget))
+        budget, outcome, forecast = (_known(r, k) if table.has(k) else None
+                                     for k in ("budget", "utfall", "prognos"))
+        deviation = None if forecast is None or budget is None else forecast - budget
+        rows.append((r.text("omrade"), budget, outcome, forecast, deviation))
     t = figures.prognos(planbok)
     assert t is not None
-    totals = (t.budget.value, t.utfall.value, t.prognos.value, t.avvikelse.value)
+    totals = (t.budget.known, t.utfall.known, t.prognos.known, t.avvikelse.known)
     return PrognosSummary(planbok.info.rapportmanad, rows, totals)
 
 

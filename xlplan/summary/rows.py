@@ -54,9 +54,9 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     def amount(v: Decimal | None, u: str = unit) -> Amount | None:
         return None if v is None else Amount(v, u)
 
-    def known(v: Decimal | None) -> Amount | str:
-        """A Budgetram figure; None there means a cell it needs could not be read."""
-        return MISSING if v is None else Amount(v, unit)
+    def known(v: Decimal | None, u: str = unit) -> Amount | str:
+        """A figure; None means a cell it needs could not be read."""
+        return MISSING if v is None else Amount(v, u)
 
     b = s.budgetram
     if b is not None:
@@ -93,36 +93,38 @@ def summary_rows(s: Summary) -> list[SheetRow]:
         rows += [[], [Heading("Åtgärdsplan")],
                  ["Varje år mäts mot basårets ram; åren läggs inte ihop."],
                  ["", *[str(y) for y in a.years]],
-                 ["Effekt", *[amount(a.effekt[y]) for y in a.years]]]
+                 ["Effekt", *[known(a.effekt[y]) for y in a.years]]]
         if a.gap is not None:
             rows.append(["Ekonomiskt gap", *[amount(a.gap) for _ in a.years]])
         if a.tackningsgrad is not None:
-            rows.append(["Täckningsgrad", *[Share(a.tackningsgrad[y]) for y in a.years]])
+            shares = [a.tackningsgrad[y] for y in a.years]
+            rows.append(["Täckningsgrad", *[MISSING if v is None else Share(v) for v in shares]])
         if a.kvarvarande_gap is not None:
-            rows.append(["Kvarvarande gap", *[amount(a.kvarvarande_gap[y]) for y in a.years]])
+            rows.append(["Kvarvarande gap", *[known(a.kvarvarande_gap[y]) for y in a.years]])
         for kind, per_year in a.per_typ.items():
-            rows.append([f"  {kind}", *[amount(per_year[y]) for y in a.years]])
+            rows.append([f"  {kind}", *[known(per_year[y]) for y in a.years]])
         rows += [["Antal åtgärder", str(a.antal_atgarder)],
                  ["Sänker kvaliteten", str(a.kvalitetssankande),
                   f"varav riskbedömda {a.kvalitetssankande_riskbedomda}"],
                  ["Övervältring", str(a.overvaltring)]]
     i = s.investeringar
     if i is not None:
-        rows += [[], [Heading("Investeringar (tkr)")], ["Summa", amount(i.summa_tkr, "tkr")]]
-        rows += [[f"Budgetansvar {h}", amount(v, "tkr")] for h, v in i.per_budgetansvar_tkr.items()]
-        rows += [[f"Kategori {h}", amount(v, "tkr")] for h, v in i.per_kategori_tkr.items()]
-        rows += [[h, amount(v, "tkr")] for h, v in i.per_typ_tkr.items()]
-        rows.append([f"Egen budget {s.budgetar or ''}".strip(), amount(i.egen_budget_budgetar_tkr, "tkr")])
+        rows += [[], [Heading("Investeringar (tkr)")], ["Summa", known(i.summa_tkr, "tkr")]]
+        rows += [[f"Budgetansvar {h}", known(v, "tkr")] for h, v in i.per_budgetansvar_tkr.items()]
+        rows += [[f"Kategori {h}", known(v, "tkr")] for h, v in i.per_kategori_tkr.items()]
+        rows += [[h, known(v, "tkr")] for h, v in i.per_typ_tkr.items()]
+        rows.append([f"Egen budget {s.budgetar or ''}".strip(),
+                     known(i.egen_budget_budgetar_tkr, "tkr")])
         if i.investeringsram_tkr is not None:
             rows += [["Investeringsram", amount(i.investeringsram_tkr, "tkr")],
-                     ["Utrymme kvar", amount(i.utrymme_tkr, "tkr")]]
+                     ["Utrymme kvar", known(i.utrymme_tkr, "tkr")]]
         for objekt, holder, value in i.hos_annan_namnd:
-            rows.append([f"Hos {holder}: {objekt}", amount(value, "tkr")])
+            rows.append([f"Hos {holder}: {objekt}", known(value, "tkr")])
         if i.driftkostnad_tkr:
             rows += [[], ["Driftkostnad (tkr)", *[str(y) for y in i.driftkostnad_tkr]]]
             for key, label in (("avskrivning", "Avskrivning"), ("internranta", "Internränta"),
                                ("summa", "Summa")):
-                rows.append([label, *[amount(v[key], "tkr") for v in i.driftkostnad_tkr.values()]])
+                rows.append([label, *[known(v[key], "tkr") for v in i.driftkostnad_tkr.values()]])
             start = "investeringsåret" if i.avskrivning_start == "samma_ar" else "året efter"
             rows.append([f"Linjär avskrivning från {start}; internränta "
                          f"{Share(i.internranta).text()} på bokfört värde vid årets början."])
@@ -130,8 +132,8 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     if p is not None:
         rows += [[], [Heading(f"Prognos {p.rapportmanad or ''}".strip())],
                  ["Område", "Budget", "Utfall ackumulerat", "Helårsprognos", "Avvikelse"]]
-        rows += [[o, amount(bu), amount(u), amount(pr), amount(av)] for o, bu, u, pr, av in p.per_omrade]
-        rows.append(["Totalt", *[amount(v) for v in p.totalt]])
+        rows += [[o, known(bu), known(u), known(pr), known(av)] for o, bu, u, pr, av in p.per_omrade]
+        rows.append(["Totalt", *[known(v) for v in p.totalt]])
     return rows
 
 
