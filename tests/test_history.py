@@ -498,3 +498,47 @@ def test_a_postgresql_url_keeps_its_own_options(tmp_path: Path) -> None:
         engine.dispose()
     assert {("plan", "xlplan_korningar"), ("plan", "xlplan_nyckeltal")} <= tables
     assert not any(schema == "public" for schema, _ in tables) and runs == 1
+
+
+CTRL_C_AT_RECORD = """
+import os, signal, sys
+from pathlib import Path
+from xlplan.consolidation import consolidate
+from xlplan.history_stream import StagedRun
+
+record = StagedRun.record
+
+
+def pressed(self, *args, **kwargs):  # Ctrl-C at the moment the run is being recorded,
+    os.kill(os.getpid(), signal.SIGINT)  # after the workbook was put in place
+    return record(self, *args, **kwargs)
+
+
+StagedRun.record = pressed
+try:
+    consolidate(Path(sys.argv[1]), Path(sys.argv[2]), database=sys.argv[3])
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_between_the_workbook_and_its_record_waits_for_the_record(
+        tmp_path: Path) -> None:
+    # A stop there left the new workbook in place and no run in the history that names it
+    # (found by a tester at the end of a 150-file run). Now the last step finishes first.
+    import hashlib
+    import subprocess
+    import sys
+
+    inbox, out = month_inbox(tmp_path, "2025-03"), tmp_path / "region.xlsx"
+    url = f"sqlite:///{tmp_path / 'historik.sqlite'}"
+    done = subprocess.run([sys.executable, "-c", CTRL_C_AT_RECORD, str(inbox), str(out), url],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "finished", "")
+    store = HistoryStore(url)
+    try:
+        [run] = store.list_runs()
+    finally:
+        store.close()
+    assert run.utfil_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()

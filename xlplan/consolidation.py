@@ -10,6 +10,7 @@ atomically.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -92,6 +93,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
     from xlplan.history_stream import StagedRun, history_rows
     from xlplan.io.region_writer import STREAM_FILES, RegionWriter, SheetFull
     from xlplan.io.writer import atomic_path
+    from xlplan.signals import uninterrupted
     from xlplan.store import HistoryStore
 
     store: HistoryStore | None = None
@@ -110,6 +112,9 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             store.close()
         store, staged = None, None
 
+    # from the finished workbook's rename to its run's record, a Ctrl-C or SIGTERM waits: a
+    # stop between the two left a new workbook beside a history that did not know it
+    last_step = contextlib.ExitStack()
     try:
         with atomic_path(target) as tmp:  # a refusal below removes the temp file: nothing written
             writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES,
@@ -182,6 +187,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                     raise ConsolidationRefused("Inkorgen ändrades medan den lästes. Kör igen.")
                 writer.finish(region, diff, note, trend, baseline, figures,
                               prognos=None if staged is None else staged.prognos_rows())
+                last_step.enter_context(uninterrupted())
             except SheetFull as exc:
                 writer.abort()
                 raise ConsolidationRefused(
@@ -198,6 +204,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             except HistoryError as exc:
                 outcome.history_note = f"Körningen kunde inte sparas i historiken: {exc.message}"
     finally:  # however the run ends: the staged figures and the connection go
+        last_step.close()
         if staged is not None:
             staged.close()
         if store is not None:

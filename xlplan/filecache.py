@@ -38,6 +38,7 @@ from xlplan import __version__
 from xlplan.contract import CONTRACT_VERSION
 from xlplan.extract import Extract, Figure, figure_texts
 from xlplan.findings import CATALOGUE, Finding
+from xlplan.signals import uninterrupted
 from xlplan.text import clean
 
 if TYPE_CHECKING:
@@ -876,7 +877,7 @@ def _stop(executor: Any, waiting: Iterable[Any]) -> None:
     runs is ignored (interrupting it left the workers to Python's exit-time handling)."""
     from concurrent.futures import wait
 
-    with _uninterrupted():
+    with uninterrupted():
         # not cancelled: cancelling while the executor breaks (a worker gone at that moment)
         # made its manager thread fail with a traceback and leave the others waiting
         pending = list(waiting)
@@ -889,20 +890,3 @@ def _stop(executor: Any, waiting: Iterable[Any]) -> None:
         executor.shutdown(wait=True)
 
 
-@contextlib.contextmanager
-def _uninterrupted() -> typing.Iterator[None]:
-    """Ctrl-C and SIGTERM ignored for the block (in the main thread; elsewhere signals do not
-    arrive)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT,
-                                                                    signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
