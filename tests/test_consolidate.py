@@ -4,6 +4,8 @@ region 2025, hand-worked there)."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -269,6 +271,53 @@ def test_an_inbox_of_unreadable_files_is_refused_in_one_short_line(tmp_path: Pat
     with pytest.raises(ConsolidationRefused) as caught:
         consolidate(folder, tmp_path / "ut.xlsx", cache=False)
     message = caught.value.message
-    assert message.startswith("Ingen planbok i inkorgen gick att läsa: trasig00.xlsx: ")
+    assert message.startswith("Ingen planbok i inkorgen kunde användas: trasig00.xlsx: ")
     assert "trasig09.xlsx" in message and "trasig10.xlsx" not in message
     assert message.endswith("; och 2 filer till (xlplan validate visar varför).")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_unusable_newest_file_is_not_replaced_by_an_older_one(
+        tmp_path: Path, streamed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # HSN sent a planbok yesterday (usable) and a corrected one today with text in an amount
+    # (unusable). Today's is HSN's planbok for this run: yesterday's figures are ones HSN
+    # replaced, so HSN is not in the region (it says why), rather than silently yesterday's
+    if streamed:
+        import xlplan.io.region_writer as writer
+
+        monkeypatch.setattr(writer, "STREAM_FILES", 0)
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    old = hsn(folder / "hsn-igår.xlsx")
+    os.utime(old, (time.time() - 86400, time.time() - 86400))
+    book(folder / "hsn-idag.xlsx", "HSN", [
+        ["Division Medicin", TJ, 80.0, "40 ca", -900.0, -300.0, -100.0, -10.0, -60.0, -1250.0]])
+    rs(folder / "rs.xlsx")
+    outcome = consolidate(folder, tmp_path / "region.xlsx", cache=False)
+    r = outcome.region
+    assert sorted(r.netto) == ["RS"]  # −390, RS alone
+    status = {f.name: (f.used, f.reason) for f in r.files}
+    assert status["rs.xlsx"] == (True, "")
+    assert status["hsn-idag.xlsx"][0] is False
+    assert status["hsn-igår.xlsx"] == (False, "dubblett: hsn-idag.xlsx är nyare för HSN men "
+                                       "kunde inte användas, så HSN saknas i sammanställningen")
+    # the Kontroll sheet lists today's findings (the text in E4); of yesterday's file only
+    # why it was not used
+    ws = openpyxl.load_workbook(tmp_path / "region.xlsx")["Kontroll"]
+    rows = [row for row in ws.iter_rows(values_only=True) if row and row[0] in (
+        "hsn-idag.xlsx", "hsn-igår.xlsx")]
+    assert ("hsn-idag.xlsx", "ej-tal", "E4") in {(r[0], r[2], r[4]) for r in rows}
+    assert [r[2] for r in rows if r[0] == "hsn-igår.xlsx"] == ["fil-oanvand"]
+
+
+def test_a_duplicate_names_the_file_used(tmp_path: Path) -> None:
+    # three files for RS: the newest is used, and both older ones name it (not each other)
+    folder = tmp_path / "inkorg"
+    folder.mkdir()
+    for age, name in ((2, "rs-1.xlsx"), (1, "rs-2.xlsx"), (0, "rs-3.xlsx")):
+        path = rs(folder / name)
+        os.utime(path, (time.time() - age * 3600, time.time() - age * 3600))
+    r = consolidate(folder, tmp_path / "region.xlsx", cache=False).region
+    assert {f.name: f.reason for f in r.files} == {
+        "rs-1.xlsx": "dubblett: rs-3.xlsx är nyare för RS",
+        "rs-2.xlsx": "dubblett: rs-3.xlsx är nyare för RS", "rs-3.xlsx": ""}

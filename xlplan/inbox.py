@@ -88,13 +88,12 @@ SHOWN_REASONS = 10  # files named in a refusal's one line; more would fill the t
 
 
 def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
-    """Refuse mixed years; keep the newest file per nämnd. Returns (year, used by nämnd)."""
+    """Refuse mixed years; use each nämnd's newest file. Returns (year, used by nämnd).
+
+    A nämnd's newest file is its planbok for this run, usable or not: when it cannot be used,
+    an older file of the nämnd is not used in its place (its figures are ones the nämnd has
+    replaced), and the older file says why."""
     readable = [f for f in files if f.extract is not None]
-    if not readable:
-        shown = "; ".join(f"{f.name}: {f.reason}" for f in files[:SHOWN_REASONS])
-        more = (f"; och {len(files) - SHOWN_REASONS} filer till (xlplan validate visar "
-                "varför)" if len(files) > SHOWN_REASONS else "")
-        raise ConsolidationRefused(f"Ingen planbok i inkorgen gick att läsa: {shown}{more}.")
     years: dict[int, list[str]] = defaultdict(list)
     for f in readable:
         years[f.budgetar or 0].append(f.name)
@@ -102,16 +101,28 @@ def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
         parts = "; ".join(f"{y}: {', '.join(names)}" for y, names in sorted(years.items()))
         raise ConsolidationRefused(f"Inkorgen blandar budgetår ({parts}). Lägg bara ett års "
                                    "planböcker i inkorgen. Inget skrevs.")
-    chosen: dict[str, InputFile] = {}
+    newest: dict[str, InputFile] = {}
     # as the region writer takes them (newest first): by time, then by the file's own name
-    for f in sorted(readable, key=lambda f: (f.mtime, f.path.name)):
+    for f in sorted(files, key=lambda f: (f.mtime, f.path.name)):
+        if f.namnd is not None:
+            newest[f.namnd] = f
+    chosen = {namnd: f for namnd, f in newest.items() if f.extract is not None}
+    if not chosen:
+        unused = [f for f in files if f.extract is None]
+        shown = "; ".join(f"{f.name}: {f.reason}" for f in unused[:SHOWN_REASONS])
+        more = (f"; och {len(unused) - SHOWN_REASONS} filer till (xlplan validate visar "
+                "varför)" if len(unused) > SHOWN_REASONS else "")
+        raise ConsolidationRefused(f"Ingen planbok i inkorgen kunde användas: {shown}{more}.")
+    for f in readable:
         assert f.namnd is not None
-        previous = chosen.get(f.namnd)
-        if previous is not None:
-            previous.reason = f"dubblett: {f.name} är nyare för {f.namnd}"
-        chosen[f.namnd] = f
-    for f in chosen.values():
-        f.used = True
+        latest = newest[f.namnd]
+        if latest is f:
+            f.used = True
+        elif latest.extract is not None:
+            f.reason = f"dubblett: {latest.name} är nyare för {f.namnd}"
+        else:
+            f.reason = (f"dubblett: {latest.name} är nyare för {f.namnd} men kunde inte "
+                        f"användas, så {f.namnd} saknas i sammanställningen")
     return next(iter(years)), dict(sorted(chosen.items()))
 
 

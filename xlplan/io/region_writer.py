@@ -252,6 +252,7 @@ class RegionWriter:
                                                              add("Manifest"))
         self.year: int | None = None
         self.used: dict[str, Path] = {}  # nämnd -> file (the run checks it against its choice)
+        self.replaced: set[str] = set()  # nämnder whose newest file cannot be used
         self.detail: dict[str, _Growing] = {}
         self.pending_investments: list[tuple[str, Investment]] = []
         self.rendered_for: Layout | None = None  # the layout handed to the workers
@@ -310,12 +311,15 @@ class RegionWriter:
         blocks = (item.rendered.blocks if item.rendered is not None
                   and item.rendered.layout == self.rendered_for else None)
         if e is None:  # not used (unreadable, or a figure missing): its findings say why
-            if item.namnd is None or item.namnd not in self.used:
+            if item.namnd is None or (item.namnd not in self.used
+                                      and item.namnd not in self.replaced):
                 self._controls(item, blocks)
+                if item.namnd is not None:  # the nämnd's newest: no older file in its place
+                    self.replaced.add(item.namnd)
             return
         if self.year is None:
             self._start(e.budgetar)
-        if e.budgetar != self.year or e.namnd in self.used:
+        if e.budgetar != self.year or e.namnd in self.used or e.namnd in self.replaced:
             return  # another year (the run is refused), or an older file for the nämnd
         self.used[e.namnd] = item.path  # the path: two names may read alike once cleaned
         if blocks is not None:
