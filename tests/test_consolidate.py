@@ -321,3 +321,22 @@ def test_a_duplicate_names_the_file_used(tmp_path: Path) -> None:
     assert {f.name: f.reason for f in r.files} == {
         "rs-1.xlsx": "dubblett: rs-3.xlsx är nyare för RS",
         "rs-2.xlsx": "dubblett: rs-3.xlsx är nyare för RS", "rs-3.xlsx": ""}
+
+
+def test_a_file_never_read_is_told_apart_from_one_read_and_not_used(tmp_path: Path) -> None:
+    # the test inbox: trasig.xlsx is no workbook (never read), hsn-gammal.xlsx was read and
+    # validated but is an older duplicate; neither is used
+    folder = inbox(tmp_path)
+    result = xlplan("consolidate", str(folder), "--out", str(tmp_path / "r.xlsx"),
+                    "--ingen-historik")
+    lines = {line.split(":", 1)[0].strip(): line for line in result.stdout.splitlines()}
+    assert "fel" not in lines["trasig.xlsx"].split("används inte")[0]  # no "0 fel": never read
+    assert lines["hsn-gammal.xlsx"].startswith("  hsn-gammal.xlsx: 0 fel, 1 varning – "
+                                               "används inte: dubblett: hsn.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["Översikt"]
+    from openpyxl.utils import range_boundaries
+
+    c1, r1, _, r2 = range_boundaries(ws.tables["OversiktFiler"].ref)
+    status = {ws.cell(r, c1 + 1).value: ws.cell(r, c1 + 4).value for r in range(r1 + 1, r2 + 1)}
+    assert (status["trasig.xlsx"], status["hsn-gammal.xlsx"], status["hsn.xlsx"]) == (
+        "oläsbar", "ej använd", "används")

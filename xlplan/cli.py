@@ -216,6 +216,9 @@ def _consolidate(inkorg: Path, out: Path, format: Format, db: str | None, ingen_
                        f"{format_sv(region.finansiering or Decimal(0), 1)})")
         for f in region.files:
             state = "används" if f.used else f"används inte: {f.reason}"
+            if not f.checked:  # never read: no counts of findings it never had
+                typer.echo(_clean(f"  {f.name}: {state}"))
+                continue
             typer.echo(_clean(f"  {f.name}: {f.errors} fel, "
                               f"{count(f.warnings, 'varning', 'varningar')} – {state}"))
         for found in region.findings:

@@ -43,6 +43,12 @@ class InputFile:
     def name(self) -> str:
         return clean(self.path.name)  # a file name may hold escape sequences: never echoed raw
 
+    @property
+    def checked(self) -> bool:
+        """Was the file read as a planbok and validated? (False: it could not be read at all,
+        and its reason says why; a validated file that cannot be used has findings.)"""
+        return self.extract is not None or bool(self.findings)
+
 
 @dataclass
 class TransferCheck:

@@ -293,7 +293,7 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
     # 6. Input files: errors red, warnings yellow, unused grey
     files = o.block("OversiktFiler", "Filer i inkorgen",
                     ["Nämnd", "Fil", "Fel", "Varningar", "Status"],
-                    [[f.namnd, f.name, f.errors, f.warnings, _status(f.used, f.extract is None)]
+                    [[f.namnd, f.name, f.errors, f.warnings, _status(f.used, not f.checked)]
                      for f in region.files],
                     [None, None, None, None, o.status],
                     totals=["Summa", f"{len(region.files)} filer",
