@@ -362,3 +362,19 @@ def test_a_misspelled_part_column_counts_once_not_again_at_every_net(tmp_path: P
     assert [(f.cell, f.severity.value) for f in consequences] == [("J2", "info"), ("J3", "info")]
     assert all("A1" in f.message and "Personalkostnader" in f.message for f in consequences)
     assert report.errors == 1
+
+
+def test_the_digit_swap_hint_only_for_a_real_swap() -> None:
+    from xlplan.rules.common import diagnose, swapped
+
+    assert swapped(Decimal("-1745.2"), Decimal("-1754.2"))  # 4 and 5 swapped
+    assert swapped(Decimal("4231"), Decimal("1234"))  # not neighbours: still a swap
+    assert swapped(Decimal("12.5"), Decimal("21.5")) and swapped(Decimal("1.2"), Decimal("2.1"))
+    # differences divisible by 9 that are no swap (a tester met the first: a total typed 0)
+    assert not swapped(Decimal(0), Decimal("167.4"))  # 1674 = 9 × 186
+    assert not swapped(Decimal("100"), Decimal("10"))  # 90
+    assert not swapped(Decimal("1754.2"), Decimal("-1754.2"))  # a sign
+    assert not swapped(Decimal("1800"), Decimal("1854"))  # 54, two digits changed, not swapped
+    assert "bytt plats" not in diagnose(Decimal(0), Decimal("167.4"), [("5", Decimal("100.1"))])
+    assert "bytt plats" in diagnose(Decimal("-1745.2"), Decimal("-1754.2"),
+                                    [("Personalkostnader", Decimal("-1040.6"))], "kolumnen")

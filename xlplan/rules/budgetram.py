@@ -76,7 +76,8 @@ def _net_finding(planbok: Planbok, table: TableData, row: Row, parts: list[str],
         return compare_finding(planbok, table, "Nettobudget mot radens belopp", net.ref,
                                shown, wanted, "nettofel")
     diff = net.number - expected.value
-    hint = diagnose(diff, ((table.header(k), row[k].number) for k in parts), "kolumnen")
+    hint = diagnose(net.number, expected.value, ((table.header(k), row[k].number) for k in parts),
+                    "kolumnen")
     return finding(
         "nettofel", table.sheet, net.ref, expected=expected.value, actual=net.number,
         shown=planbok.fmt(c.BUDGETRAM, net.number),

@@ -78,13 +78,30 @@ def root_causes(shown: Figure, expected: Figure, corrected: Figure,
     return None
 
 
+def swapped(shown: Decimal, wanted: Decimal) -> bool:
+    """Is ``shown`` ``wanted`` with two of its digits swapped (same sign, same digits but
+    for those two)? The difference is then a multiple of 9, but far from every multiple of 9
+    is a swap (0 against 167,4 is none)."""
+    if shown == wanted or shown == 0 or wanted == 0 or (shown < 0) != (wanted < 0):
+        return False
+    places = max(decimals_of(shown), decimals_of(wanted), 0)
+    a, b = (str(int(abs(x).scaleb(places))) for x in (shown, wanted))
+    if len(a) != len(b):
+        return False
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(differ) == 2 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
+
+
 def diagnose(
-    diff: Decimal,
+    shown: Decimal,
+    wanted: Decimal,
     parts: Iterable[tuple[str, Decimal]],
     fmt: str = "rad",
     hidden: tuple[str, Decimal] | None = None,
 ) -> str:
-    """Explain a difference (shown − expected) the way a controller would look for it."""
+    """Explain the difference between ``shown`` and what it should be, ``wanted``, the way a
+    controller would look for it."""
+    diff = shown - wanted
     if diff == 0:
         return ""
     if hidden is not None and hidden[1] != 0 and hidden[1] == -diff:
@@ -100,9 +117,7 @@ def diagnose(
     for name, amount in items:
         if 2 * amount == -diff or 2 * amount == diff:
             return f" Skillnaden är dubbla {fmt} {name} – har den fel tecken i summan?"
-    places = max([decimals_of(diff)] + [decimals_of(a) for _, a in items])
-    units = abs(diff).scaleb(places)
-    if units == units.to_integral_value() and int(units) % 9 == 0:
+    if swapped(shown, wanted):
         return " Skillnaden är delbar med 9 – har två siffror bytt plats?"
     return ""
 
@@ -154,7 +169,8 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
             if hidden_rows else None
         )
         parts = [*table.rows, *table.subtotals]
-        hint = diagnose(diff, ((str(r.row), r[key].number) for r in parts if r[key].valid), "rad",
+        hint = diagnose(actual, expected,
+                        ((str(r.row), r[key].number) for r in parts if r[key].valid), "rad",
                         hidden)
         yield finding(
             "summeringsfel", table.sheet, total_value.ref, expected=expected, actual=actual,
