@@ -73,9 +73,14 @@ def test_a_bad_year_is_an_error_at_its_cell_and_its_figure_is_not_used(tmp_path:
     import time
 
     os.utime(folder / "hsn-aldre.xlsx", (time.time() - 86400, time.time() - 86400))
-    region = consolidate(folder, tmp_path / "r.xlsx").region
-    bad = next(f for f in region.files if f.name == "hsn.xlsx")
-    assert not bad.used and "H9" in bad.reason
+    # the newest file is HSN's planbok: the older one is not used in its place, so nothing
+    # in the inbox can be used, and the refusal names the cell
+    from xlplan.errors import ConsolidationRefused
+
+    with pytest.raises(ConsolidationRefused) as refused:
+        consolidate(folder, tmp_path / "r.xlsx")
+    assert "hsn.xlsx" in refused.value.message and "H9" in refused.value.message
+    assert not (tmp_path / "r.xlsx").exists()
 
 
 def test_prognos_covers_every_omrade_of_budgetram(tmp_path: Path) -> None:
@@ -129,7 +134,7 @@ def test_foregaende_must_be_the_same_namnd_the_year_before(tmp_path: Path) -> No
     for namnd, year in (("RS", 2024), ("HSN", 2025), ("HSN", 2023)):
         result = xlplan("summary", str(this), "--foregaende", str(previous(namnd, year)))
         assert result.returncode == 2 and result.stdout == ""
-        assert "ska vara HSNs planbok för 2024" in result.stderr
+        assert "ska vara HSN:s planbok för 2024" in result.stderr
         assert "Traceback" not in result.stderr
     ok = xlplan("summary", str(this), "-f", "json", "--foregaende", str(previous("HSN", 2024)))
     assert ok.returncode == 0, ok.stderr

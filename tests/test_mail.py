@@ -95,6 +95,14 @@ def test_server_down(tmp_path: Path) -> None:
     assert audit(tmp_path)[-1]["resultat"] == "fel"
 
 
+def test_an_unknown_server_name_is_said_in_swedish(tmp_path: Path) -> None:
+    # ".invalid" never resolves (RFC 2606): the system's own English text stays out
+    with pytest.raises(MailError) as failed:
+        send(full_plan(tmp_path), settings(tmp_path, 25, smtp_host="smtp.region.invalid"))
+    assert "servernamnet hittades inte" in failed.value.message
+    assert "not known" not in failed.value.message and "resolution" not in failed.value.message
+
+
 def test_temporary_failure_succeeds_on_retry(tmp_path: Path) -> None:
     with smtp_server(tmp_path, failures=2) as server:
         result = send(full_plan(tmp_path), settings(tmp_path, server.port, smtp_forsok=3))

@@ -385,7 +385,8 @@ def historik(
                               ensure_ascii=False))
         return
     if not runs:
-        typer.echo("Inga körningar i historiken.")
+        typer.echo("Inga körningar i historiken." if ar is None
+                   else f"Inga körningar för budgetår {ar} i historiken.")
         return
     typer.echo(f"{'Id':>4}  {'År':4}  {'Månad':7}  {'Tid (UTC)':25}  {'Filer':>5}  "
                f"{'Status':14}  Utfil (sha256)")

@@ -253,11 +253,16 @@ def _decode(text: bytes | str) -> str:
 
 
 def _oserror(exc: OSError) -> str:
+    """Why a server could not be reached, in Swedish (the system's own text is English)."""
     if isinstance(exc, TimeoutError):
         return "inget svar inom tidsgränsen"
     if isinstance(exc, ConnectionRefusedError):
         return "anslutningen nekades"
-    return exc.strerror or type(exc).__name__
+    if isinstance(exc, socket.gaierror):  # the name, not the network
+        return "servernamnet hittades inte; kontrollera XLPLAN_SMTP_HOST"
+    from xlplan.errors import os_reason
+
+    return os_reason(exc)
 
 
 # --- the message ---------------------------------------------------------------------------

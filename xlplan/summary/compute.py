@@ -164,7 +164,7 @@ def _sum_known(values: Iterable[Decimal | None]) -> Decimal | None:
 
 def budgetram_summary(planbok: Planbok) -> BudgetramSummary | None:
     table = planbok.table(c.BUDGETRAM)
-    if table is None:
+    if table is None or not table.rows:  # a section without data is null, not zeros
         return None
     per_type = figures.nets_per_type(planbok) or {k: figures.EMPTY for k in c.BUDGETTYPER}
     netto: dict[str, Decimal | None] = {k: v.known for k, v in per_type.items()}
@@ -360,7 +360,7 @@ def check_previous(planbok: Planbok, previous: Planbok) -> None:
                           "jämföras med föregående år.")
     if prev_namnd != namnd or prev_year != year - 1:
         raise XlplanError(
-            f"--foregaende ska vara {namnd}s planbok för {year - 1}, men {previous.source} är "
+            f"--foregaende ska vara {namnd}:s planbok för {year - 1}, men {previous.source} är "
             f"{prev_namnd or 'utan nämnd'} {prev_year or 'utan budgetår'}.")
 
 
