@@ -129,8 +129,13 @@ def test_migrates_a_database_made_by_the_first_release(tmp_path: Path) -> None:
     con = sqlite3.connect(path)
     version = con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall()
     columns = [r[1] for r in con.execute("PRAGMA table_info(xlplan_korningar)")]
+    [table_sql] = con.execute("SELECT sql FROM sqlite_master WHERE name = 'xlplan_korningar'"
+                              ).fetchone()
+    indexes = {r[1] for r in con.execute("PRAGMA index_list(xlplan_korningar)")}
     con.close()
-    assert version == [("0002",)]
+    assert version == [("0003",)]
+    assert "AUTOINCREMENT" in table_sql  # ids never given twice (0003), the rows kept
+    assert {"ix_xlplan_korningar_budgetar", "ix_xlplan_korningar_ar_manad"} <= indexes
     assert {"rapportmanad", "ersatt_av", "utfil", "utfil_sha256"} <= set(columns)
     store = HistoryStore(db)
     runs = store.list_runs()
@@ -218,6 +223,30 @@ def test_removing_the_active_run_brings_back_the_one_it_replaced(tmp_path: Path)
     store.close()
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_removed_run_keeps_its_number(tmp_path: Path, engine: str) -> None:
+    # runs 1, 2, 3; the newest removed; the next run is 4, never 3 again (a log or a mail
+    # that named run 3 must not come to mean another run). SQLite reused the number.
+    with contextlib.ExitStack() as stack:
+        db = (f"sqlite:///{tmp_path / 'h.db'}" if engine == "sqlite"
+              else stack.enter_context(postgres()))
+        for month in ("2025-01", "2025-02", "2025-03"):
+            consolidate(month_inbox(tmp_path, month), tmp_path / f"{month}.xlsx", database=db)
+        store = HistoryStore(db)
+        try:
+            ids = [r.id for r in store.list_runs()]
+            store.remove(ids[-1])
+        finally:
+            store.close()
+        consolidate(month_inbox(tmp_path, "2025-04"), tmp_path / "april.xlsx", database=db)
+        store = HistoryStore(db)
+        try:
+            after = [(r.id, r.rapportmanad) for r in store.list_runs()]
+        finally:
+            store.close()
+        assert after == [(ids[0], "2025-01"), (ids[1], "2025-02"), (ids[2] + 1, "2025-04")]
+
+
 def test_history_as_a_pandas_dataframe(tmp_path: Path) -> None:
     from xlplan.history import history_dataframe
 
@@ -271,7 +300,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
     with mp.get_context("fork").Pool(4) as pool:
         assert pool.map(_open, [url] * 8) == ["ok"] * 8
     con = sqlite3.connect(tmp_path / "ny.db")
-    assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0002",)]
+    assert con.execute("SELECT version_num FROM xlplan_alembic_version").fetchall() == [("0003",)]
     con.close()
 
 
