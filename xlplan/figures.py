@@ -144,8 +144,24 @@ def row_net(table: TableData, row: Row, corrected: bool = False) -> Total:
         assert expected is not None
         return Total(expected)
     net = total([row["nettobudget"]])
-    unread = tuple(row[k].ref for k in c.NET_PARTS if table.has(k) and not row[k].valid)
+    unread = _unread_parts(table).get(row.row)
     return Total(net.figure, net.missing + unread) if unread else net
+
+
+def _unread_parts(table: TableData) -> dict[int, tuple[str, ...]]:
+    """The rows with a Nettobudget part that cannot be read: row number -> those cells
+    (once per table; most tables have none)."""
+    def find() -> dict[int, tuple[str, ...]]:
+        keys = [k for k in c.NET_PARTS if table.has(k)]
+        out: dict[int, tuple[str, ...]] = {}
+        for row in table.rows:
+            values = row.values
+            if all(v.valid for k in keys if (v := values.get(k)) is not None):
+                continue
+            out[row.row] = tuple(row[k].ref for k in keys if not row[k].valid)
+        return out
+
+    return _memo(table.memo, "unread_parts", find)
 
 
 def nets_per_type(planbok: Planbok, corrected: bool = False) -> dict[str, Total] | None:

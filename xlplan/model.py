@@ -20,7 +20,7 @@ from xlplan import formulas
 from xlplan.findings import Finding, finding, or_list
 from xlplan.io.raw import CellKind, RawCell, RawTable, RawWorkbook, col_letters
 from xlplan.numbers import format_sv, from_excel, parse_sv
-from xlplan.rounding import ZERO, Figure
+from xlplan.rounding import ZERO, Figure, noise_equal
 from xlplan.text import short
 
 CODES: tuple[str, ...] = (  # every finding code this module can produce
@@ -201,7 +201,9 @@ def judged(table: TableData, row: Row, key: str, expected: Figure) -> tuple[Figu
     (:func:`template_result`), else by the rounding model. (The totals row's cells add up
     their own column, not these parts: always by the rounding model here.)"""
     shown = row[key].figure
-    if row is not table.totals and template_result(table, row, key):
+    # equal is equal whatever the precisions (the common case: no formula text to read)
+    if (not noise_equal(shown.value, expected.value, max(shown.magnitude, expected.magnitude))
+            and row is not table.totals and template_result(table, row, key)):
         return exactly(shown), exactly(expected)
     return shown, expected
 
