@@ -185,3 +185,17 @@ def test_help_columns_stay_aligned_after_the_swedish_metavars() -> None:
     mark = next(line for line in lines if "--markera" in line)
     assert "<sökväg>" in mark
     assert fmt.index("text eller json") == mark.index("Skriv en kopia")
+
+
+def test_an_undecodable_file_name_is_named_alike_in_json_and_text(tmp_path: Path) -> None:
+    # a name with a byte that is no UTF-8 (a file from another system): U+FFFD in both
+    # outputs, not "?" in one of them
+    import os
+
+    good = full_plan(tmp_path)
+    odd = os.path.join(os.fsencode(tmp_path), b"hsn\xff.xlsx")
+    os.rename(os.fsencode(good), odd)
+    path = os.fsdecode(odd)
+    as_json = json.loads(xlplan("validate", path, "--format", "json").stdout)
+    assert as_json["file"].endswith("hsn\ufffd.xlsx")
+    assert "hsn\ufffd.xlsx" in xlplan("validate", path).stdout

@@ -13,6 +13,7 @@ from xlplan.io.xlsx import read_workbook
 from xlplan.limits import MAX_FINDINGS
 from xlplan.model import Planbok, build_planbok
 from xlplan.rules import RULES
+from xlplan.text import clean
 
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -37,7 +38,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "file": self.file,
+            "file": clean(self.file),  # as the text output names it (undecodable bytes: U+FFFD)
             "findings": [f.to_json() for f in self.findings],
             "summary": {"errors": self.errors, "warnings": self.warnings},
         }
