@@ -571,3 +571,29 @@ def test_ctrl_c_between_the_workbook_and_its_record_waits_for_the_record(
     finally:
         store.close()
     assert run.utfil_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_a_read_only_history_of_the_previous_revision_is_still_listed_and_exported(
+        tmp_path: Path) -> None:
+    # an analyst's read-only copy, last written by the previous release (revision 0002):
+    # listing and exporting read it as it is; only a run that records would migrate it
+    import sqlite3
+
+    path = tmp_path / "h.db"
+    consolidate(month_inbox(tmp_path, "2025-03"), tmp_path / "mars.xlsx",
+                database=f"sqlite:///{path}")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE xlplan_alembic_version SET version_num = '0002'")
+    con.commit()
+    con.close()
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    listed = xlplan("historik", "--db", read_only, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["rapportmanad"] for r in json.loads(listed.stdout)] == ["2025-03"]
+    exported = xlplan("historik", "export", str(tmp_path / "h.csv"), "--db", read_only)
+    assert exported.returncode == 0, exported.stderr
+    assert ",RS,netto,Totalt,-390" in (tmp_path / "h.csv").read_text(encoding="utf-8")
+    # recording needs writing: the run says why in Swedish, and still writes its workbook
+    run = xlplan("consolidate", str(month_inbox(tmp_path, "2025-04")), "--out",
+                 str(tmp_path / "april.xlsx"), "--db", read_only)
+    assert "skrivskyddad" in run.stderr and (tmp_path / "april.xlsx").exists()

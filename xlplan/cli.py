@@ -375,7 +375,7 @@ def historik(
         return
     from xlplan.history import open_store, run_status
 
-    with open_store(_database(db)) as store:
+    with open_store(_database(db), read_only=True) as store:
         runs = store.list_runs(ar)
     if format is Format.json:
         import json

@@ -27,14 +27,18 @@ SUFFIXES = (".xlsx", ".csv")
 
 
 @contextmanager
-def open_store(url: str) -> Iterator[HistoryStore]:
-    """An existing history (a missing SQLite file is an error here, not a new database)."""
+def open_store(url: str, read_only: bool = False) -> Iterator[HistoryStore]:
+    """An existing history (a missing SQLite file is an error here, not a new database);
+    ``read_only``: see :class:`HistoryStore`."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url.removeprefix("sqlite:///"))
+        # the file, also when named as an SQLite URI (sqlite:///file:PATH?mode=ro&uri=true)
+        name = url.removeprefix("sqlite:///")
+        path = Path(name.removeprefix("file:").split("?", 1)[0] if name.startswith("file:")
+                    else name)
         if not path.is_file():
             raise HistoryError(f"Historikdatabasen {path} finns inte (ingen körning har sparats "
                                "där). Ange en annan med --db.")
-    store = HistoryStore(url)
+    store = HistoryStore(url, read_only)
     try:
         yield store
     finally:
@@ -47,7 +51,7 @@ def run_status(run: Run) -> str:
 
 def history_rows(url: str, budgetar: int | None = None) -> list[dict[str, Any]]:
     """Every stored figure as a flat row (``COLUMNS``); values exact (Decimal)."""
-    with open_store(url) as store:
+    with open_store(url, read_only=True) as store:
         return [{"korning": run.id, "budgetar": run.budgetar, "rapportmanad": run.rapportmanad,
                  "tid": run.tid, "aktiv": run.active, "namnd": n, "slag": kind, "objekt": obj,
                  "varde": value}
@@ -78,7 +82,7 @@ def export_history(url: str, target: Path, budgetar: int | None = None, *,
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise OutputError(f"Exportfilen {target.name} ska sluta på .xlsx eller .csv.")
-    with open_store(url) as store:
+    with open_store(url, read_only=True) as store:
         recorded = {Path(run.inkorg) for run in store.list_runs() if run.inkorg}
     check_export_target(url, target, [*inboxes, *sorted(recorded)], overwrite)
     rows = history_rows(url, budgetar)

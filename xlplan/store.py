@@ -65,6 +65,9 @@ def unusable(url: str, exc: BaseException) -> str:
                 "sqlite:///xlplan-historik.db eller postgresql+psycopg://användare@värd/databas "
                 "i --db eller inställningen databas.")
     said = str(exc).lower()
+    if "readonly" in said or "read-only" in said:
+        return ("databasfilen är skrivskyddad, och xlplan behöver skriva i den. Be om skrivrätt "
+                "eller ange en annan med --db.")
     if "locked" in said or "lock timeout" in said:
         return "databasen är låst av ett annat program. Försök igen om en stund."
     if "full" in said:
@@ -87,14 +90,22 @@ def unusable(url: str, exc: BaseException) -> str:
 HEAD = "0003"  # the newest revision in migrations/versions (a test holds them equal)
 
 
+READABLE = frozenset({"0002", HEAD})  # revisions whose tables this release reads as they are
+# (0003 only makes SQLite keep run ids): a history only read is not migrated from them, so a
+# read-only file still lists and exports
+
+
 class HistoryStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
+        """``read_only``: the caller only reads (a listing, an export), so a history at a
+        :data:`READABLE` revision is read as it is, without the migration that would write."""
         try:
             import sqlalchemy as sa
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise HistoryError("SQLAlchemy saknas; installera xlplan igen.") from exc
         self.sa = sa
         self.url = url
+        self.read_only = read_only
         try:
             connect_args: dict[str, Any] = {"timeout": 5} if url.startswith("sqlite") else {}
             libpq = url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg",
@@ -144,14 +155,18 @@ class HistoryStore:
         self._guard(self._migrate)
 
     def _current(self) -> bool:
-        """Is the schema at :data:`HEAD` already? (Then Alembic, a tenth of a second to
-        import and run, is not needed.) Any doubt: False, and Alembic decides."""
+        """Is the schema at :data:`HEAD` already (or, for a reader, at a :data:`READABLE`
+        revision)? (Then Alembic, a tenth of a second to import and run, is not needed.) Any
+        doubt: False, and Alembic decides."""
         try:
             with self.engine.connect() as conn:
                 found = conn.exec_driver_sql("SELECT version_num FROM xlplan_alembic_version").all()
         except self.sa.exc.SQLAlchemyError:
             return False  # no version table yet (a new or a first-release database)
-        return [tuple(r) for r in found] == [(HEAD,)]
+        versions = [tuple(r) for r in found]
+        if self.read_only:
+            return len(versions) == 1 and versions[0][0] in READABLE
+        return versions == [(HEAD,)]
 
     def _migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic); a database the first release
