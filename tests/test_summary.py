@@ -277,3 +277,20 @@ def test_unreadable_effects_forecasts_and_investments_are_null_never_zero(
     assert "Effekt" in text and "saknas" in text.split("Effekt", 1)[1].splitlines()[0]
     forecast = [ln for ln in text.splitlines() if ln.startswith("Division Kirurgi")][-1]
     assert forecast.split()[-2:] == ["saknas", "saknas"]
+
+
+def test_an_unreadable_frame_leaves_the_frame_figures_null(tmp_path: Path) -> None:
+    # Nettoram's Förtroendemannabudget for 2024 is the text "okänd": Budgetram 2024, the
+    # change, its share, what was received, the unexplained part and the cost development
+    # from Nettoram all need it (a tester saw them as if the cell held 0); 2025 stands
+    from tests.support.plan import nettoram
+
+    t = nettoram()
+    t.rows = [list(r) for r in t.rows]
+    t.rows[1][1] = "okänd"
+    s = summary_of(full_plan(tmp_path, Nettoram=t))
+    assert s["nettoram"] == {  # type: ignore[comparison-overlap]
+        "budgetram_foregaende_ar": None, "budgetram": "-4088.7", "forandring": None,
+        "forandring_andel": None, "tillfort": None, "forklarad_av_ramforandringar": "95.6",
+        "oforklarad": None}
+    assert s["kostnadsutveckling"] is None

@@ -49,11 +49,12 @@ class BudgetramSummary:
 
 @dataclass
 class NettoramSummary:
-    budgetram_foregaende_ar: Decimal
-    budgetram: Decimal
-    forandring: Decimal  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
+    # None wherever a cell the figure needs could not be read, as in BudgetramSummary
+    budgetram_foregaende_ar: Decimal | None
+    budgetram: Decimal | None
+    forandring: Decimal | None  # Budgetram Y − Budgetram Y-1 (negative: the frame grew)
     forandring_andel: Decimal | None  # forandring / |ram_fg|, a fraction: 0.0123 is 1,2 %
-    tillfort: Decimal  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
+    tillfort: Decimal | None  # Budgetram Y-1 − Budgetram Y: what the nämnd received (money in +)
     forklarad_av_ramforandringar: Decimal | None  # Ramförändringar for Y, seen from the nämnd
     oforklarad: Decimal | None  # tillfort − forklarad
 
@@ -182,13 +183,16 @@ def nettoram_summary(planbok: Planbok) -> NettoramSummary | None:
     frame = figures.nettoram(planbok)
     if frame is None:
         return None
-    prev, this = frame.previous.value, frame.current.value
-    change, received = frame.change.value, frame.received.value
-    share = (change / abs(prev)) if prev else None
+    prev, this = frame.previous.known, frame.current.known
+    both = frame.complete  # the change and what was received need both frames
+    change = frame.change.value if both else None
+    received = frame.received.value if both else None
+    share = (change / abs(prev)) if prev and change is not None else None
     listed = figures.explained(planbok)
     explained = None if listed is None or not listed.complete else listed.value
     return NettoramSummary(prev, this, change, share, received, explained,
-                           None if explained is None else received - explained)
+                           None if explained is None or received is None
+                           else received - explained)
 
 
 def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
@@ -216,7 +220,7 @@ def kostnadsutveckling_summary(planbok: Planbok, settings: Settings,
             brutto = (-this.kostnader - -before.kostnader) / abs(before.kostnader)
     else:
         frame = nettoram_summary(planbok)
-        if frame is not None and frame.budgetram_foregaende_ar:
+        if frame is not None and frame.budgetram_foregaende_ar and frame.budgetram is not None:
             source = "Nettoram (budgetram föregående år)"
             netto = (-frame.budgetram - -frame.budgetram_foregaende_ar) / abs(frame.budgetram_foregaende_ar)
     if netto is None and brutto is None:

@@ -71,14 +71,14 @@ def summary_rows(s: Summary) -> list[SheetRow]:
     if f is not None:
         year = s.budgetar
         rows += [[], [Heading("Nettoram")],
-                 [f"Budgetram {year - 1 if year else 'föregående år'}", amount(f.budgetram_foregaende_ar)],
-                 [f"Budgetram {year or ''}".strip(), amount(f.budgetram)],
-                 ["Förändring", amount(f.forandring),
+                 [f"Budgetram {year - 1 if year else 'föregående år'}", known(f.budgetram_foregaende_ar)],
+                 [f"Budgetram {year or ''}".strip(), known(f.budgetram)],
+                 ["Förändring", known(f.forandring),
                   Share(f.forandring_andel) if f.forandring_andel is not None else None]]
-        rows.append(["Tillfört nämnden (ram föregående år − ram i år)", amount(f.tillfort)])
+        rows.append(["Tillfört nämnden (ram föregående år − ram i år)", known(f.tillfort)])
         if f.forklarad_av_ramforandringar is not None:
             rows += [["Förklaras av Ramförändringar", amount(f.forklarad_av_ramforandringar)],
-                     ["Oförklarat", amount(f.oforklarad)]]
+                     ["Oförklarat", known(f.oforklarad)]]
     k = s.kostnadsutveckling
     if k is not None:
         rows += [[], [Heading("Kostnadsutveckling")], ["Mått", "Utfall", "Mål (högst)", "Inom mål"]]
