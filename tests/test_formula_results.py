@@ -121,3 +121,53 @@ def test_a_total_off_only_by_a_rounded_row_follows_from_that_row(tmp_path: Path)
     assert codes(report, "avvikelsefel", "avrundningsdifferens", "foljdfel", "summeringsfel") == [
         ("avrundningsdifferens", "E2"), ("foljdfel", "E4")]
     assert not [f for f in report.findings if f.cell in ("E2", "E4") and f.severity.value == "fel"]
+
+
+def test_a_total_whose_range_leaves_out_a_row_is_an_error_not_a_rounding(
+        tmp_path: Path) -> None:
+    # Budget rows 10, 20, 5 (B2:B4); the totals cell adds only B2:B3 and shows 30. Typed, 30
+    # would be "tens" and 35 − 30 = 5 would fit its rounding; as a formula adding cells it is
+    # exact, so the row it leaves out is an error (found by a tester), in each form
+    for formula in ("=SUM(B2:B3)", "=SUBTOTAL(109,B2:B3)", "=B2+B3", "=SUM(B2,B3)"):
+        rows = [["Vård", 10, 4, 12, (DEV, 2)], ["Hälsa", 20, 8, 23, (DEV, 3)],
+                ["Tandvård", 5, 2, 4, (DEV, -1)]]
+        totals = ["Summa", (formula, 30), *((f, v) for f, v in
+                                             zip(SUBTOTALS[2:], (14, 39, 4), strict=True))]
+        report = validate(cached_book(tmp_path / "p.xlsx", rows, totals))
+        found = [f for f in report.findings if f.code in ("summeringsfel", "avrundningsdifferens")]
+        assert [(f.code, f.cell, f.actual, f.expected) for f in found] == [
+            ("summeringsfel", "B5", Decimal(30), Decimal(35))], formula
+        assert "rad 4 – saknas den i summan?" in found[0].message
+    # a total that rounds is still judged by the rounding model: 35 shown as 40 fits tens
+    rows = [["Vård", 10, 4, 12, (DEV, 2)], ["Hälsa", 20, 8, 23, (DEV, 3)],
+            ["Tandvård", 5, 2, 4, (DEV, -1)]]
+    totals = ["Summa", ("=ROUND(SUM(B2:B4),-1)", 40),
+              *((f, v) for f, v in zip(SUBTOTALS[2:], (14, 39, 4), strict=True))]
+    report = validate(cached_book(tmp_path / "r.xlsx", rows, totals))
+    assert codes(report, "summeringsfel", "avrundningsdifferens") == [
+        ("avrundningsdifferens", "B5")]
+
+
+def test_a_net_that_leaves_out_a_part_is_an_error_not_a_rounding(tmp_path: Path) -> None:
+    # a net whose SUM leaves out Interna kostnader (I2, −5), as Excel caches it: −40, which
+    # typed would be "tens" with the 5 off inside its rounding; as a sum of cells it is exact,
+    # so the part left out is a nettofel
+    from tests.support.books import BUDGETRAM_HEADER, TJ
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"))
+    ws = wb.add_worksheet("Info")
+    ws.add_table(0, 0, 4, 1, {"name": "Info", "columns": [{"header": "Fält"}, {"header": "Värde"}],
+                             "data": [["Nämnd", "HSN"], ["Budgetår", 2027], ["Belopp i", "mkr"],
+                                      ["Mallversion", 1]]})
+    ws = wb.add_worksheet("Budgetram")
+    ws.add_table(0, 0, 1, 9, {"name": "Budgetram",
+                              "columns": [{"header": h} for h in BUDGETRAM_HEADER]})
+    # 20 + 1,5 − 50 − 3 − 4,5 − 4 − 5 = −45,0; without I2 (−5): −40
+    for c, v in enumerate(["A", TJ, 20, 1.5, -50, -3, -4.5, -4, -5]):
+        ws.write(1, c, v)
+    ws.write_formula(1, 9, "=SUM(C2:H2)", None, -40)
+    wb.close()
+    report = validate(tmp_path / "b.xlsx")
+    assert codes(report, "nettofel", "avrundningsdifferens") == [("nettofel", "J2")]
+    [net] = [f for f in report.findings if f.code == "nettofel"]
+    assert (net.actual, net.expected) == (Decimal(-40), Decimal("-45.0"))

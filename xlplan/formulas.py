@@ -130,3 +130,56 @@ def is_totals_formula(formula: str, key: str, columns: dict[str, int], headers: 
         return False
     r1, c1, r2, c2 = parse_range(m.group(1))
     return c1 == c2 == columns[key] and (r1, r2) == body
+
+
+# -- formulas that only add up cells: their results are exact --------------------------------
+
+_ADDING_CALL = re.compile(r"^(?:sum\(|subtotal\((?:9|109),)(?P<args>[^()]*)\)$")
+
+
+def _adding_terms(f: str) -> list[str]:
+    """The terms a normalised formula adds: one SUM/SUBTOTAL(9|109) call's arguments, or
+    summands joined by ``+``; [] when it is anything else."""
+    m = _ADDING_CALL.match(f)
+    if m is not None:
+        return m.group("args").split(",")
+    if any(ch in f for ch in "()-*/^&<>=\"!"):
+        return []
+    return f.split("+")
+
+
+def adds_own_column(formula: str, key: str, columns: dict[str, int], headers: dict[str, str],
+                    body: tuple[int, int]) -> bool:
+    """Does the totals cell's ``formula`` only add up cells of column ``key``'s own data
+    rows ``body`` (SUM, SUBTOTAL(9|109), ``+``; cells, ranges or the column by name), however
+    many it leaves out? Its result is then exact arithmetic over typed cells."""
+    if len(formula) > MAX_LENGTH or "@" in formula or key not in columns:
+        return False
+    terms = _adding_terms(normalise(formula))
+    col, name = columns[key], _header(headers[key])
+    for term in terms:
+        if term in (f"[{name}]", f"[[{name}]]"):
+            continue
+        if _REF.match(term):
+            r, c_ = parse_ref(term)
+            if c_ == col and body[0] <= r <= body[1]:
+                continue
+            return False
+        if _A1_SPAN.match(term):
+            r1, c1, r2, c2 = parse_range(term)
+            if c1 == c2 == col and body[0] <= r1 <= r2 <= body[1]:
+                continue
+        return False
+    return bool(terms)
+
+
+def adds_own_parts(formula: str, row: int, columns: dict[str, int],
+                   headers: dict[str, str]) -> bool:
+    """Does a Nettobudget ``formula`` in data row ``row`` only add up the row's own amount
+    parts (any of them, each any number of times)? Its result is then exact arithmetic."""
+    if len(formula) > MAX_LENGTH or "@" in formula:
+        return False
+    parts = [k for k in c.NET_PARTS if k in columns]
+    by_header = {_header(headers[k]): columns[k] for k in parts}
+    summed = _summed_columns(normalise(formula), row, by_header)
+    return summed is not None and bool(summed) and set(summed) <= {columns[k] for k in parts}

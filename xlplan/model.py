@@ -160,16 +160,17 @@ class TableData:
         return self.headers.get(key, self.spec.column(key).header)
 
 
-def template_result(table: TableData, row: Row, key: str) -> bool:
-    """Does ``row``'s ``key`` hold a result of the template's own formula there (Nettobudget
-    or Avvikelse in a data row, the totals row's ``SUBTOTAL(109,…)``), cached in the file or
-    evaluated here?
+def exact_result(table: TableData, row: Row, key: str) -> bool:
+    """Does ``row``'s ``key`` hold the result of a formula that only adds up typed cells, cached
+    in the file or evaluated here: a Nettobudget adding the row's own amounts, an Avvikelse
+    that is the template's ``Helårsprognos − Budget``, a totals cell adding its own column's
+    rows (the template's ``SUBTOTAL(109,…)``, or a SUM or range that leaves rows out)?
 
-    Such a result is exact arithmetic over typed cells: it differs from what the check adds
-    up only when it adds up other cells (a hidden row, a subtotal row) or was not recalculated
-    after a part changed, never by rounding. So it is judged without the rounding slack
-    (:func:`exactly`): a ``SUBTOTAL`` showing 10 over rows of 10,0 and a hidden 5,0 is not
-    "typed to tens"."""
+    Such a result is exact arithmetic: it differs from what the check adds up only when it
+    adds up other cells (a hidden row, a subtotal row, a row left out of its range) or was not
+    recalculated after a part changed, never by rounding. So it is judged without the
+    rounding slack (:func:`exactly`): a ``SUBTOTAL`` showing 10 over rows of 10,0 and a hidden
+    5,0 is not "typed to tens"."""
     v = row[key]
     cell = v.cell
     formula = cell.formula
@@ -184,7 +185,10 @@ def template_result(table: TableData, row: Row, key: str) -> bool:
         if raw.totals is None:  # a last row labelled Summa read as the totals row
             return False
         body = (raw.first_row + raw.header_rows, raw.last_row - raw.totals_rows)
-        return formulas.is_totals_formula(formula, key, table.columns, table.headers, body)
+        return (formulas.is_totals_formula(formula, key, table.columns, table.headers, body)
+                or formulas.adds_own_column(formula, key, table.columns, table.headers, body))
+    if key == "nettobudget":
+        return formulas.adds_own_parts(formula, row.row, table.columns, table.headers)
     return formulas.is_row_formula(table.spec.name, key, formula, row.row, table.columns,
                                    table.headers)
 
@@ -197,13 +201,13 @@ def exactly(figure: Figure) -> Figure:
 
 def judged(table: TableData, row: Row, key: str, expected: Figure) -> tuple[Figure, Figure]:
     """The pair to judge data row ``row``'s Nettobudget or Avvikelse by against ``expected``,
-    the parts its template formula adds up: exactly for a template result
-    (:func:`template_result`), else by the rounding model. (The totals row's cells add up
+    the parts its template formula adds up: exactly for an exact result
+    (:func:`exact_result`), else by the rounding model. (The totals row's cells add up
     their own column, not these parts: always by the rounding model here.)"""
     shown = row[key].figure
     # equal is equal whatever the precisions (the common case: no formula text to read)
     if (not noise_equal(shown.value, expected.value, max(shown.magnitude, expected.magnitude))
-            and row is not table.totals and template_result(table, row, key)):
+            and row is not table.totals and exact_result(table, row, key)):
         return exactly(shown), exactly(expected)
     return shown, expected
 

@@ -9,7 +9,7 @@ from typing import Any
 from xlplan import contract as c
 from xlplan import figures
 from xlplan.findings import Finding, finding, or_list
-from xlplan.model import Planbok, Row, TableData, Value, exactly, judged, template_result
+from xlplan.model import Planbok, Row, TableData, Value, exact_result, exactly, judged
 from xlplan.numbers import decimals_of
 from xlplan.rounding import Figure, Verdict, judge
 from xlplan.text import short
@@ -139,7 +139,7 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
         if judge(total_value.figure, summed.figure) is Verdict.EQUAL:
             continue  # equal whatever the precisions: no formula text to read
         header = table.header(key)
-        exact = template_result(table, table.totals, key)
+        exact = exact_result(table, table.totals, key)
         shown, wanted = ((exactly(total_value.figure), exactly(summed.figure)) if exact
                          else (total_value.figure, summed.figure))
         verdict = judge(shown, wanted)
