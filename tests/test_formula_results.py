@@ -171,3 +171,37 @@ def test_a_net_that_leaves_out_a_part_is_an_error_not_a_rounding(tmp_path: Path)
     assert codes(report, "nettofel", "avrundningsdifferens") == [("nettofel", "J2")]
     [net] = [f for f in report.findings if f.code == "nettofel"]
     assert (net.actual, net.expected) == (Decimal(-40), Decimal("-45.0"))
+
+
+def test_a_cached_sum_with_a_doubles_noise_is_its_exact_sum(tmp_path: Path) -> None:
+    # Excel adds in binary doubles: 5 972 613,7 − 5 972 613,6 is saved as 0,1000000005587935.
+    # The figure is the exact sum of the typed parts, 0,1, everywhere it is shown or stored
+    # (a tester saw "0.100000000558794" in the summary and a false rounding warning)
+    from tests.support.books import BUDGETRAM_HEADER, TJ
+    from xlplan.extract import extract_or_reason
+    from xlplan.settings import Settings
+    from xlplan.summary.compute import summarize
+
+    noisy = 5972613.7 + -5972613.6
+    assert repr(noisy) != "0.1"  # what the file holds is not 0,1
+    wb = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"))
+    ws = wb.add_worksheet("Info")
+    ws.add_table(0, 0, 4, 1, {"name": "Info", "columns": [{"header": "Fält"}, {"header": "Värde"}],
+                             "data": [["Nämnd", "HSN"], ["Budgetår", 2027], ["Belopp i", "mkr"],
+                                      ["Mallversion", 1]]})
+    ws = wb.add_worksheet("Budgetram")
+    ws.add_table(0, 0, 1, 9, {"name": "Budgetram",
+                              "columns": [{"header": h} for h in BUDGETRAM_HEADER]})
+    for c, v in enumerate(["A", TJ, 5972613.7, None, -5972613.6]):
+        if v is not None:
+            ws.write(1, c, v)
+    ws.write_formula(1, 9, "=SUM(Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]])",
+                     None, noisy)
+    wb.close()
+    report = validate(tmp_path / "b.xlsx")
+    [row] = report.planbok.tables["Budgetram"].rows
+    assert row["nettobudget"].amount == Decimal("0.1")
+    summary = summarize(report.planbok, Settings()).to_json()
+    assert summary["budgetram"]["netto"]["Totalt"] == "0.1"  # type: ignore[index]
+    extract, _ = extract_or_reason(report.planbok)
+    assert extract is not None and extract.netto_mkr == Decimal("0.1")

@@ -386,6 +386,7 @@ def _read_table(
             continue  # nothing in the row (a label in its first cell: the common case)
         values: dict[str, Value] = {}
         unevaluated: list[str] = []
+        noisy: list[str] = []
         for key, index, header, numeric, formula in plan:
             cell = cells[index]
             if formula and cell.kind is CellKind.BLANK and cell.formula is not None:
@@ -394,6 +395,8 @@ def _read_table(
             elif numeric and cell.kind is CellKind.NUMBER:  # read_number's common case
                 number, figure = _number(cell.value or "0")
                 values[key] = _new_value(Value, (cell, number, True, figure))
+                if formula and cell.formula is not None and len(cell.value or "") >= _NOISY:
+                    noisy.append(key)
             elif numeric:
                 values[key] = read_number(cell, header, sheet, findings)
             else:
@@ -402,6 +405,8 @@ def _read_table(
         row = Row(row_no, values, row_no in raw.hidden_rows, spec)
         if unevaluated:
             pending += [(row, key) for key in unevaluated]
+        for key in noisy:
+            _settle_noise(row, key)
         is_subtotal = spec.totals and bool(_TOTAL_LABEL.match(_row_label(cells)))
         (subtotals if is_subtotal else rows).append(row)
     if subtotals:
@@ -444,6 +449,25 @@ def _read_table(
     extras = {h: (col, tuple(cells[col - offset] for cells in body)) for h, col in extra_cols.items()}
     return TableData(spec, raw.sheet, raw.header_ref, columns, headers, tuple(rows), totals,
                      tuple(subtotals), extras, hidden, raw)
+
+
+_NOISY = 16  # characters: a formula result this long may carry a double's rounding noise
+
+
+def _settle_noise(row: Row, key: str) -> None:
+    """A formula's cached result that is its parts' exact sum but for a double's noise
+    (Excel saves ``0.100000000558794`` for 5 972 613,7 − 5 972 613,6): the exact sum, so no
+    figure, message or stored value carries the noise. Anything else is kept as written."""
+    parts = ([row.values.get(k) for k in c.NET_PARTS] if key == "nettobudget"
+             else [row.values.get("prognos"), row.values.get("budget")])
+    if any(p is None or not p.valid for p in parts):
+        return
+    figures = [p.figure for p in parts if p is not None]
+    expected = (Figure.sum(figures) if key == "nettobudget" else figures[0] - figures[1])
+    value = row.values[key]
+    if value.amount is not None and value.amount != expected.value and noise_equal(
+            value.amount, expected.value, expected.magnitude):
+        row.values[key] = Value(value.cell, expected.value, True, expected)
 
 
 def _unevaluated(cell: RawCell) -> bool:
