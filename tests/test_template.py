@@ -145,3 +145,29 @@ def test_the_start_sheets_name_their_workbook_and_where_the_result_goes(tmp_path
     planbok = openpyxl.load_workbook(ROOT / "workbooks" / "planbok-mall.xlsm")["Start"]
     assert planbok["A1"].value == "Planbok 2027"  # no nämnd yet: one space, not two
     assert "Kontroll och Sammanfattning" in planbok["A2"].value
+
+
+def test_every_formula_result_of_the_demo_books_is_what_libreoffice_computes(
+        tmp_path: Path) -> None:
+    # the results a generated planbok carries are what the formulas compute over the cells
+    # as written, planted slips included (a totals cell once held the sum without the slip in
+    # J7): every formula cell of every demo book against LibreOffice's own recalculation
+    from xlplan.demo import write_demo
+
+    write_demo(tmp_path / "demo")
+    for book in sorted((tmp_path / "demo").glob("planbok-*.xlsx")):
+        formulas = openpyxl.load_workbook(book)
+        ours = openpyxl.load_workbook(book, data_only=True)
+        theirs = openpyxl.load_workbook(recalculate(book, tmp_path / "lo" / book.stem),
+                                        data_only=True)
+        checked = 0
+        for ws in formulas.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value.startswith("="):
+                        mine = ours[ws.title][cell.coordinate].value
+                        engine = theirs[ws.title][cell.coordinate].value
+                        assert mine == pytest.approx(engine, abs=1e-9), (book.name, ws.title,
+                                                                         cell.coordinate)
+                        checked += 1
+        assert checked >= 10, book.name

@@ -247,7 +247,7 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
         entry: dict[str, Any] = {"header": col.header_for(data.budgetar)}
         if col.kind is c.Kind.AMOUNT:
             entry["format"] = num
-            total = _column_total(spec, col.key, body)
+            total = _column_total(spec, col.key, body, data.typed)
             entry["total_function"] = "sum"
             entry["total_value"] = to_cell(data.typed.get((spec.name, -1, col.key), total))
         elif i == 0:
@@ -284,7 +284,7 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
             ws.write_number(last, ci, to_cell(slip), num)
         else:
             ws.write_formula(last, ci, subtotal_formula(spec.name, col.header_for(data.budgetar)),
-                             num, to_cell(_column_total(spec, col.key, body)))
+                             num, to_cell(_column_total(spec, col.key, body, data.typed)))
     for ci, col in enumerate(spec.columns):
         col_format = num if col.kind is c.Kind.AMOUNT else None
         width = max(col.width, header_width(col.header_for(data.budgetar)))
@@ -298,10 +298,16 @@ def _table_sheet(wb: Any, fmt: _Formats, data: PlanbokData, spec: c.Table,
     _page_setup(ws, first)
 
 
-def _column_total(spec: c.Table, key: str, rows: Sequence[RowData]) -> Decimal:
+def _column_total(spec: c.Table, key: str, rows: Sequence[RowData],
+                  typed: dict[tuple[str, int, str], Decimal]) -> Decimal:
+    """What the totals cell's SUBTOTAL computes: the column's cells as written, a typed slip
+    in a row included (the result Excel saves with the file)."""
     total = Decimal(0)
-    for row in rows:
-        if (spec.name, key) in _FORMULAS:
+    for r, row in enumerate(rows):
+        slip = typed.get((spec.name, r, key))
+        if slip is not None:
+            total += slip
+        elif (spec.name, key) in _FORMULAS:
             total += computed(spec, key, row)
         else:
             v = row.get(key)
