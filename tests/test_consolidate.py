@@ -321,6 +321,13 @@ def test_a_duplicate_names_the_file_used(tmp_path: Path) -> None:
     assert {f.name: f.reason for f in r.files} == {
         "rs-1.xlsx": "dubblett: rs-3.xlsx är nyare för RS",
         "rs-2.xlsx": "dubblett: rs-3.xlsx är nyare för RS", "rs-3.xlsx": ""}
+    # the same time: the last name decides, and the reason does not claim it is newer
+    same = time.time() - 7200
+    for name in ("rs-1.xlsx", "rs-2.xlsx", "rs-3.xlsx"):
+        os.utime(folder / name, (same, same))
+    r = consolidate(folder, tmp_path / "region.xlsx", cache=False).region
+    assert {f.name: f.reason for f in r.files}["rs-1.xlsx"] == (
+        "dubblett: rs-3.xlsx har samma ändringstid men kommer sist i namnordning för RS")
 
 
 def test_a_file_never_read_is_told_apart_from_one_read_and_not_used(tmp_path: Path) -> None:

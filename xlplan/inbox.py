@@ -118,11 +118,13 @@ def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
         latest = newest[f.namnd]
         if latest is f:
             f.used = True
-        elif latest.extract is not None:
-            f.reason = f"dubblett: {latest.name} är nyare för {f.namnd}"
-        else:
-            f.reason = (f"dubblett: {latest.name} är nyare för {f.namnd} men kunde inte "
-                        f"användas, så {f.namnd} saknas i sammanställningen")
+            continue
+        # the same time to the second and beyond: the names decide, and it is said so
+        why = ("är nyare" if latest.mtime != f.mtime
+               else "har samma ändringstid men kommer sist i namnordning")
+        f.reason = f"dubblett: {latest.name} {why} för {f.namnd}"
+        if latest.extract is None:
+            f.reason += f" men kunde inte användas, så {f.namnd} saknas i sammanställningen"
     return next(iter(years)), dict(sorted(chosen.items()))
 
 
