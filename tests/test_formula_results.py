@@ -205,3 +205,36 @@ def test_a_cached_sum_with_a_doubles_noise_is_its_exact_sum(tmp_path: Path) -> N
     assert summary["budgetram"]["netto"]["Totalt"] == "0.1"  # type: ignore[index]
     extract, _ = extract_or_reason(report.planbok)
     assert extract is not None and extract.netto_mkr == Decimal("0.1")
+
+
+def test_a_number_written_as_text_counts_in_a_formula_as_excel_counts_it(
+        tmp_path: Path) -> None:
+    # Budgetram (mkr), saved without results; C2 and C3 hold the texts "1 754,2" and
+    # "2 000,5" (read as numbers, with a warning). SUM and SUBTOTAL skip text in Excel and
+    # LibreOffice, so the net J2 is −1000 while its parts say 754,2, and the totals cell C4
+    # is 0 while the column says 3 754,7: the same errors as once LibreOffice has recalculated
+    # the file. J3 adds its parts with + over a text: a result no one can know, no value.
+    from tests.support.books import BUDGETRAM_HEADER, TJ
+
+    parts = "Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]]"  # the template's
+    plus = "=" + "+".join(f"Budgetram[[#This Row],[{h}]]" for h in BUDGETRAM_HEADER[2:9])
+    book = write_book(tmp_path / "t.xlsx", info("HSN", 2027), T(
+        "Budgetram", BUDGETRAM_HEADER,
+        [["A", TJ, "1 754,2", None, -1000, None, None, None, None, f"=SUM({parts})"],
+         ["B", TJ, "2 000,5", None, -10, None, None, None, None, plus]],
+        totals=["Summa", None, *(f"=SUBTOTAL(109,Budgetram[{h}])" for h in BUDGETRAM_HEADER[2:])],
+        at="A1", title=None))
+    ours = validate(book)
+    errors = {(f.code, f.cell) for f in ours.findings if f.severity.value == "error"}
+    assert {("nettofel", "J2"), ("summeringsfel", "C4")} <= errors
+    assert ("formel-utan-varde", "J3") in errors  # + over text: no value
+    [net] = [f for f in ours.findings if f.code == "nettofel"]
+    assert (net.actual, net.expected) == (Decimal(-1000), Decimal("754.2"))
+    computed = recalculate(book, tmp_path / "lo")
+    ws = openpyxl.load_workbook(computed, data_only=True)["Budgetram"]
+    assert (ws["J2"].value, ws["C4"].value) == (-1000, 0)  # LibreOffice: text skipped
+    assert str(ws["J3"].value).startswith("#")  # and + over text an error value
+    theirs = {(f.code, f.cell) for f in validate(computed).findings
+              if f.severity.value == "error"}
+    assert {("nettofel", "J2"), ("summeringsfel", "C4")} <= theirs
+    assert ("felvarde", "J3") in theirs

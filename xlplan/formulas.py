@@ -91,6 +91,11 @@ def _summed_columns(f: str, row: int, by_header: dict[str, int]) -> list[int] | 
     return sorted(cols)
 
 
+def is_sum_call(formula: str) -> bool:
+    """Is ``formula`` one SUM call (which skips text, unlike ``+``)?"""
+    return len(formula) <= MAX_LENGTH and _SUM_CALL.match(normalise(formula)) is not None
+
+
 def is_row_formula(table: str, key: str, formula: str, row: int,
                    columns: dict[str, int], headers: dict[str, str]) -> bool:
     """Is ``formula`` in data row ``row`` the template's formula for (table, key)?"""

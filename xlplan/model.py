@@ -482,7 +482,12 @@ def _evaluate_rows(spec: c.Table, pending: list[tuple[Row, str]], columns: dict[
                    headers: dict[str, str], sheet: str, findings: list[Finding]) -> list[str]:
     """Nettobudget and Avvikelse without a cached value, computed from their parts when the
     formula is the template's; returns the cells evaluated. Another formula stays an error;
-    the template's formula over an unusable part stays missing (the part has its finding)."""
+    the template's formula over an unusable part stays missing (the part has its finding).
+
+    A part that is a number written as text counts as Excel counts it: not at all in a SUM
+    (Excel's and LibreOffice's SUM skip text), and in ``+`` or ``−`` it makes the result
+    one xlplan cannot know (LibreOffice gives #VALUE!, Excel depends on its language), so that
+    formula is left without a value, as any other."""
     done: list[str] = []
     for row, key in pending:
         value = row.values[key]
@@ -494,6 +499,12 @@ def _evaluate_rows(spec: c.Table, pending: list[tuple[Row, str]], columns: dict[
                  else [row["prognos"], row["budget"]])
         if not all(p.valid for p in parts):
             continue
+        if any(p.cell.kind is CellKind.TEXT for p in parts):
+            if not formulas.is_sum_call(formula):
+                findings.append(finding("formel-utan-varde", sheet, value.ref,
+                                        column=headers[key]))
+                continue
+            parts = [p for p in parts if p.cell.kind is not CellKind.TEXT]
         figure = (Figure.sum(p.figure for p in parts) if key == "nettobudget"
                   else parts[0].figure - parts[1].figure)
         row.values[key] = Value(value.cell, figure.value, True, figure)
@@ -518,7 +529,8 @@ def _evaluate_totals(spec: c.Table, totals: Row, rows: list[Row], columns: dict[
                  if not r.hidden and not r[key].excluded_from_subtotal]
         if not all(t.valid for t in terms):
             continue
-        figure = Figure.sum(t.figure for t in terms)
+        # a number written as text is skipped, as SUBTOTAL skips it in Excel and LibreOffice
+        figure = Figure.sum(t.figure for t in terms if t.cell.kind is not CellKind.TEXT)
         totals.values[key] = Value(value.cell, figure.value, True, figure)
         done.append(value.ref)
     return done
