@@ -238,3 +238,19 @@ def test_a_number_written_as_text_counts_in_a_formula_as_excel_counts_it(
               if f.severity.value == "error"}
     assert {("nettofel", "J2"), ("summeringsfel", "C4")} <= theirs
     assert ("felvarde", "J3") in theirs
+
+
+def test_a_totals_own_rounding_is_still_said_when_a_row_is_the_root(tmp_path: Path) -> None:
+    # as above, but the total is typed −0,6 where 14,5 − 15,2 = −0,7: the column's −1,2 is
+    # off mostly by E2's rounding (info naming E2), and the 0,1 left is the total's own
+    # rounding (a warning), not swallowed by the note
+    rows = [["Vård", 10.0, 4, 24.5, 14], ["Tandvård", 20.0, 8, 4.8, -15.2]]
+    book = write_book(tmp_path / "p.xlsx", info("HSN", 2027), T(
+        "Prognos", PROGNOS_HEADER, rows, totals=["Summa", 30.0, 12, 29.3, -0.6], at="A1",
+        title=None))
+    report = validate(book)
+    assert sorted(codes(report, "avvikelsefel", "avrundningsdifferens", "foljdfel",
+                        "summeringsfel")) == [
+        ("avrundningsdifferens", "E2"), ("avrundningsdifferens", "E4"), ("foljdfel", "E4")]
+    [own] = [f for f in report.findings if f.code == "avrundningsdifferens" and f.cell == "E4"]
+    assert (own.actual, own.expected) == (Decimal("-0.6"), Decimal("-0.7"))

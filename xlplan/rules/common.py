@@ -151,11 +151,15 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
             fixed = {id(r): e for r, e in wrong}
             corrected = Figure.sum(fixed.get(id(r), r[key].figure) for r in table.rows
                                    if not r[key].excluded_from_subtotal)
-            roots = root_causes(shown, wanted, exactly(corrected) if exact else corrected,
-                                [r[key].ref for r, _ in wrong])
+            corrected = exactly(corrected) if exact else corrected
+            roots = root_causes(shown, wanted, corrected, [r[key].ref for r, _ in wrong])
             if roots is not None:
                 yield consequence(planbok, table, f"Summan av {header}", total_value.ref,
                                   "raderna ovanför", actual, expected, roots)
+                if judge(shown, corrected) is Verdict.ROUNDING:  # what is left is the total's
+                    yield compare_finding(planbok, table, f"Summan av {header} mot raderna "
+                                          "rättade", total_value.ref, shown, corrected,
+                                          "summeringsfel")
                 continue
         if verdict is Verdict.ROUNDING:
             yield compare_finding(planbok, table, f"Summan av {header}", total_value.ref,
