@@ -347,3 +347,6 @@ def test_a_file_never_read_is_told_apart_from_one_read_and_not_used(tmp_path: Pa
     status = {ws.cell(r, c1 + 1).value: ws.cell(r, c1 + 4).value for r in range(r1 + 1, r2 + 1)}
     assert (status["trasig.xlsx"], status["hsn-gammal.xlsx"], status["hsn.xlsx"]) == (
         "oläsbar", "ej använd", "används")
+    counts = {ws.cell(r, c1 + 1).value: (ws.cell(r, c1 + 2).value, ws.cell(r, c1 + 3).value)
+              for r in range(r1 + 1, r2 + 1)}
+    assert counts["trasig.xlsx"] == (None, None) and counts["hsn-gammal.xlsx"] == (0, 1)

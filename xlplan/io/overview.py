@@ -293,8 +293,9 @@ def write_overview(book: Any, ws: Any, region: Region, region_name: str = "") ->
     # 6. Input files: errors red, warnings yellow, unused grey
     files = o.block("OversiktFiler", "Filer i inkorgen",
                     ["Nämnd", "Fil", "Fel", "Varningar", "Status"],
-                    [[f.namnd, f.name, f.errors, f.warnings, _status(f.used, not f.checked)]
-                     for f in region.files],
+                    # a file never read has no counts of findings (blank, not 0)
+                    [[f.namnd, f.name, *((f.errors, f.warnings) if f.checked else (None, None)),
+                      _status(f.used, not f.checked)] for f in region.files],
                     [None, None, None, None, o.status],
                     totals=["Summa", f"{len(region.files)} filer",
                             sum(f.errors for f in region.files),
