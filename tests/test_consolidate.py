@@ -299,7 +299,7 @@ def test_an_unusable_newest_file_is_not_replaced_by_an_older_one(
     status = {f.name: (f.used, f.reason) for f in r.files}
     assert status["rs.xlsx"] == (True, "")
     assert status["hsn-idag.xlsx"][0] is False
-    assert status["hsn-igår.xlsx"] == (False, "dubblett: hsn-idag.xlsx är nyare för HSN men "
+    assert status["hsn-igår.xlsx"] == (False, "dubblett: hsn-idag.xlsx är nyare för HSN; den "
                                        "kunde inte användas, så HSN saknas i sammanställningen")
     # the Kontroll sheet lists today's findings (the text in E4); of yesterday's file only
     # why it was not used
@@ -327,7 +327,7 @@ def test_a_duplicate_names_the_file_used(tmp_path: Path) -> None:
         os.utime(folder / name, (same, same))
     r = consolidate(folder, tmp_path / "region.xlsx", cache=False).region
     assert {f.name: f.reason for f in r.files}["rs-1.xlsx"] == (
-        "dubblett: rs-3.xlsx har samma ändringstid men kommer sist i namnordning för RS")
+        "dubblett: rs-3.xlsx har samma ändringstid och kommer sist i namnordning för RS")
 
 
 def test_a_file_never_read_is_told_apart_from_one_read_and_not_used(tmp_path: Path) -> None:
@@ -338,6 +338,11 @@ def test_a_file_never_read_is_told_apart_from_one_read_and_not_used(tmp_path: Pa
                     "--ingen-historik")
     lines = {line.split(":", 1)[0].strip(): line for line in result.stdout.splitlines()}
     assert "fel" not in lines["trasig.xlsx"].split("används inte")[0]  # no "0 fel": never read
+    # yet its content is named by its hash, as every input's (the Manifest, the JSON)
+    as_json = json.loads(xlplan("consolidate", str(folder), "--out", str(tmp_path / "j.xlsx"),
+                                "--ingen-historik", "-f", "json").stdout)
+    [broken] = [f for f in as_json["filer"] if f["fil"] == "trasig.xlsx"]
+    assert broken["sha256"] == sha256(folder / "trasig.xlsx")
     assert lines["hsn-gammal.xlsx"].startswith("  hsn-gammal.xlsx: 0 fel, 1 varning – "
                                                "används inte: dubblett: hsn.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["Översikt"]

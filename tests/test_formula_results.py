@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import xlsxwriter
 
 from tests.support.books import PROGNOS_HEADER, T, info, write_book
@@ -148,7 +149,10 @@ def test_a_total_whose_range_leaves_out_a_row_is_an_error_not_a_rounding(
         ("avrundningsdifferens", "B5")]
 
 
-def test_a_net_that_leaves_out_a_part_is_an_error_not_a_rounding(tmp_path: Path) -> None:
+@pytest.mark.parametrize("net", ["=SUM(C2:H2)", "=+C2+D2+E2+F2+G2+H2", "=SUBTOTAL(9,C2:H2)",
+                                 "=SUM(Budgetram!C2:H2)"])
+def test_a_net_that_leaves_out_a_part_is_an_error_not_a_rounding(tmp_path: Path,
+                                                                 net: str) -> None:
     # a net whose SUM leaves out Interna kostnader (I2, −5), as Excel caches it: −40, which
     # typed would be "tens" with the 5 off inside its rounding; as a sum of cells it is exact,
     # so the part left out is a nettofel
@@ -165,7 +169,7 @@ def test_a_net_that_leaves_out_a_part_is_an_error_not_a_rounding(tmp_path: Path)
     # 20 + 1,5 − 50 − 3 − 4,5 − 4 − 5 = −45,0; without I2 (−5): −40
     for c, v in enumerate(["A", TJ, 20, 1.5, -50, -3, -4.5, -4, -5]):
         ws.write(1, c, v)
-    ws.write_formula(1, 9, "=SUM(C2:H2)", None, -40)
+    ws.write_formula(1, 9, net, None, -40)
     wb.close()
     report = validate(tmp_path / "b.xlsx")
     assert codes(report, "nettofel", "avrundningsdifferens") == [("nettofel", "J2")]
@@ -254,3 +258,87 @@ def test_a_totals_own_rounding_is_still_said_when_a_row_is_the_root(tmp_path: Pa
         ("avrundningsdifferens", "E2"), ("avrundningsdifferens", "E4"), ("foljdfel", "E4")]
     [own] = [f for f in report.findings if f.code == "avrundningsdifferens" and f.cell == "E4"]
     assert (own.actual, own.expected) == (Decimal("-0.6"), Decimal("-0.7"))
+
+
+def test_a_rounded_row_makes_no_error_at_the_totals_rows_avvikelse(tmp_path: Path) -> None:
+    # Vård: 36,2 − 37 = −0,8 typed as −1 (a rounding: a warning at E2); Tandvård's
+    # Avvikelse is the template's, −90,5 − (−87) = −3,5. The totals row's Avvikelse is their
+    # SUBTOTAL, −4,5, while its Helårsprognos − Budget is −4,3: off by E2's rounding only,
+    # which is reported at E2 (found by a tester: it was an error at E4 too)
+    rows = [["Vård", 37, 9, 36.2, -1], ["Tandvård", -87, -20, -90.5, (DEV, -3.5)]]
+    totals = ["Summa", *((f, v) for f, v in zip(SUBTOTALS[1:], (-50, -11, -54.3, -4.5),
+                                                strict=True))]
+    report = validate(cached_book(tmp_path / "p.xlsx", rows, totals))
+    assert codes(report, "avvikelsefel", "avrundningsdifferens", "summeringsfel") == [
+        ("avrundningsdifferens", "E2")]
+    assert [f.code for f in report.findings if f.severity.value == "error"] == [
+        "tabell-saknas"]  # this book has no Budgetram: that is its only error
+
+
+@pytest.mark.parametrize("total", [
+    "=+B2+B3+B4", "=SUM(Prognos[[#Data],[Budget]])", "=SUM(Prognos!B2:B4)",
+    "=Prognos!B2+Prognos!B3+Prognos!B4", "=SUBTOTAL(9,B2:B4)"])
+def test_every_form_of_a_total_that_adds_its_column_is_exact(tmp_path: Path, total: str) -> None:
+    # Budget rows 10, 20, 5 = 35; the total's cached result 40 (not recalculated): typed, 40
+    # would be "tens" and 5 off would fit; a formula adding the column is exact, so an error
+    rows = [["Vård", 10, 4, 12, (DEV, 2)], ["Hälsa", 20, 8, 23, (DEV, 3)],
+            ["Tandvård", 5, 2, 4, (DEV, -1)]]
+    totals = ["Summa", (total, 40), *((f, v) for f, v in zip(SUBTOTALS[2:], (14, 39, 4),
+                                                             strict=True))]
+    report = validate(cached_book(tmp_path / "p.xlsx", rows, totals))
+    assert codes(report, "summeringsfel", "avrundningsdifferens") == [("summeringsfel", "B5")]
+
+
+def budget_with_a_pulled_subtotal(path: Path, total: tuple[str, float]) -> Path:
+    """Budgetram whose row B takes Personalkostnader from a detail sheet with a SUBTOTAL
+    (−30 − 40 = −70), as controllers do; A: 100 − 50 = 50, B: 16 − 70 = −54."""
+    from tests.support.books import BUDGETRAM_HEADER, TJ
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Info")
+    ws.add_table(0, 0, 4, 1, {"name": "Info", "columns": [{"header": "Fält"}, {"header": "Värde"}],
+                             "data": [["Nämnd", "HSN"], ["Budgetår", 2027], ["Belopp i", "mkr"],
+                                      ["Mallversion", 1]]})
+    ws = wb.add_worksheet("Budgetram")
+    ws.add_table(0, 0, 3, 9, {"name": "Budgetram", "total_row": True,
+                              "columns": [{"header": h} for h in BUDGETRAM_HEADER]})
+    net = "=SUM(Budgetram[[#This Row],[Externa intäkter]:[Interna kostnader]])"
+    for r, (name, income, staff, value) in enumerate(
+            [("A", 100, -50, 50), ("B", 16, ("=SUBTOTAL(9,Personal!B2:B3)", -70), -54)], start=1):
+        ws.write(r, 0, name)
+        ws.write(r, 1, TJ)
+        ws.write(r, 2, income)
+        if isinstance(staff, tuple):
+            ws.write_formula(r, 4, staff[0], None, staff[1])
+        else:
+            ws.write(r, 4, staff)
+        ws.write_formula(r, 9, net, None, value)
+    ws.write(3, 0, "Summa")
+    ws.write_formula(3, 2, "=SUBTOTAL(109,Budgetram[Externa intäkter])", None, 116)
+    ws.write_formula(3, 4, total[0], None, total[1])
+    ws.write_formula(3, 9, "=SUBTOTAL(109,Budgetram[Nettobudget])", None, -4)
+    detail = wb.add_worksheet("Personal")
+    detail.write_column(1, 1, [-30, -40])
+    wb.close()
+    return path
+
+
+def test_a_subtotal_brought_from_another_sheet_is_the_rows_amount(tmp_path: Path) -> None:
+    # B's −70 is a real amount of the row: the column is −120. A SUM total of −120 is right
+    # (a tester saw a false summeringsfel); Excel's SUBTOTAL(109) leaves any SUBTOTAL cell
+    # out and shows −50, which leaves B's −70 out of the region's figure: an error
+    from xlplan.settings import Settings
+    from xlplan.summary.compute import summarize
+
+    right = validate(budget_with_a_pulled_subtotal(tmp_path / "a.xlsx", ("=SUM(E2:E3)", -120)))
+    assert codes(right, "summeringsfel", "avrundningsdifferens", "nettofel") == []
+    slag = summarize(right.planbok, Settings()).to_json()["budgetram"]["per_slag"]  # type: ignore[index]
+    assert slag["Personalkostnader"] == "-120"
+    wrong = validate(budget_with_a_pulled_subtotal(
+        tmp_path / "b.xlsx", ("=SUBTOTAL(109,Budgetram[Personalkostnader])", -50)))
+    [f] = [f for f in wrong.findings if f.code == "summeringsfel"]
+    assert (f.cell, f.actual, f.expected) == ("E4", Decimal(-50), Decimal(-120))
+    # LibreOffice computes the same −50 for that total: the figure Excel would show
+    ws = openpyxl.load_workbook(recalculate(tmp_path / "b.xlsx", tmp_path / "lo"),
+                                data_only=True)["Budgetram"]
+    assert ws["E4"].value == -50 and ws["E3"].value == -70

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TypeVar, cast
 
 from xlplan import contract as c
+from xlplan import formulas
 from xlplan.model import Planbok, Row, TableData, Value, judged
 from xlplan.rounding import Figure, Verdict, judge
 
@@ -81,15 +82,27 @@ def combine(totals: Iterable[Total]) -> Total:
 
 
 def column(table: TableData, key: str) -> Total:
-    """A column's sum over the data rows, as Excel's SUBTOTAL(109) sees them if no row were
-    hidden (cells that are SUBTOTAL formulas themselves are left out)."""
+    """A column's sum over the data rows: every row's amount, but a cell that is itself a
+    subtotal of rows of this column (a SUBTOTAL over them, which Excel's SUBTOTAL(109) leaves
+    out too) is not counted twice. A SUBTOTAL that brings a sum from elsewhere (another
+    sheet) is the row's amount and counts."""
     table.spec.column(key)  # an unknown key fails here, loudly
     return _memo(table.memo, ("column", key), lambda: _column(table, key))
 
 
 def _column(table: TableData, key: str) -> Total:
-    values = [r[key] for r in table.rows]
-    return total(v for v in values if not (v.cell.formula and v.excluded_from_subtotal))
+    return total(r[key] for r in table.rows if not inner_subtotal(table, key, r[key]))
+
+
+def inner_subtotal(table: TableData, key: str, value: Value) -> bool:
+    """Is ``value`` a SUBTOTAL of rows of its own column in this table (not data)?"""
+    formula = value.cell.formula
+    if not formula or not value.excluded_from_subtotal:
+        return False
+    raw = table.raw
+    body = (raw.first_row + raw.header_rows, raw.last_row - raw.totals_rows)
+    return formulas.adds_own_column(formula, key, table.columns, table.headers, body,
+                                    table.sheet)
 
 
 def column_or_missing(table: TableData, key: str) -> Total:

@@ -34,13 +34,22 @@ MAX_LENGTH = 300  # the template's formulas are far shorter; longer text is neve
 
 
 def normalise(formula: str) -> str:
-    """Case, spaces, ``$``, ``_xlfn.``, escapes and table names removed; ``[#This Row],``
-    written as ``@``."""
+    """Case, spaces, ``$``, ``_xlfn.``, escapes, table names and a leading ``+`` (``=+A1+A2``,
+    a habit from other spreadsheets) removed; ``[#This Row],`` written as ``@``;
+    ``[#Data],`` (the rows, what a column's name means in a formula) dropped."""
     s = "".join(formula.casefold().split()).lstrip("=")
     s = s.replace("$", "").replace("_xlfn.", "").replace("'", "")
+    s = s.removeprefix("+")
     s = _TABLE_PREFIX.sub("[", s)
-    s = s.replace("[[#thisrow],", "[@")
+    s = s.replace("[[#thisrow],", "[@").replace("[#data],", "")
     return _THIS_ROW_SIMPLE.sub(r"[@\1]", s)
+
+
+def _own_sheet(f: str, sheet: str | None) -> str:
+    """``f`` with references to ``sheet`` itself (``Budgetram!C5``) written as plain ones."""
+    if not sheet:
+        return f
+    return f.replace("".join(sheet.casefold().split()).replace("'", "") + "!", "")
 
 
 def _header(text: str) -> str:
@@ -154,13 +163,14 @@ def _adding_terms(f: str) -> list[str]:
 
 
 def adds_own_column(formula: str, key: str, columns: dict[str, int], headers: dict[str, str],
-                    body: tuple[int, int]) -> bool:
+                    body: tuple[int, int], sheet: str | None = None) -> bool:
     """Does the totals cell's ``formula`` only add up cells of column ``key``'s own data
-    rows ``body`` (SUM, SUBTOTAL(9|109), ``+``; cells, ranges or the column by name), however
-    many it leaves out? Its result is then exact arithmetic over typed cells."""
+    rows ``body`` on its own ``sheet`` (SUM, SUBTOTAL(9|109), ``+``; cells, ranges or the
+    column by name), however many it leaves out? Its result is then exact arithmetic over
+    typed cells."""
     if len(formula) > MAX_LENGTH or "@" in formula or key not in columns:
         return False
-    terms = _adding_terms(normalise(formula))
+    terms = _adding_terms(_own_sheet(normalise(formula), sheet))
     col, name = columns[key], _header(headers[key])
     for term in terms:
         if term in (f"[{name}]", f"[[{name}]]"):
@@ -178,13 +188,18 @@ def adds_own_column(formula: str, key: str, columns: dict[str, int], headers: di
     return bool(terms)
 
 
+_SUBTOTAL_9 = re.compile(r"^subtotal\(9,")
+
+
 def adds_own_parts(formula: str, row: int, columns: dict[str, int],
-                   headers: dict[str, str]) -> bool:
+                   headers: dict[str, str], sheet: str | None = None) -> bool:
     """Does a Nettobudget ``formula`` in data row ``row`` only add up the row's own amount
-    parts (any of them, each any number of times)? Its result is then exact arithmetic."""
+    parts on its own ``sheet`` (SUM, SUBTOTAL(9,…) or ``+``; any of them, each any number of
+    times)? Its result is then exact arithmetic."""
     if len(formula) > MAX_LENGTH or "@" in formula:
         return False
     parts = [k for k in c.NET_PARTS if k in columns]
     by_header = {_header(headers[k]): columns[k] for k in parts}
-    summed = _summed_columns(normalise(formula), row, by_header)
+    f = _SUBTOTAL_9.sub("sum(", _own_sheet(normalise(formula), sheet))
+    summed = _summed_columns(f, row, by_header)
     return summed is not None and bool(summed) and set(summed) <= {columns[k] for k in parts}

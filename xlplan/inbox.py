@@ -69,6 +69,9 @@ def _read_one(path: Path) -> InputFile:
     except OSError as exc:
         item.reason = f"kan inte läsas ({os_reason(exc)})"
         return item
+    except XlplanError as exc:  # no workbook: its hash still names what was in the inbox
+        item.reason = exc.message
+        return item
     if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
         # the recorded sha256 must describe what was read: a file saved meanwhile is not used
         item.reason = "filen ändrades medan den lästes; kör igen"
@@ -121,10 +124,10 @@ def choose(files: list[InputFile]) -> tuple[int, dict[str, InputFile]]:
             continue
         # the same time to the second and beyond: the names decide, and it is said so
         why = ("är nyare" if latest.mtime != f.mtime
-               else "har samma ändringstid men kommer sist i namnordning")
+               else "har samma ändringstid och kommer sist i namnordning")
         f.reason = f"dubblett: {latest.name} {why} för {f.namnd}"
         if latest.extract is None:
-            f.reason += f" men kunde inte användas, så {f.namnd} saknas i sammanställningen"
+            f.reason += f"; den kunde inte användas, så {f.namnd} saknas i sammanställningen"
     return next(iter(years)), dict(sorted(chosen.items()))
 
 

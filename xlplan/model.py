@@ -186,9 +186,11 @@ def exact_result(table: TableData, row: Row, key: str) -> bool:
             return False
         body = (raw.first_row + raw.header_rows, raw.last_row - raw.totals_rows)
         return (formulas.is_totals_formula(formula, key, table.columns, table.headers, body)
-                or formulas.adds_own_column(formula, key, table.columns, table.headers, body))
+                or formulas.adds_own_column(formula, key, table.columns, table.headers, body,
+                                            table.sheet))
     if key == "nettobudget":
-        return formulas.adds_own_parts(formula, row.row, table.columns, table.headers)
+        return formulas.adds_own_parts(formula, row.row, table.columns, table.headers,
+                                       table.sheet)
     return formulas.is_row_formula(table.spec.name, key, formula, row.row, table.columns,
                                    table.headers)
 

@@ -150,7 +150,7 @@ def check_totals(planbok: Planbok, table: TableData) -> Iterator[Finding]:
         if wrong:
             fixed = {id(r): e for r, e in wrong}
             corrected = Figure.sum(fixed.get(id(r), r[key].figure) for r in table.rows
-                                   if not r[key].excluded_from_subtotal)
+                                   if not figures.inner_subtotal(table, key, r[key]))
             corrected = exactly(corrected) if exact else corrected
             roots = root_causes(shown, wanted, corrected, [r[key].ref for r, _ in wrong])
             if roots is not None:

@@ -32,15 +32,18 @@ def check_deviation(planbok: Planbok) -> Iterator[Finding]:
     if table is None or not all(table.has(k) for k in ("budget", "prognos", "avvikelse")):
         return
     rows = list(table.rows) + ([table.totals] if table.totals is not None else [])
+    rows_off = False  # a data row's Avvikelse off (an error or a rounding, each reported)
     for row in rows:
         budget, forecast, dev = row["budget"], row["prognos"], row["avvikelse"]
         if not (budget.valid and forecast.valid and dev.valid):
             continue
         if row is table.totals and (
-            budget.blank or forecast.blank or dev.blank
+            rows_off or budget.blank or forecast.blank or dev.blank
             or any(totals_disagree(table, k) for k in ("budget", "prognos", "avvikelse"))
         ):
-            continue  # a wrong column total is reported there already
+            # a wrong column total is reported there already, and the totals row's
+            # Avvikelse is the sum of the rows' own: off by what they are off (each slip once)
+            continue
         expected = formula_expected(table, row, "avvikelse")
         if expected is None:
             continue
@@ -48,6 +51,7 @@ def check_deviation(planbok: Planbok) -> Iterator[Finding]:
         verdict = judge(shown, wanted)
         if verdict is Verdict.EQUAL:
             continue
+        rows_off = True
         if verdict is Verdict.ROUNDING:
             yield compare_finding(planbok, table, "Avvikelse mot Helårsprognos − Budget",
                                   dev.ref, shown, wanted, "avvikelsefel")
