@@ -101,16 +101,29 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
     baseline: Baseline | None = None
     note = ""
     diff: list[Change] | None = None
+    history = bool(database)  # until it fails
 
     def drop_history(exc: HistoryError, verb: str = "läsas") -> None:
         """The history cannot be used: the run goes on without it, and says why."""
-        nonlocal note, store, staged
+        nonlocal note, store, staged, history
         note = f"Historiken kunde inte {verb}: {exc.message}"
         if staged is not None:
             staged.close()
         if store is not None:
             store.close()
-        store, staged = None, None
+        store, staged, history = None, None, False
+
+    def open_history() -> bool:
+        """The run's staged figures in the history, opened at their first use (after the
+        workers' fork: they need none of it); False when there is no history to use."""
+        nonlocal store, staged
+        if history and staged is None:
+            try:
+                store = HistoryStore(str(database))
+                staged = StagedRun(store)
+            except HistoryError as exc:
+                drop_history(exc)
+        return staged is not None
 
     # from the finished workbook's rename to its run's record, a Ctrl-C or SIGTERM waits: a
     # stop between the two left a new workbook beside a history that did not know it
@@ -120,30 +133,17 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
             writer = RegionWriter(tmp, streamed=len(paths) > STREAM_FILES,
                                   region_name=region_name)
             try:
-                history = bool(database)  # until it fails
-
                 def arrived(item: InputFile) -> None:
-                    nonlocal store, staged, history
                     writer.add(item)
                     e = item.extract
-                    if history and e is not None and writer.used.get(e.namnd) == item.path:
-                        # each used file's figures staged as it arrives, no copy kept; the
-                        # database opened with the first (after the workers' fork: they
-                        # need none of it)
-                        try:
-                            if staged is None:
-                                store = HistoryStore(str(database))
-                                staged = StagedRun(store)
-                        except HistoryError as exc:
-                            drop_history(exc)
-                            history = False
-                    if history and staged is not None and e is not None and (
-                            writer.used.get(e.namnd) == item.path):
+                    # each used file's figures staged as it arrives, no copy kept
+                    if (e is not None and writer.used.get(e.namnd) == item.path
+                            and open_history()):
+                        assert staged is not None
                         try:
                             staged.add(history_rows(item.namnd or "", item.figures or []))
                         except HistoryError as exc:
                             drop_history(exc, "användas")
-                            history = False
                     if e is not None:  # keep only the figures in memory
                         e.rows, e.investments, e.objects = {}, [], {}
                     item.rendered, item.figures = None, None
@@ -158,12 +158,7 @@ def _consolidate(folder: Path, target: Path, paths: list[Path], database: str | 
                     region.rapportmanad = month
                 figures: dict[tuple[str, str, str], Decimal] = {}
                 trend: list[tuple[str, str, Decimal]] = []
-                if history and staged is None:  # no file used: the history still says so
-                    try:
-                        store = HistoryStore(str(database))
-                        staged = StagedRun(store)
-                    except HistoryError as exc:
-                        drop_history(exc)
+                open_history()  # no file used: the history still says so
                 if store is not None and staged is not None:
                     try:
                         staged.ready()

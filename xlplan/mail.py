@@ -34,6 +34,7 @@ from xlplan.mail_oauth import xoauth2_login
 from xlplan.numbers import format_sv
 from xlplan.settings import Settings
 from xlplan.summary.compute import Summary, summarize
+from xlplan.summary.rows import MISSING
 from xlplan.text import clean, inert
 from xlplan.validation import Report, validate
 
@@ -461,4 +462,4 @@ class _Audit:
 
 def _known(value: Decimal | None, decimals: int) -> str:
     """A figure of the summary; one a cell it needs could not be read is "saknas", never 0."""
-    return "saknas" if value is None else format_sv(value, decimals)
+    return MISSING if value is None else format_sv(value, decimals)
